@@ -1,0 +1,59 @@
+# The commands a person runs. `make demo` and `make test` install what they need by themselves.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS   := .tools/bin
+OPA     := $(TOOLS)/opa
+REGAL   := $(TOOLS)/regal
+BUNDLE  := bundles/stepup.tar.gz
+CLI     := dist/cli.js
+SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/build.mjs
+REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
+REGO_COVERAGE_MIN := 95
+
+.PHONY: help setup tools build schemas lint test test-rego test-ts demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: node_modules/.package-lock.json tools ## install Node packages and the pinned OPA and Regal
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+tools:
+	scripts/install-tools.sh
+
+build: setup $(CLI) $(BUNDLE) ## build the CLI, the library and the bundle
+
+$(CLI): $(SRC) node_modules/.package-lock.json
+	npm run --silent build
+
+$(BUNDLE): $(REGO) $(CLI) | tools
+	node $(CLI) bundle build --out $(BUNDLE)
+
+schemas: setup ## regenerate schemas/ from the zod contracts
+	npx tsx scripts/schemas.ts
+
+lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc
+	@test -z "$$($(OPA) fmt --list rego)" || { echo "opa fmt would change:"; $(OPA) fmt --list rego; exit 1; }
+	$(OPA) check --strict --schema schemas/opa/input.json rego
+	$(REGAL) lint rego
+	npx tsc --noEmit -p tsconfig.test.json
+
+test: build lint test-rego test-ts ## every test: Rego with coverage, then the TypeScript suites
+
+test-rego: tools
+	$(OPA) test --coverage rego > .tools/rego-coverage.json || { $(OPA) test rego; exit 1; }
+	node scripts/check-coverage.mjs .tools/rego-coverage.json $(REGO_COVERAGE_MIN)
+
+test-ts: build
+	npx vitest run
+
+demo: build ## explained decisions for every scenario in scenarios/
+	node $(CLI) scenarios --explain
+
+clean: ## remove what the build wrote (keeps .tools)
+	rm -rf dist bundles coverage

@@ -1,0 +1,48 @@
+# METADATA
+# title: Requirement
+# description: |
+#   What the session must show: the tier's baseline raised by the risk level. Each part takes the
+#   stricter of the two, so more risk never lowers the requirement. Freshness defaults follow
+#   NIST SP 800-63B-4 (AAL2 re-authentication within 24 h, AAL3 within 12 h).
+package stepup.requirement
+
+import data.stepup.config
+import data.stepup.risk
+import data.stepup.target
+
+_base := config.requirements.tiers[target.tier]
+
+_raise := config.requirements.levels[risk.level]
+
+# METADATA
+# description: The authenticator assurance level required, 1 to 3.
+aal := max({_base.aal, _raise.aal})
+
+# METADATA
+# description: A phishing-resistant authenticator is required.
+# scope: document
+default phishing_resistant := false
+
+phishing_resistant if _base.phishing_resistant
+
+phishing_resistant if _raise.phishing_resistant
+
+# METADATA
+# description: The longest time since authentication that is accepted, in seconds.
+max_age := min({_base.max_age, _raise.max_age})
+
+_aal_name := config.assurance.aal_names[aal]
+
+default _factor := "any"
+
+_factor := "phishing_resistant" if phishing_resistant
+
+# METADATA
+# description: The requirement as the decision states it, with the acr values to ask the identity provider for.
+required := {
+	"kind": "session",
+	"aal": _aal_name,
+	"phishing_resistant": phishing_resistant,
+	"max_age": max_age,
+	"acr_values": config.assurance.acr_values[_aal_name][_factor],
+}

@@ -1,0 +1,101 @@
+# METADATA
+# title: Session assurance
+# description: |
+#   What the person's current session proves (assurance level, phishing resistance, age) and
+#   where it falls short of the requirement. acr and amr values are mapped to levels by data,
+#   so teams can use their identity provider's names.
+package stepup.session
+
+import data.stepup.config
+import data.stepup.requirement
+
+# METADATA
+# description: The request carries an authenticated session.
+has_session if is_object(input.session)
+
+default _acr_level := {"aal": 0, "phishing_resistant": false}
+
+_acr_level := config.assurance.acr[input.session.acr]
+
+# amr lists a handful of methods at most; the loop is cheap.
+_amr_aals contains level if {
+	some method in input.session.amr
+	level := config.assurance.amr[method].aal
+}
+
+# METADATA
+# description: The session's authenticator assurance level, 0 when unauthenticated.
+aal := max(_amr_aals | {_acr_level.aal})
+
+# METADATA
+# description: The session used a phishing-resistant authenticator.
+# scope: document
+is_phishing_resistant if _acr_level.phishing_resistant
+
+is_phishing_resistant if {
+	some method in input.session.amr
+	config.assurance.amr[method].phishing_resistant
+}
+
+# METADATA
+# description: Seconds since authentication; undefined when auth_time is missing or in the future.
+age := input.now - input.session.auth_time if {
+	input.session.auth_time <= input.now + config.assurance.clock_skew
+}
+
+# METADATA
+# title: No session
+# description: The request carries no authenticated session.
+# custom:
+#   code: session.missing
+#   controls: [PR.AA-03]
+gaps contains "session.missing" if not has_session
+
+# METADATA
+# title: Assurance too low
+# description: The session's authentication assurance level is below what the target and risk require.
+# custom:
+#   code: session.aal_insufficient
+#   controls: [PR.AA-03]
+gaps contains "session.aal_insufficient" if {
+	has_session
+	aal < requirement.aal
+}
+
+# METADATA
+# title: Not phishing-resistant
+# description: The target and risk require a phishing-resistant authenticator and the session did not use one.
+# custom:
+#   code: session.not_phishing_resistant
+#   controls: [PR.AA-03]
+gaps contains "session.not_phishing_resistant" if {
+	has_session
+	requirement.phishing_resistant
+	not is_phishing_resistant
+}
+
+# METADATA
+# title: Authentication too old
+# description: The last authentication is older than the maximum age the target and risk allow.
+# custom:
+#   code: session.too_old
+#   controls: [PR.AA-03]
+gaps contains "session.too_old" if age > requirement.max_age
+
+# METADATA
+# title: Authentication time unknown
+# description: The session has no authentication time, or one in the future, so its freshness cannot be shown.
+# custom:
+#   code: session.auth_time_invalid
+#   controls: [PR.AA-03]
+gaps contains "session.auth_time_invalid" if {
+	has_session
+	not age
+}
+
+# METADATA
+# description: The session meets every part of the requirement.
+# scope: document
+default satisfies := false
+
+satisfies if count(gaps) == 0

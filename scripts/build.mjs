@@ -1,0 +1,18 @@
+// Builds the CLI and the library with esbuild, and the type declarations with tsc.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+
+rmSync("dist", { recursive: true, force: true });
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  logLevel: "warning",
+};
+await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js" });
+await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+execFileSync("npx", ["tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" });

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the pinned OPA CLI and Regal into .tools/bin (git-ignored), built from Go modules.
+# A tool is rebuilt only when the binary there is not the pinned version (read with `go version -m`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OPA_VERSION=v1.22.3
+REGAL_VERSION=v0.42.0
+BIN="$PWD/.tools/bin"
+mkdir -p "$BIN"
+
+# has_version BINARY MODULE VERSION: the binary exists, was built from MODULE at VERSION, and is
+# static (CGO_ENABLED=0), so that it also runs in a FROM-scratch container image.
+has_version() {
+  local info
+  info=$(go version -m "$BIN/$1" 2>/dev/null) || return 1
+  awk -v m="$2" '$1 == "mod" && $2 == m { print $3 }' <<<"$info" | grep -qx "$3" &&
+    grep -q 'CGO_ENABLED=0' <<<"$info"
+}
+
+if has_version opa github.com/open-policy-agent/opa "$OPA_VERSION"; then
+  echo "opa $OPA_VERSION already in $BIN"
+else
+  echo "building opa $OPA_VERSION (static) into $BIN"
+  GOBIN="$BIN" CGO_ENABLED=0 go install "github.com/open-policy-agent/opa@$OPA_VERSION"
+fi
+
+if has_version regal github.com/open-policy-agent/regal "$REGAL_VERSION"; then
+  echo "regal $REGAL_VERSION already in $BIN"
+else
+  echo "building regal $REGAL_VERSION into $BIN"
+  (cd tools/regal && GOBIN="$BIN" CGO_ENABLED=0 go install github.com/open-policy-agent/regal)
+fi

@@ -1,0 +1,143 @@
+/**
+ * Building a stepup bundle with the pinned OPA CLI:
+ *   1. stage the policy (every .rego but the tests) and its data.json files;
+ *   2. compile the decision entrypoint to WebAssembly (`opa build -t wasm`);
+ *   3. read the code catalog from the rules' METADATA annotations (`opa inspect -a`);
+ *   4. write the .manifest — revision, roots, and stepup's metadata naming the wasm module — and
+ *      let `opa build -b` package Rego, data, wasm and manifest into one tar.gz.
+ * The wasm is listed in stepup's metadata rather than the manifest's `wasm` list, so that OPA
+ * (whose static build has no wasm engine) serves the same bundle by evaluating its Rego.
+ */
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { z } from "zod";
+import { BundleMetadataSchema, type BundleMetadata, type CodeEntry } from "../contracts/metadata.js";
+import { BundleInvalidError } from "../errors.js";
+import { readArchive } from "./archive.js";
+import { opaBinary, runTool } from "./opa-cli.js";
+
+export const DECISION_ENTRYPOINT = "stepup/decision";
+export const BUNDLE_ROOTS = ["stepup"];
+
+export interface BuildOptions {
+  /** The folder holding the policy (rego/). */
+  readonly regoDir: string;
+  /** The tar.gz to write. */
+  readonly out: string;
+  /** The revision; by default the git commit of regoDir, with "-dirty" when it has changes. */
+  readonly revision?: string;
+  readonly opa?: string;
+}
+
+export interface BuildResult {
+  readonly out: string;
+  readonly revision: string;
+  readonly codes: number;
+}
+
+export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
+  const opa = options.opa ?? opaBinary();
+  const revision = options.revision ?? (await gitRevision(options.regoDir));
+  const stage = await mkdtemp(join(tmpdir(), "stepup-bundle-"));
+  try {
+    await stagePolicy(options.regoDir, stage);
+    const wasm = await compileWasm(opa, stage);
+    const metadata: BundleMetadata = BundleMetadataSchema.parse({
+      policy_version: await policyVersion(opa, stage),
+      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
+      codes: await readCodes(opa, stage),
+    });
+    await writeFile(join(stage, "policy.wasm"), wasm);
+    await writeFile(
+      join(stage, ".manifest"),
+      JSON.stringify({ roots: BUNDLE_ROOTS, metadata: { stepup: metadata } }),
+    );
+    const out = resolve(options.out);
+    await mkdir(dirname(out), { recursive: true });
+    await runTool(opa, ["build", "--bundle", ".", "--revision", revision, "--output", out], { cwd: stage });
+    return { out, revision, codes: Object.keys(metadata.codes).length };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** Copies the policy and data into the stage, leaving the tests behind. */
+async function stagePolicy(regoDir: string, stage: string): Promise<void> {
+  await cp(regoDir, stage, {
+    recursive: true,
+    filter: (src) => !src.endsWith("_test.rego") && !relative(regoDir, src).startsWith("."),
+  });
+}
+
+async function compileWasm(opa: string, stage: string): Promise<Uint8Array> {
+  const dir = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
+  try {
+    const out = join(dir, "wasm.tar.gz");
+    await runTool(opa, ["build", "--target", "wasm", "--entrypoint", DECISION_ENTRYPOINT, "--output", out, "."], {
+      cwd: stage,
+    });
+    const files = await readArchive(await readFile(out), out);
+    const wasm = files.get("policy.wasm");
+    if (!wasm) throw new BundleInvalidError(out, "opa build produced no policy.wasm");
+    return wasm;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const Annotation = z.looseObject({
+  title: z.string().optional(),
+  description: z.string().optional(),
+  custom: z.looseObject({ code: z.string().optional(), controls: z.array(z.string()).optional() }).optional(),
+});
+const Inspection = z.looseObject({
+  annotations: z
+    .array(z.looseObject({ annotations: Annotation, location: z.looseObject({ file: z.string(), row: z.number() }) }))
+    .default([]),
+});
+
+/** The code catalog: every annotation with a `custom.code`, which must be unique and described. */
+async function readCodes(opa: string, stage: string): Promise<Record<string, CodeEntry>> {
+  const inspection = Inspection.parse(JSON.parse(await runTool(opa, ["inspect", "--annotations", "--format", "json", "."], { cwd: stage })));
+  const codes: Record<string, CodeEntry> = {};
+  for (const { annotations, location } of inspection.annotations) {
+    const code = annotations.custom?.code;
+    if (!code) continue;
+    const where = `${location.file}:${location.row}`;
+    if (codes[code]) throw new BundleInvalidError(stage, `code ${code} is annotated twice (again at ${where})`);
+    if (!annotations.title || !annotations.description) {
+      throw new BundleInvalidError(stage, `code ${code} at ${where} needs a title and a description`);
+    }
+    codes[code] = {
+      title: annotations.title,
+      message: annotations.description.trim(),
+      controls: annotations.custom?.controls ?? [],
+    };
+  }
+  return Object.fromEntries(Object.entries(codes).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The policy version the data declares, read by OPA itself so data layout stays OPA's business. */
+async function policyVersion(opa: string, stage: string): Promise<string> {
+  const out = await runTool(opa, ["eval", "--format", "raw", "--data", ".", "data.stepup.config.policy_version"], {
+    cwd: stage,
+  });
+  const version = out.trim();
+  if (!version) throw new BundleInvalidError(stage, "no data.stepup.config.policy_version in the policy's data");
+  return version;
+}
+
+/** The git commit of the folder, with "-dirty" when it has uncommitted changes; "dev" outside git. */
+export async function gitRevision(dir: string): Promise<string> {
+  const git = promisify(execFile);
+  try {
+    const { stdout: commit } = await git("git", ["rev-parse", "--short=12", "HEAD"], { cwd: dir });
+    const { stdout: status } = await git("git", ["status", "--porcelain", "--", "."], { cwd: dir });
+    return commit.trim() + (status.trim() ? "-dirty" : "");
+  } catch {
+    return "dev";
+  }
+}

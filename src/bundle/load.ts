@@ -1,0 +1,134 @@
+/**
+ * Loading a stepup bundle from a tar.gz archive or a directory, in OPA's bundle layout: the Rego,
+ * data.json files placed by their directory, a .manifest carrying the revision and stepup's
+ * metadata (code catalog, wasm module), and the compiled policy.wasm.
+ */
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
+import { toIssues } from "../contracts/issues.js";
+import { BundleInvalidError, BundleNotFoundError } from "../errors.js";
+import { DEFAULT_LIMITS, readArchive, type ArchiveLimits, type BundleFiles } from "./archive.js";
+
+export interface Bundle {
+  /** Where the bundle came from, for messages. */
+  readonly source: string;
+  /** The revision in the manifest; every decision names it. */
+  readonly revision: string;
+  readonly manifest: Manifest;
+  readonly metadata: BundleMetadata;
+  /** The compiled policy and the entrypoint to call in it. */
+  readonly wasm: Uint8Array;
+  readonly entrypoint: string;
+  /** All data.json files merged at their paths. */
+  readonly data: Record<string, unknown>;
+  /** Every file of the bundle, by path without a leading slash. */
+  readonly files: BundleFiles;
+}
+
+/** Loads a bundle from a `.tar.gz` file or a directory. */
+export async function loadBundle(path: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<Bundle> {
+  let stat;
+  try {
+    stat = await lstat(path);
+  } catch (err) {
+    throw new BundleNotFoundError(path, { cause: err });
+  }
+  if (stat.isDirectory()) return bundleFromFiles(await readDirectory(path, limits), path);
+  if (!stat.isFile()) throw new BundleInvalidError(path, "not a file or directory");
+  return bundleFromFiles(await readArchive(await readFile(path), path, limits), path);
+}
+
+/** Builds a bundle from its files; checks that everything the SDK needs is there and well-formed. */
+export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
+  const manifestBytes = files.get(".manifest");
+  if (!manifestBytes) throw new BundleInvalidError(source, "no .manifest");
+  const parsed = ManifestSchema.safeParse(parseJson(manifestBytes, ".manifest", source));
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error, ".manifest");
+    throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  }
+  const manifest = parsed.data;
+  const metadata = manifest.metadata?.stepup;
+  if (!metadata) throw new BundleInvalidError(source, ".manifest has no metadata.stepup; was it built by stepup?");
+  const modulePath = metadata.wasm.module.replace(/^\//, "");
+  const wasm = files.get(modulePath);
+  if (!wasm) throw new BundleInvalidError(source, `no wasm module at ${metadata.wasm.module}`);
+  return {
+    source,
+    revision: manifest.revision,
+    manifest,
+    metadata,
+    wasm,
+    entrypoint: metadata.wasm.entrypoint,
+    data: mergeData(files, source),
+    files,
+  };
+}
+
+function mergeData(files: BundleFiles, source: string): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const [path, bytes] of files) {
+    if (path.endsWith("data.yaml") || path.endsWith("data.yml")) {
+      throw new BundleInvalidError(source, `${path}: YAML data is not supported; use data.json`);
+    }
+    if (path !== "data.json" && !path.endsWith("/data.json")) continue;
+    const keys = path.split("/").slice(0, -1);
+    const value = parseJson(bytes, path, source);
+    let node = data;
+    for (const key of keys) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (!isObject(next)) throw new BundleInvalidError(source, `${path} conflicts with data at ${key}`);
+      node = node[key] as Record<string, unknown>;
+    }
+    if (keys.length === 0 && !isObject(value)) throw new BundleInvalidError(source, "data.json is not an object");
+    if (isObject(value)) mergeInto(node, value, path, source);
+    else throw new BundleInvalidError(source, `${path} is not an object`);
+  }
+  return data;
+}
+
+function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>, path: string, source: string) {
+  for (const [key, value] of Object.entries(from)) {
+    const existing = into[key];
+    if (existing === undefined) into[key] = value;
+    else if (isObject(existing) && isObject(value)) mergeInto(existing, value, path, source);
+    else throw new BundleInvalidError(source, `${path} conflicts with other data at ${key}`);
+  }
+}
+
+function parseJson(bytes: Uint8Array, file: string, source: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (err) {
+    throw new BundleInvalidError(source, `${file} is not JSON`, { cause: err });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+async function readDirectory(root: string, limits: ArchiveLimits): Promise<BundleFiles> {
+  const files: BundleFiles = new Map();
+  let total = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const bytes = await readFile(full);
+        total += bytes.byteLength;
+        if (total > limits.maxUncompressedBytes || files.size >= limits.maxFiles) {
+          throw new BundleInvalidError(root, "bundle directory is larger than the limits allow");
+        }
+        files.set(relative(root, full).split(sep).join("/"), bytes);
+      } else {
+        throw new BundleInvalidError(root, `${relative(root, full)} is not a regular file`);
+      }
+    }
+  };
+  await walk(root);
+  return files;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/** The `stepup` command: parses arguments, calls the SDK, formats what it returns. */
+import { Command } from "commander";
+import { buildBundle } from "../bundle/build.js";
+import { explain } from "../decision/explain.js";
+import { parseInputText } from "../input/validate.js";
+import { jsonSchemas } from "../contracts/json-schema.js";
+import { defaultBundlePath, packageRoot } from "../paths.js";
+import { loadScenarios, mismatches } from "../scenarios/catalog.js";
+import { Stepup } from "../stepup.js";
+import { EXIT, readText, report } from "./io.js";
+
+const program = new Command("stepup")
+  .description("Step-up authentication decisions as code")
+  .showHelpAfterError()
+  .exitOverride();
+
+const bundleOption = ["-b, --bundle <path>", "bundle (.tar.gz or folder)"] as const;
+
+program
+  .command("eval")
+  .description("decide on an input document and print the decision as JSON")
+  .argument("<input>", "input JSON file, or - for stdin")
+  .option(...bundleOption)
+  .action(async (file: string, opts: { bundle?: string }) => {
+    const decision = await decideFile(file, opts.bundle);
+    process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+    process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
+  });
+
+program
+  .command("explain")
+  .description("decide on an input document and explain the decision")
+  .argument("<input>", "input JSON file, or - for stdin")
+  .option(...bundleOption)
+  .action(async (file: string, opts: { bundle?: string }) => {
+    const decision = await decideFile(file, opts.bundle);
+    process.stdout.write(`${explain(decision)}\n`);
+    process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
+  });
+
+program
+  .command("scenarios")
+  .description("run the scenario catalogue and check each decision against its expectation")
+  .argument("[dir]", "scenario folder", `${packageRoot()}scenarios`)
+  .option(...bundleOption)
+  .option("--explain", "explain every decision")
+  .action(async (dir: string, opts: { bundle?: string; explain?: boolean }) => {
+    const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
+    const scenarios = await loadScenarios(dir);
+    let failed = 0;
+    for (const scenario of scenarios) {
+      const decision = stepup.decideInput(scenario.input);
+      const problems = mismatches(scenario, decision);
+      if (problems.length > 0) failed++;
+      const mark = problems.length > 0 ? `MISMATCH (${problems.join("; ")})` : "as expected";
+      process.stdout.write(`\n■ ${scenario.name}: ${scenario.title} — ${mark}\n`);
+      if (opts.explain) process.stdout.write(`${explain(decision)}\n`);
+    }
+    const counts = `${scenarios.length - failed}/${scenarios.length} scenarios as expected`;
+    process.stdout.write(`\n${counts} (bundle revision ${stepup.revision})\n`);
+    process.exitCode = failed > 0 ? EXIT.failed : EXIT.ok;
+  });
+
+program
+  .command("schema")
+  .description("print a JSON Schema of a contract")
+  .argument("<contract>", "input, verdict or decision")
+  .action((name: string) => {
+    const schemas = jsonSchemas();
+    const schema = schemas[name as keyof typeof schemas];
+    if (!schema) throw new Error(`no contract ${name}; choose one of ${Object.keys(schemas).join(", ")}`);
+    process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
+  });
+
+const bundle = program.command("bundle").description("build and inspect bundles");
+
+bundle
+  .command("build")
+  .description("compile the policy to wasm and package it with its Rego, data and code catalog")
+  .option("--rego <dir>", "policy folder", `${packageRoot()}rego`)
+  .option("-o, --out <file>", "bundle to write", defaultBundlePath())
+  .option("-r, --revision <rev>", "revision (default: the git commit)")
+  .action(async (opts: { rego: string; out: string; revision?: string }) => {
+    const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision });
+    process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes)\n`);
+  });
+
+async function decideFile(file: string, bundlePath = defaultBundlePath()) {
+  const input = parseInputText(await readText(file));
+  const stepup = await Stepup.load(bundlePath);
+  return stepup.decideInput(input);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const code = (err as { code?: string }).code;
+  if (code === "commander.helpDisplayed" || code === "commander.version") process.exitCode = EXIT.ok;
+  else if (code?.startsWith("commander.")) process.exitCode = EXIT.usage;
+  else process.exitCode = report(err);
+}

@@ -1,0 +1,38 @@
+/**
+ * The bundle's code catalog: for every code the policy can return, a title, a message and the
+ * control references it serves. It is read from the rules' METADATA annotations at build time and
+ * carried in the bundle's .manifest (`metadata.stepup`), so text lives next to the rule that
+ * produces the code and the policy itself returns codes only.
+ */
+import { z } from "zod";
+import { Code } from "./decision.js";
+
+export const CodeEntry = z.strictObject({
+  title: z.string().min(1),
+  message: z.string().min(1),
+  controls: z.array(z.string()),
+});
+
+/**
+ * stepup's part of the manifest. The wasm module is named here rather than in the manifest's own
+ * `wasm` list, so that OPA (which has no wasm engine in its static build) evaluates the bundle's
+ * Rego while the SDK evaluates its wasm: one bundle, every runtime.
+ */
+export const BundleMetadataSchema = z.strictObject({
+  policy_version: z.string(),
+  wasm: z.strictObject({ entrypoint: z.string(), module: z.string() }),
+  codes: z.record(Code, CodeEntry),
+});
+
+export const ManifestSchema = z.looseObject({
+  revision: z.string().default(""),
+  roots: z.array(z.string()).optional(),
+  wasm: z
+    .array(z.looseObject({ entrypoint: z.string(), module: z.string() }))
+    .optional(),
+  metadata: z.looseObject({ stepup: BundleMetadataSchema.optional() }).optional(),
+});
+
+export type CodeEntry = z.output<typeof CodeEntry>;
+export type BundleMetadata = z.output<typeof BundleMetadataSchema>;
+export type Manifest = z.output<typeof ManifestSchema>;

@@ -1,0 +1,9 @@
+import type { Input } from "../contracts/input.js";
+
+/** Something that evaluates the decision entrypoint of a stepup bundle. */
+export interface Engine {
+  /** The revision of the bundle the engine evaluates. */
+  readonly revision: string;
+  /** Evaluates the decision for a validated input; the result is untrusted until validated. */
+  evaluate(input: Input): unknown;
+}

@@ -1,0 +1,40 @@
+/**
+ * Builds what the suites need from the current sources, so a test never runs against a stale
+ * bundle or CLI: the bundle from rego/ (with the pinned OPA), and the CLI bundled by esbuild.
+ */
+import { build } from "esbuild";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { buildBundle } from "../../src/bundle/build.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    bundlePath: string;
+    cliPath: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), "stepup-test-"));
+  const bundlePath = join(dir, "stepup.tar.gz");
+  await buildBundle({ regoDir: "rego", out: bundlePath, revision: "test-revision" });
+  // Inside the project, so the CLI's imports resolve to node_modules as they do from dist/.
+  const cliPath = join(".tools", "test-build", "cli.js");
+  await build({
+    entryPoints: ["src/cli/main.ts"],
+    outfile: cliPath,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  project.provide("bundlePath", bundlePath);
+  project.provide("cliPath", cliPath);
+  return async () => {
+    await rm(dir, { recursive: true, force: true });
+  };
+}
