@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools build schemas lint test test-rego test-ts demo clean
+.PHONY: help setup tools build schemas lint test test-rego test-ts demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,3 +57,6 @@ demo: build ## explained decisions for every scenario in scenarios/
 
 clean: ## remove what the build wrote (keeps .tools)
 	rm -rf dist bundles coverage
+
+bench: build ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
+	npx tsx bench/run.ts

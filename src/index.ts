@@ -5,7 +5,8 @@ export { loadBundle, bundleFromFiles, type Bundle } from "./bundle/load.js";
 export { buildBundle, type BuildOptions, type BuildResult } from "./bundle/build.js";
 export { WasmEngine } from "./engine/wasm.js";
 export type { Engine } from "./engine/engine.js";
-export { render } from "./decision/render.js";
+export { render, type RenderContext } from "./decision/render.js";
+export { conclude, concludeAsync, type DecisionEvent } from "./decision/conclude.js";
 export { explain, describeRequirement } from "./decision/explain.js";
 export { InputSchema, type Input, type InputDraft } from "./contracts/input.js";
 export {

@@ -6,12 +6,11 @@ import { randomUUID } from "node:crypto";
 import type { Decision, Verdict } from "./contracts/decision.js";
 import type { Input } from "./contracts/input.js";
 import { loadBundle, type Bundle } from "./bundle/load.js";
-import { failClosed } from "./decision/fail-closed.js";
-import { render, type RenderContext } from "./decision/render.js";
+import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { parseVerdict } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
 import { WasmEngine } from "./engine/wasm.js";
-import { EngineEvaluationError, isStepupError, type StepupErrors } from "./errors.js";
+import type { StepupErrors } from "./errors.js";
 import { parseInput } from "./input/validate.js";
 
 export interface StepupOptions {
@@ -20,20 +19,25 @@ export interface StepupOptions {
    * By default a line of JSON goes to stderr, naming the error and the target, never the input.
    */
   readonly onError?: (error: StepupErrors, input: Input, decisionId: string) => void;
+  /** Called after every decision, the fail-closed ones included (decision logs, metrics). */
+  readonly onDecision?: (event: DecisionEvent) => void;
   /** Decision ids; random UUIDs by default. */
   readonly newId?: () => string;
 }
 
+interface Active {
+  readonly bundle: Bundle;
+  readonly engine: Engine;
+}
+
 export class Stepup {
-  private readonly onError: NonNullable<StepupOptions["onError"]>;
+  private active: Active;
+  private readonly hooks: ConcludeHooks;
   private readonly newId: () => string;
 
-  constructor(
-    readonly bundle: Bundle,
-    private readonly engine: Engine,
-    options: StepupOptions = {},
-  ) {
-    this.onError = options.onError ?? logFailure;
+  constructor(bundle: Bundle, engine: Engine, options: StepupOptions = {}) {
+    this.active = { bundle, engine };
+    this.hooks = { onError: options.onError ?? logFailure, onDecision: options.onDecision };
     this.newId = options.newId ?? randomUUID;
   }
 
@@ -48,9 +52,23 @@ export class Stepup {
     return new Stepup(bundle, await WasmEngine.load(bundle), options);
   }
 
-  /** The revision of the bundle that makes every decision. */
+  /** The bundle that makes decisions now. */
+  get bundle(): Bundle {
+    return this.active.bundle;
+  }
+
+  /** The revision of the bundle that makes decisions now. */
   get revision(): string {
-    return this.bundle.revision;
+    return this.active.bundle.revision;
+  }
+
+  /**
+   * Compiles a new bundle and makes it the active one. Decisions are synchronous, so none is
+   * ever split between two revisions; if compiling fails, the current bundle stays active.
+   */
+  async activate(bundle: Bundle): Promise<void> {
+    const engine = await WasmEngine.load(bundle);
+    this.active = { bundle, engine };
   }
 
   /**
@@ -63,36 +81,13 @@ export class Stepup {
 
   /** Decides on an input that has already been validated with `parseInput`. */
   decideInput(input: Input): Decision {
-    const ctx: RenderContext = { decisionId: this.newId(), revision: this.revision, codes: this.bundle.metadata.codes };
-    let verdict: Verdict;
-    try {
-      verdict = parseVerdict(this.engine.evaluate(input));
-    } catch (err) {
-      const error = isStepupError(err)
-        ? err
-        : new EngineEvaluationError(`engine failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-      this.onError(error, input, ctx.decisionId);
-      return failClosed(input, error, ctx);
-    }
-    return render(verdict, input, ctx);
+    const { bundle, engine } = this.active;
+    const ctx = { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes };
+    return conclude(input, ctx, this.hooks, () => engine.evaluate(input));
   }
 
   /** The policy's raw verdict for a validated input, without rendering. */
   evaluate(input: Input): Verdict {
-    return parseVerdict(this.engine.evaluate(input));
+    return parseVerdict(this.active.engine.evaluate(input));
   }
-}
-
-function logFailure(error: StepupErrors, input: Input, decisionId: string): void {
-  process.stderr.write(
-    `${JSON.stringify({
-      level: "error",
-      msg: "stepup could not decide; failing closed",
-      code: error.code,
-      error: error.message,
-      decision_id: decisionId,
-      app: input.target.app,
-      action: input.target.action,
-    })}\n`,
-  );
 }

@@ -1,0 +1,71 @@
+/**
+ * `make bench`: builds a bundle from rego/, runs every suite in bench/suites/ (or those named on
+ * the command line) and writes bench/results/latest.json and latest.md.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { buildBundle } from "../src/bundle/build.js";
+import { loadScenarios } from "../src/scenarios/catalog.js";
+import type { BenchContext, Suite, SuiteResult } from "./harness.js";
+
+const only = process.argv.slice(2);
+const dir = await mkdtemp(join(tmpdir(), "stepup-bench-"));
+try {
+  const bundlePath = join(dir, "stepup.tar.gz");
+  await buildBundle({ regoDir: "rego", out: bundlePath, revision: "bench" });
+  const ctx: BenchContext = {
+    bundlePath,
+    corpus: (await loadScenarios("scenarios")).map((s) => s.input),
+    quick: process.env.BENCH_QUICK === "1",
+  };
+  const files = (await readdir("bench/suites")).filter((f) => f.endsWith(".ts")).sort();
+  const results: SuiteResult[] = [];
+  for (const file of files) {
+    const suite = (await import(pathToFileURL(join(process.cwd(), "bench/suites", file)).href)).default as Suite;
+    if (only.length > 0 && !only.includes(suite.name)) continue;
+    process.stderr.write(`bench: ${suite.name}…\n`);
+    results.push(await suite.run(ctx));
+  }
+  const machine = {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+    corpus: `${ctx.corpus.length} scenario inputs`,
+  };
+  await mkdir("bench/results", { recursive: true });
+  await writeFile("bench/results/latest.json", `${JSON.stringify({ machine, results }, null, 2)}\n`);
+  const md = toMarkdown(machine, results);
+  await writeFile("bench/results/latest.md", md);
+  process.stdout.write(md);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+function toMarkdown(machine: Record<string, string | number>, results: SuiteResult[]): string {
+  const lines = [
+    `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}.`,
+    "",
+  ];
+  for (const r of results) {
+    lines.push(`### ${r.suite}`, "", "| measurement | median µs | p99 µs | ops/s | samples |", "| --- | ---: | ---: | ---: | ---: |");
+    for (const m of r.measurements) {
+      const ops = m.ops_per_s === undefined ? "" : Math.round(m.ops_per_s).toLocaleString("en");
+      lines.push(`| ${m.name} | ${fmt(m.median_us)} | ${fmt(m.p99_us)} | ${ops} | ${m.samples} |`);
+    }
+    if (r.ratios.length > 0) {
+      lines.push("", "| ratio | value | target | met |", "| --- | ---: | --- | --- |");
+      for (const q of r.ratios) lines.push(`| ${q.name} | ${q.value} | ${q.target ?? ""} | ${q.met === undefined ? "" : q.met ? "yes" : "no"} |`);
+    }
+    for (const note of r.notes) lines.push("", `- ${note}`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function fmt(us: number): string {
+  return us >= 100 ? us.toFixed(0) : us.toFixed(2);
+}

@@ -1,0 +1,126 @@
+/**
+ * fast-check arbitraries for the input contract, drawing apps, actions and acr values from the
+ * policy's own data so that generated inputs land on every branch of the policy. Shared by the
+ * property tests and the parity corpus; `sampleInputs(seed, n)` gives a reproducible corpus.
+ */
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { parseInput } from "../../src/input/validate.js";
+import type { Input, InputDraft } from "../../src/contracts/input.js";
+
+interface Config {
+  catalog: { apps: Record<string, { actions?: Record<string, string> }>; action_floors: Record<string, string> };
+  assurance: { acr: Record<string, unknown>; amr: Record<string, unknown> };
+}
+
+const config = JSON.parse(readFileSync("rego/stepup/config/data.json", "utf8")) as Config;
+
+export const NOW = 1795852800;
+
+const apps = [...Object.keys(config.catalog.apps), "unknown-app"];
+const actions = [
+  ...new Set([
+    ...Object.keys(config.catalog.action_floors),
+    ...Object.values(config.catalog.apps).flatMap((a) => Object.keys(a.actions ?? {})),
+    "list",
+  ]),
+];
+const acrs = [...Object.keys(config.assurance.acr), "urn:unknown:acr"];
+const amrs = [...Object.keys(config.assurance.amr), "pwd", "otp", "sms", "pin", "face"];
+
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null, freq: 4 });
+const seconds = (max: number) => fc.integer({ min: 0, max });
+
+export const subjectArb = fc.record({
+  id: fc.constantFrom("alice@example.com", "bob@example.com", "svc-billing", "spiffe-workload"),
+  kind: fc.constantFrom("human", "human", "human", "service", "workload"),
+  roles: fc.subarray(["engineer", "admin", "finance", "contractor"]),
+});
+
+export const sessionArb = fc.record({
+  acr: maybe(fc.constantFrom(...acrs)),
+  amr: maybe(fc.subarray(amrs, { maxLength: 3 })),
+  auth_time: maybe(fc.oneof(fc.constant(NOW - 60), seconds(10 * 86400).map((s) => NOW - s), fc.constant(NOW + 3600))),
+});
+
+export const credentialArb = fc.record({
+  type: fc.constantFrom("spiffe_svid", "mtls", "oidc_federated", "oauth_client_credentials", "static_api_key"),
+  issued_at: maybe(seconds(400 * 86400).map((s) => NOW - s)),
+  expires_at: maybe(fc.integer({ min: -86400, max: 400 * 86400 }).map((s) => NOW + s)),
+  storage: maybe(fc.constantFrom("secrets_manager", "workload_api", "env", "config_file", "code", "ci")),
+  spiffe_id: maybe(fc.constantFrom("spiffe://example.org/billing", "spiffe://other.test/x")),
+});
+
+export const deviceArb = fc.record({
+  id: maybe(fc.constantFrom("lt-1", "byod-2", "kiosk-3")),
+  attested: fc.boolean(),
+  managed: maybe(fc.boolean()),
+  compliant: maybe(fc.boolean()),
+  encrypted: maybe(fc.boolean()),
+  edr_running: maybe(fc.boolean()),
+  os_patch_age_days: maybe(fc.integer({ min: 0, max: 400 })),
+  kind: maybe(fc.constantFrom("laptop", "desktop", "mobile", "shared", "server")),
+});
+
+export const networkArb = fc.record({
+  ip: maybe(fc.constantFrom("10.20.3.14", "203.0.113.40", "198.51.100.23", "2001:db8::1")),
+  zone: maybe(fc.constantFrom("corporate", "known", "external")),
+  reputation: maybe(fc.constantFrom("good", "neutral", "suspicious", "malicious")),
+  anonymizer: maybe(fc.constantFrom("none", "vpn", "tor", "proxy", "hosting")),
+  asn: maybe(fc.integer({ min: 1, max: 70000 })),
+});
+
+const country = fc.constantFrom("US", "FR", "DE", "JP", "BR", "AU");
+
+export const geoArb = fc.record({
+  country: maybe(country),
+  lat: maybe(fc.double({ min: -90, max: 90, noNaN: true })),
+  lon: maybe(fc.double({ min: -180, max: 180, noNaN: true })),
+  accuracy_km: maybe(fc.integer({ min: 1, max: 1000 })),
+  distance_km: maybe(fc.integer({ min: 0, max: 20000 })),
+  previous: maybe(
+    fc.record({
+      country: maybe(country),
+      accuracy_km: maybe(fc.integer({ min: 1, max: 1000 })),
+      time: seconds(30 * 86400).map((s) => NOW - s),
+      anonymized: fc.boolean(),
+    }),
+  ),
+});
+
+export const behaviorArb = fc.record({
+  new_device: maybe(fc.boolean()),
+  new_country: maybe(fc.boolean()),
+  new_asn: maybe(fc.boolean()),
+  usual_hours: maybe(fc.boolean()),
+  failed_attempts_recent: maybe(fc.integer({ min: 0, max: 30 })),
+  prompts_recent: maybe(fc.integer({ min: 0, max: 15 })),
+  privilege_escalation: maybe(fc.boolean()),
+});
+
+export const targetArb = fc.record({
+  app: fc.constantFrom(...apps),
+  action: fc.constantFrom(...actions),
+  resource: maybe(fc.constantFrom("/reports/q3", "/secrets/db-password")),
+});
+
+/** A valid input document as a caller might write it. */
+export const inputDraftArb: fc.Arbitrary<InputDraft> = fc.record({
+  now: fc.constant(NOW),
+  subject: subjectArb,
+  session: maybe(sessionArb),
+  credential: maybe(credentialArb),
+  device: maybe(deviceArb),
+  network: networkArb,
+  geo: maybe(geoArb),
+  behavior: maybe(behaviorArb),
+  target: targetArb,
+}) as fc.Arbitrary<InputDraft>;
+
+/** A validated input, as the policy sees it. */
+export const inputArb: fc.Arbitrary<Input> = inputDraftArb.map((draft) => parseInput(draft));
+
+/** A reproducible corpus of validated inputs. */
+export function sampleInputs(seed: number, count: number): Input[] {
+  return fc.sample(inputArb, { seed, numRuns: count });
+}
