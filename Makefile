@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools build schemas lint test test-rego test-ts demo bench clean
+.PHONY: help setup tools build docs lint test test-rego test-ts demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,8 +34,8 @@ $(CLI): $(SRC) node_modules/.package-lock.json
 $(BUNDLE): $(REGO) $(CLI) | tools
 	node $(CLI) bundle build --out $(BUNDLE)
 
-schemas: setup ## regenerate schemas/ from the zod contracts
-	npx tsx scripts/schemas.ts
+docs: setup ## regenerate schemas/ and docs/scenarios.md from the contracts and the scenarios
+	npx tsx scripts/docs.ts
 
 lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc
 	@test -z "$$($(OPA) fmt --list rego)" || { echo "opa fmt would change:"; $(OPA) fmt --list rego; exit 1; }

@@ -33,7 +33,7 @@ describe("the SDK on the compiled bundle", () => {
     for (const scenario of await scenarios()) {
       const decision = stepup.decideInput(scenario.input);
       expect(DecisionSchema.safeParse(decision).success, scenario.name).toBe(true);
-      expect(decision.policy).toEqual({ revision: "test-revision", version: "1.0.0" });
+      expect(decision.policy).toEqual({ revision: "test-revision", version: stepup.bundle.metadata.policy_version });
     }
   });
 

@@ -6,16 +6,20 @@
 package stepup
 
 import data.stepup.config
+import data.stepup.exceptions
 import data.stepup.requirement
 import data.stepup.risk
 import data.stepup.session
 import data.stepup.stops
+import data.stepup.subject
 import data.stepup.target
+import data.stepup.workload
 
 # METADATA
 # description: |
-#   The outcome. A hard stop denies before any prompt; otherwise a session that meets the
-#   requirement goes ahead, and one that does not must step up.
+#   The outcome. A hard stop denies before any prompt; otherwise a subject that meets the
+#   requirement goes ahead. A person who does not must step up; a service or workload is denied,
+#   never prompted.
 # scope: document
 default outcome := "step_up"
 
@@ -23,28 +27,61 @@ outcome := "deny" if count(stops.active) > 0
 
 outcome := "allow" if {
 	count(stops.active) == 0
-	session.satisfies
+	satisfied
+}
+
+outcome := "deny" if {
+	not satisfied
+	not subject.is_human
 }
 
 # METADATA
-# title: Unknown application
-# description: The application is not in the catalog, so it is treated as sensitive.
-# custom:
-#   code: target.unknown_app
-#   controls: [PR.AA-05]
-_notes contains "target.unknown_app" if not target.is_known
+# description: The subject already meets the requirement.
+# scope: document
+default satisfied := false
 
-# METADATA
-# title: Elevated risk
-# description: The signals together raised the risk above low, and with it the requirement.
-# custom:
-#   code: risk.elevated
-#   controls: [PR.AA-03]
-_notes contains "risk.elevated" if risk.level != "low"
+satisfied if {
+	subject.is_human
+	session.satisfies
+}
+
+satisfied if {
+	not subject.is_human
+	workload.satisfies
+}
+
+_gaps := session.gaps if subject.is_human
+
+_gaps := workload.gaps if not subject.is_human
+
+_requirement := requirement.required if subject.is_human
+
+_requirement := workload.required if not subject.is_human
+
+_notes := (target.notes | risk.notes) | exceptions.notes
 
 # METADATA
 # description: Why the outcome is what it is.
-reasons := (stops.active | session.gaps) | _notes
+reasons := (stops.active | _gaps) | _notes
+
+# METADATA
+# description: What the caller must do besides enforcing the outcome.
+# scope: document
+obligations contains "log_for_review" if exceptions.applies
+
+obligations contains "notify_security" if exceptions.is_break_glass
+
+obligations contains "notify_security" if {
+	some stop in stops.active
+	config.notify_security[stop]
+}
+
+# What an exception relaxed is worked out only when one applies.
+default _exceptions := []
+
+_exceptions := exceptions.applied((((risk.raw_codes | stops.raw) | session.raw_gaps) | workload.raw_gaps)) if {
+	exceptions.applies
+}
 
 # METADATA
 # title: Decision
@@ -59,10 +96,10 @@ decision := {
 		"groups": risk.groups,
 		"contributions": risk.contributions,
 	},
-	"requirement": requirement.required,
-	"satisfied": session.satisfies,
+	"requirement": _requirement,
+	"satisfied": satisfied,
 	"reasons": reasons,
-	"obligations": set(),
-	"exceptions": set(),
+	"obligations": obligations,
+	"exceptions": _exceptions,
 	"policy_version": config.policy_version,
 }

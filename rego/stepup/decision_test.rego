@@ -1,23 +1,16 @@
 package stepup_test
 
 import data.stepup
-
-_now := 1795852800
-
-_base := {
-	"now": _now,
-	"subject": {"id": "alice", "kind": "human"},
-	"session": {"acr": "http://idmanagement.gov/ns/assurance/aal/2", "amr": ["pwd", "otp"], "auth_time": _now - 3600},
-	"device": {"attested": true, "managed": true, "compliant": true, "kind": "laptop"},
-	"network": {"zone": "corporate", "reputation": "good"},
-	"target": {"app": "wiki", "action": "read"},
-}
+import data.stepup.fixtures_test as f
 
 test_allow_carries_the_whole_document if {
-	d := stepup.decision with input as _base
+	d := stepup.decision with input as f.person
 	d.outcome == "allow"
 	d.tier == "standard"
-	d.risk == {"score": 0, "level": "low", "groups": {"device": 0, "network": 0}, "contributions": {}}
+	d.risk.score == 0
+	d.risk.level == "low"
+	d.risk.groups == {"device": 0, "network": 0, "geo": 0, "behavior": 0}
+	d.risk.contributions == {}
 	d.requirement == {
 		"kind": "session", "aal": "aal2", "phishing_resistant": false, "max_age": 86400,
 		"acr_values": ["http://idmanagement.gov/ns/assurance/aal/2"],
@@ -25,33 +18,31 @@ test_allow_carries_the_whole_document if {
 	d.satisfied == true
 	count(d.reasons) == 0
 	count(d.obligations) == 0
-	count(d.exceptions) == 0
-	d.policy_version == "1.0.0"
+	d.exceptions == []
+	d.policy_version == "2.0.0"
 }
 
 test_step_up_names_what_is_missing if {
-	d := stepup.decision with input as object.union(_base, {"target": {"app": "payroll", "action": "read"}})
+	d := stepup.decision with input as f.on(f.person, "payroll", "read")
 	d.outcome == "step_up"
 	d.reasons == {"session.not_phishing_resistant"}
 	not d.satisfied
 }
 
 test_deny_on_hard_stop_even_with_a_good_session if {
-	i := object.union(_base, {
-		"session": {"acr": "phrh", "amr": ["hwk"], "auth_time": _now - 60},
-		"network": {"zone": "external", "reputation": "malicious"},
-		"target": {"app": "payroll", "action": "read"},
-	})
+	bad_ip := object.union(f.corporate, {"reputation": "malicious"})
+	i := f.on(f.with_fields(f.person, {"session": f.passkey, "network": bad_ip}), "payroll", "read")
 	d := stepup.decision with input as i
 	d.outcome == "deny"
-	"stop.malicious_ip" in d.reasons
+	d.reasons == {"stop.malicious_ip", "risk.elevated"}
+	d.obligations == {"notify_security"}
 	d.satisfied
 }
 
 test_elevated_risk_is_a_reason if {
-	i := object.union(_base, {
-		"network": {"zone": "external", "reputation": "suspicious"},
-		"session": {"auth_time": _now - 7200},
+	i := f.with_fields(f.person, {
+		"network": object.union(f.corporate, {"zone": "external", "reputation": "suspicious"}),
+		"session": object.union(f.mfa, {"auth_time": f.now - 7200}),
 	})
 	d := stepup.decision with input as i
 	d.outcome == "step_up"
@@ -60,7 +51,88 @@ test_elevated_risk_is_a_reason if {
 }
 
 test_unknown_app_is_a_reason if {
-	d := stepup.decision with input as object.union(_base, {"target": {"app": "nope", "action": "read"}})
+	d := stepup.decision with input as f.on(f.person, "nope", "read")
 	d.tier == "high"
 	"target.unknown_app" in d.reasons
+}
+
+test_mfa_fatigue_denies_instead_of_prompting if {
+	i := f.with_fields(f.person, {
+		"behavior": object.union(f.quiet, {"prompts_recent": 6}),
+		"session": object.union(f.mfa, {"auth_time": f.now - 90000}),
+	})
+	d := stepup.decision with input as i
+	d.outcome == "deny"
+	d.reasons == {"stop.mfa_fatigue", "session.too_old"}
+	d.obligations == {"notify_security"}
+}
+
+test_workloads_are_never_prompted if {
+	expired := f.with_fields(f.workload, {"credential": object.union(f.svid, {"expires_at": f.now - 1})})
+	d := stepup.decision with input as expired
+	d.outcome == "deny"
+	d.requirement.kind == "workload"
+	d.requirement.missing == ["credential.expired"]
+	d.reasons == {"credential.expired"}
+}
+
+test_workload_with_proof_is_allowed if {
+	d := stepup.decision with input as f.on(f.workload, "prod-secrets", "read")
+	d.outcome == "allow"
+	d.satisfied
+	d.risk.groups == {"network": 0}
+}
+
+test_services_are_judged_like_workloads if {
+	service := f.with_fields(f.workload, {"subject": {"id": "svc-billing", "kind": "service"}, "credential": null})
+	d := stepup.decision with input as service
+	d.outcome == "deny"
+	d.reasons == {"credential.missing"}
+}
+
+test_supplier_exception_is_logged_and_scoped if {
+	supplier := f.with_fields(f.person, {
+		"subject": {"id": "dev1@acme.example", "kind": "human"},
+		"device": object.union(f.laptop, {"managed": false}),
+	})
+	d := stepup.decision with input as f.on(supplier, "ci", "read")
+	d.outcome == "allow"
+	d.obligations == {"log_for_review"}
+	d.reasons == {"exception.applied"}
+	d.exceptions == [{
+		"id": "supplier-acme", "kind": "supplier", "expires_at": 1798761600,
+		"approver": "vendor-manager@example.com", "relaxed": ["device.unmanaged"],
+	}]
+
+	outside := stepup.decision with input as f.on(supplier, "crm", "read")
+	outside.exceptions == []
+	outside.risk.contributions == {"device.unmanaged": 20}
+}
+
+test_break_glass_notifies_security if {
+	glass := f.with_fields(f.person, {
+		"subject": {"id": "breakglass-1@example.com", "kind": "human"},
+		"session": {"acr": "http://idmanagement.gov/ns/assurance/aal/1", "amr": ["pwd"], "auth_time": f.now - 60},
+	})
+	d := stepup.decision with input as f.on(glass, "prod-secrets", "read")
+	d.outcome == "allow"
+	d.obligations == {"log_for_review", "notify_security"}
+	d.exceptions[0].relaxed == ["session.aal_insufficient", "session.not_phishing_resistant"]
+
+	# Freshness is not among what it relaxes: a password from yesterday is still too old.
+	stale := object.union(glass, {"session": object.union(glass.session, {"auth_time": f.now - 86400})})
+	s := stepup.decision with input as f.on(stale, "prod-secrets", "read")
+	s.outcome == "step_up"
+	s.reasons == {"exception.applied", "session.too_old", "target.privileged_action"}
+}
+
+test_expired_exception_changes_nothing if {
+	former := f.with_fields(f.person, {
+		"subject": {"id": "dev@oldvendor.example", "kind": "human"},
+		"device": object.union(f.laptop, {"managed": false}),
+	})
+	d := stepup.decision with input as former
+	d.exceptions == []
+	d.obligations == set()
+	d.risk.contributions == {"device.unmanaged": 20}
 }

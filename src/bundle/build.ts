@@ -14,6 +14,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { z } from "zod";
+import { ConfigSchema, type Config } from "../contracts/config.js";
+import { toIssues } from "../contracts/issues.js";
 import { BundleMetadataSchema, type BundleMetadata, type CodeEntry } from "../contracts/metadata.js";
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
@@ -46,9 +48,9 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await stagePolicy(options.regoDir, stage);
     const wasm = await compileWasm(opa, stage);
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
-      policy_version: await policyVersion(opa, stage),
+      policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
       wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
-      codes: await readCodes(opa, stage),
+      codes: await readCodes(opa, stage, options.regoDir),
     });
     await writeFile(join(stage, "policy.wasm"), wasm);
     await writeFile(
@@ -100,34 +102,40 @@ const Inspection = z.looseObject({
 });
 
 /** The code catalog: every annotation with a `custom.code`, which must be unique and described. */
-async function readCodes(opa: string, stage: string): Promise<Record<string, CodeEntry>> {
-  const inspection = Inspection.parse(JSON.parse(await runTool(opa, ["inspect", "--annotations", "--format", "json", "."], { cwd: stage })));
+async function readCodes(opa: string, stage: string, source: string): Promise<Record<string, CodeEntry>> {
+  const report = await runTool(opa, ["inspect", "--annotations", "--format", "json", "."], { cwd: stage });
+  const inspection = Inspection.parse(JSON.parse(report));
   const codes: Record<string, CodeEntry> = {};
   for (const { annotations, location } of inspection.annotations) {
     const code = annotations.custom?.code;
     if (!code) continue;
     const where = `${location.file}:${location.row}`;
-    if (codes[code]) throw new BundleInvalidError(stage, `code ${code} is annotated twice (again at ${where})`);
+    if (codes[code]) throw new BundleInvalidError(source, `code ${code} is annotated twice (again at ${where})`);
     if (!annotations.title || !annotations.description) {
-      throw new BundleInvalidError(stage, `code ${code} at ${where} needs a title and a description`);
+      throw new BundleInvalidError(source, `code ${code} at ${where} needs a title and a description`);
     }
     codes[code] = {
       title: annotations.title,
-      message: annotations.description.trim(),
+      message: annotations.description.replace(/\s+/g, " ").trim(),
       controls: annotations.custom?.controls ?? [],
     };
   }
   return Object.fromEntries(Object.entries(codes).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** The policy version the data declares, read by OPA itself so data layout stays OPA's business. */
-async function policyVersion(opa: string, stage: string): Promise<string> {
-  const out = await runTool(opa, ["eval", "--format", "raw", "--data", ".", "data.stepup.config.policy_version"], {
-    cwd: stage,
-  });
-  const version = out.trim();
-  if (!version) throw new BundleInvalidError(stage, "no data.stepup.config.policy_version in the policy's data");
-  return version;
+/**
+ * The tuning data as OPA itself assembles it from the staged data files, validated against the
+ * config contract, so a mistake in data.json fails the build naming the field.
+ */
+async function readConfig(opa: string, stage: string, source: string): Promise<Config> {
+  const out = await runTool(opa, ["eval", "--format", "json", "--data", ".", "data.stepup.config"], { cwd: stage });
+  const value = (JSON.parse(out) as { result?: { expressions: { value: unknown }[] }[] }).result?.[0]?.expressions[0]?.value;
+  const result = ConfigSchema.safeParse(value);
+  if (!result.success) {
+    const issues = toIssues(result.error, "data.stepup.config");
+    throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  }
+  return result.data;
 }
 
 /** The git commit of the folder, with "-dirty" when it has uncommitted changes; "dev" outside git. */

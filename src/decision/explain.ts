@@ -34,7 +34,8 @@ export function explain(decision: Decision): string {
     }
   }
   for (const e of decision.exceptions) {
-    lines.push(`  exception: ${e.id} (${e.kind}) approved by ${e.approver}, expires ${isoDate(e.expires_at)}`);
+    const relaxed = e.relaxed.length > 0 ? `; relaxed ${e.relaxed.join(", ")}` : "";
+    lines.push(`  exception: ${e.id} (${e.kind}) approved by ${e.approver}, expires ${isoDate(e.expires_at)}${relaxed}`);
   }
   if (decision.obligations.length > 0) lines.push(`  obligations: ${decision.obligations.join(", ")}`);
   if (decision.error) lines.push(`  error: ${decision.error.code}: ${decision.error.message}`);

@@ -16,13 +16,10 @@ export function failClosed(input: Input, error: StepupErrors, ctx: RenderContext
     outcome: "deny",
     target: { app: input.target.app, action: input.target.action, tier: "critical" },
     risk: { score: 0, level: "low", groups: {}, contributions: [] },
-    requirement: {
-      kind: "session",
-      aal: "aal3",
-      phishing_resistant: true,
-      max_age: 0,
-      acr_values: [],
-    },
+    requirement:
+      input.subject.kind === "human"
+        ? { kind: "session", aal: "aal3", phishing_resistant: true, max_age: 0, acr_values: [] }
+        : { kind: "workload", proof: [], max_lifetime: 0, storage: [], missing: ["engine.failure"] },
     satisfied: false,
     reasons: [{ code: "engine.failure", title: entry.title, message: entry.message, controls: [...entry.controls] }],
     obligations: ["notify_security"],

@@ -2,33 +2,63 @@ package stepup.device_test
 
 import data.stepup.device
 
-_trusted := {"attested": true, "managed": true, "compliant": true}
+_healthy := {
+	"attested": true, "managed": true, "compliant": true, "encrypted": true,
+	"edr_running": true, "os_patch_age_days": 5, "kind": "laptop",
+}
 
-test_trusted_device_has_no_points if {
-	device.points == {} with input as {"device": _trusted}
+_with(fields) := {"device": object.union(_healthy, fields), "target": {"app": "wiki", "action": "read"}}
+
+test_healthy_device_has_no_signals if {
+	device.signals == set() with input as _with({})
 }
 
 test_missing_device_is_unknown if {
-	device.points == {"device.unknown": 20} with input as {"device": null}
+	device.signals == {"device.unknown"} with input as {"device": null, "target": {"app": "wiki", "action": "read"}}
 }
 
-test_unverified_posture_is_unattested if {
-	device.points == {"device.unattested": 10} with input as {"device": {
-		"attested": false,
-		"managed": null,
-		"compliant": null,
-	}}
+test_unverified_posture_is_unattested_and_unknown_fields_cost_nothing_more if {
+	device.signals == {"device.unattested"} with input as _with({
+		"attested": false, "managed": null, "compliant": null, "encrypted": null,
+		"edr_running": null, "os_patch_age_days": null, "kind": null,
+	})
 }
 
-test_unmanaged_and_noncompliant_add_up if {
-	device.points == {"device.unmanaged": 20, "device.noncompliant": 20} with input as {"device": {
-		"attested": true,
-		"managed": false,
-		"compliant": false,
-	}}
+test_unmanaged if {
+	device.signals == {"device.unmanaged"} with input as _with({"managed": false})
 }
 
-test_weights_come_from_data if {
-	device.points == {"device.unmanaged": 7} with input as {"device": object.union(_trusted, {"managed": false})}
-		with data.stepup.config.weights["device.unmanaged"] as 7
+test_noncompliant if {
+	device.signals == {"device.noncompliant"} with input as _with({"compliant": false})
+}
+
+test_unencrypted if {
+	device.signals == {"device.unencrypted"} with input as _with({"encrypted": false})
+}
+
+test_edr_missing if {
+	device.signals == {"device.edr_missing"} with input as _with({"edr_running": false})
+}
+
+test_patch_age_thresholds if {
+	device.signals == set() with input as _with({"os_patch_age_days": 30})
+	device.signals == {"device.patch_stale"} with input as _with({"os_patch_age_days": 31})
+	device.signals == {"device.patch_stale"} with input as _with({"os_patch_age_days": 90})
+	device.signals == {"device.patch_very_stale"} with input as _with({"os_patch_age_days": 91})
+}
+
+test_patch_thresholds_are_data if {
+	device.signals == {"device.patch_stale"} with input as _with({"os_patch_age_days": 8})
+		with data.stepup.config.device.patch_stale_days as 7
+}
+
+test_shared_device_counts_above_low_targets if {
+	device.signals == {"device.shared"} with input as _with({"kind": "shared"})
+}
+
+test_shared_device_is_not_counted_on_low_targets if {
+	device.signals == set() with input as {
+		"device": object.union(_healthy, {"kind": "shared"}),
+		"target": {"app": "intranet", "action": "read"},
+	}
 }

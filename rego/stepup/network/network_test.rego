@@ -2,25 +2,35 @@ package stepup.network_test
 
 import data.stepup.network
 
-test_corporate_good_network_has_no_points if {
-	network.points == {} with input as {"network": {"zone": "corporate", "reputation": "good"}}
+_net(zone, reputation, anonymizer) := {"network": {"zone": zone, "reputation": reputation, "anonymizer": anonymizer}}
+
+test_corporate_good_network_has_no_signals if {
+	network.signals == set() with input as _net("corporate", "good", "none")
+	network.signals == set() with input as _net("known", "neutral", "none")
 }
 
-test_external_network_is_a_weak_signal if {
-	network.points == {"network.external": 5} with input as {"network": {"zone": "external", "reputation": "neutral"}}
+test_external_network if {
+	network.signals == {"network.external"} with input as _net("external", "neutral", "none")
 }
 
 test_unknown_zone if {
-	network.points == {"network.unknown": 10} with input as {"network": {"zone": null, "reputation": null}}
+	network.signals == {"network.unknown"} with input as _net(null, null, null)
 }
 
-test_suspicious_reputation if {
-	network.points == {"network.suspicious": 25} with input as {"network": {"zone": "known", "reputation": "suspicious"}}
+test_reputation if {
+	network.signals == {"network.suspicious"} with input as _net("known", "suspicious", "none")
+	network.signals == {"network.malicious"} with input as _net("known", "malicious", "none")
 }
 
-test_malicious_reputation if {
-	network.points == {"network.external": 5, "network.malicious": 60} with input as {"network": {
-		"zone": "external",
-		"reputation": "malicious",
-	}}
+test_anonymizers if {
+	network.signals == {"network.vpn"} with input as _net("known", "good", "vpn")
+	network.signals == {"network.proxy"} with input as _net("known", "good", "proxy")
+	network.signals == {"network.hosting"} with input as _net("known", "good", "hosting")
+	network.signals == {"network.tor"} with input as _net("known", "good", "tor")
+}
+
+test_is_anonymized if {
+	network.is_anonymized with input as _net("external", "good", "tor")
+	not network.is_anonymized with input as _net("external", "good", "none")
+	not network.is_anonymized with input as _net("external", "good", null)
 }

@@ -1,9 +1,10 @@
 # METADATA
 # title: Requirement
 # description: |
-#   What the session must show: the tier's baseline raised by the risk level. Each part takes the
-#   stricter of the two, so more risk never lowers the requirement. Freshness defaults follow
-#   NIST SP 800-63B-4 (AAL2 re-authentication within 24 h, AAL3 within 12 h).
+#   What a person's session must show: the tier's baseline raised by the risk level. Each part
+#   takes the stricter of the two, so more risk never lowers the requirement. Freshness defaults
+#   follow NIST SP 800-63B-4 (AAL2 re-authentication within 24 h, AAL3 within 12 h). The acr
+#   values sent to the identity provider come from data, in the provider's own names.
 package stepup.requirement
 
 import data.stepup.config

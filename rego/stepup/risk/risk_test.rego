@@ -1,47 +1,66 @@
 package stepup.risk_test
 
+import data.stepup.fixtures_test as f
 import data.stepup.risk
 
-_clean := {
-	"device": {"attested": true, "managed": true, "compliant": true},
-	"network": {"zone": "corporate", "reputation": "good"},
-}
+_unmanaged := object.union(f.laptop, {"managed": false})
 
 test_no_signals_is_low if {
-	risk.score == 0 with input as _clean
-	risk.level == "low" with input as _clean
-	risk.contributions == {} with input as _clean
+	risk.score == 0 with input as f.person
+	risk.level == "low" with input as f.person
+	risk.contributions == {} with input as f.person
+	risk.notes == set() with input as f.person
 }
 
-test_contributions_list_every_signal if {
-	i := {
-		"device": {"attested": true, "managed": false, "compliant": true},
-		"network": {"zone": "external", "reputation": "good"},
-	}
+test_contributions_add_up if {
+	i := f.with_fields(f.person, {"device": _unmanaged, "network": object.union(f.corporate, {"zone": "external"})})
 	risk.contributions == {"device.unmanaged": 20, "network.external": 5} with input as i
 	risk.score == 25 with input as i
 	risk.level == "medium" with input as i
+	risk.notes == {"risk.elevated"} with input as i
 }
 
 test_group_cap_limits_points if {
-	i := {
-		"device": {"attested": false, "managed": false, "compliant": false},
-		"network": {"zone": "corporate", "reputation": "good"},
-	}
-	risk.groups.device == 40 with input as i
-	risk.score == 40 with input as i
-	risk.contributions == {"device.unattested": 10, "device.unmanaged": 20, "device.noncompliant": 20} with input as i
+	neglected := object.union(f.laptop, {"managed": false, "compliant": false, "encrypted": false})
+	i := f.with_fields(f.person, {"device": neglected})
+	risk.contributions == {"device.unmanaged": 20, "device.noncompliant": 20, "device.unencrypted": 15} with input as i
+	risk.groups.device == 45 with input as i
+	risk.score == 45 with input as i
+}
+
+test_thresholds_depend_on_the_tier if {
+	i := f.with_fields(f.person, {"network": object.union(f.corporate, {"reputation": "suspicious"})})
+	risk.level == "low" with input as f.on(i, "intranet", "read")
+	risk.level == "medium" with input as i
+	risk.level == "medium" with input as f.on(i, "payroll", "read")
+	risk.level == "medium" with input as f.on(i, "prod-secrets", "read")
 }
 
 test_levels_follow_thresholds if {
-	risk.level == "high" with input as object.union(_clean, {"network": {"zone": "external", "reputation": "malicious"}})
-	risk.level == "critical" with input as {
-		"device": {"attested": false, "managed": false, "compliant": false},
-		"network": {"zone": "external", "reputation": "malicious"},
-	}
+	bad_ip := f.with_fields(f.person, {"network": object.union(f.corporate, {"reputation": "malicious"})})
+	risk.level == "high" with input as bad_ip
+	worse := f.with_fields(bad_ip, {"device": object.union(_unmanaged, {"compliant": false})})
+	risk.level == "critical" with input as worse
 }
 
 test_thresholds_are_data if {
-	risk.level == "medium" with input as object.union(_clean, {"network": {"zone": "external", "reputation": "good"}})
-		with data.stepup.config.thresholds as {"medium": 5, "high": 50, "critical": 80}
+	i := f.with_fields(f.person, {"network": object.union(f.corporate, {"zone": "external"})})
+	risk.level == "medium" with input as i
+		with data.stepup.config.thresholds.standard as {"medium": 5, "high": 50, "critical": 80}
+}
+
+test_workloads_are_scored_on_their_network_only if {
+	i := f.with_fields(f.workload, {"network": object.union(f.corporate, {"zone": "external"})})
+	risk.contributions == {"network.external": 5} with input as i
+	risk.groups == {"network": 5} with input as i
+}
+
+test_relaxed_signals_do_not_count if {
+	i := f.on(
+		f.with_fields(f.person, {"subject": {"id": "dev1@acme.example", "kind": "human"}, "device": _unmanaged}),
+		"ci", "read",
+	)
+	risk.raw_codes == {"device.unmanaged"} with input as i
+	risk.contributions == {} with input as i
+	risk.score == 0 with input as i
 }

@@ -7,6 +7,7 @@
 package stepup.session
 
 import data.stepup.config
+import data.stepup.exceptions
 import data.stepup.requirement
 
 # METADATA
@@ -37,10 +38,18 @@ is_phishing_resistant if {
 	config.assurance.amr[method].phishing_resistant
 }
 
+_elapsed := input.now - input.session.auth_time
+
 # METADATA
-# description: Seconds since authentication; undefined when auth_time is missing or in the future.
-age := input.now - input.session.auth_time if {
-	input.session.auth_time <= input.now + config.assurance.clock_skew
+# description: |
+#   Seconds since authentication; undefined when auth_time is missing or further in the future
+#   than the clock skew allowed (a little ahead counts as just now).
+# scope: document
+age := _elapsed if _elapsed >= 0
+
+age := 0 if {
+	_elapsed < 0
+	0 - _elapsed <= config.assurance.clock_skew
 }
 
 # METADATA
@@ -49,7 +58,7 @@ age := input.now - input.session.auth_time if {
 # custom:
 #   code: session.missing
 #   controls: [PR.AA-03]
-gaps contains "session.missing" if not has_session
+raw_gaps contains "session.missing" if not has_session
 
 # METADATA
 # title: Assurance too low
@@ -57,7 +66,7 @@ gaps contains "session.missing" if not has_session
 # custom:
 #   code: session.aal_insufficient
 #   controls: [PR.AA-03]
-gaps contains "session.aal_insufficient" if {
+raw_gaps contains "session.aal_insufficient" if {
 	has_session
 	aal < requirement.aal
 }
@@ -68,7 +77,7 @@ gaps contains "session.aal_insufficient" if {
 # custom:
 #   code: session.not_phishing_resistant
 #   controls: [PR.AA-03]
-gaps contains "session.not_phishing_resistant" if {
+raw_gaps contains "session.not_phishing_resistant" if {
 	has_session
 	requirement.phishing_resistant
 	not is_phishing_resistant
@@ -80,7 +89,7 @@ gaps contains "session.not_phishing_resistant" if {
 # custom:
 #   code: session.too_old
 #   controls: [PR.AA-03]
-gaps contains "session.too_old" if age > requirement.max_age
+raw_gaps contains "session.too_old" if age > requirement.max_age
 
 # METADATA
 # title: Authentication time unknown
@@ -88,9 +97,16 @@ gaps contains "session.too_old" if age > requirement.max_age
 # custom:
 #   code: session.auth_time_invalid
 #   controls: [PR.AA-03]
-gaps contains "session.auth_time_invalid" if {
+raw_gaps contains "session.auth_time_invalid" if {
 	has_session
 	not age
+}
+
+# METADATA
+# description: Where the session falls short, less what an exception relaxes.
+gaps contains gap if {
+	some gap in raw_gaps
+	not gap in exceptions.relaxes
 }
 
 # METADATA

@@ -1,9 +1,13 @@
-// Writes the JSON Schemas generated from the zod contracts into schemas/ (run by `make schemas`).
+// Regenerates the generated documents (run by `make docs`): the JSON Schemas in schemas/ and
+// docs/scenarios.md from the scenario catalogue.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
+import { loadScenarios } from "../src/scenarios/catalog.js";
+import { scenariosMarkdown } from "../src/scenarios/markdown.js";
 
 mkdirSync("schemas/opa", { recursive: true });
 for (const [name, schema] of Object.entries(jsonSchemas())) {
   writeFileSync(`schemas/${name}.schema.json`, `${JSON.stringify(schema, null, 2)}\n`);
 }
 writeFileSync("schemas/opa/input.json", `${JSON.stringify(policyInputSchema(), null, 2)}\n`);
+writeFileSync("docs/scenarios.md", scenariosMarkdown(await loadScenarios("scenarios")));

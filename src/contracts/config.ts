@@ -1,0 +1,93 @@
+/**
+ * The policy's tuning data (data.stepup.config, in rego/stepup/config/data.json): weights, caps,
+ * thresholds, requirements, the acr mapping, the app catalog and the exceptions. The bundle build
+ * validates it against this schema, so a typo in a weight or an exception fails the build with the
+ * field named instead of silently changing decisions.
+ */
+import { z } from "zod";
+import { Code, ExceptionKind, Tier } from "./decision.js";
+import { CredentialStorage, CredentialType } from "./input.js";
+
+const Points = z.int().min(0).max(1000);
+const Seconds = z.int().min(0);
+const Aal = z.int().min(1).max(3);
+const PerTier = <T extends z.ZodType>(schema: T) =>
+  z.strictObject({ low: schema, standard: schema, high: schema, critical: schema });
+const Flags = z.record(z.string(), z.literal(true));
+
+const SessionRequirement = z.strictObject({ aal: Aal, phishing_resistant: z.boolean(), max_age: Seconds });
+const Thresholds = z.strictObject({ medium: Points, high: Points, critical: Points });
+
+const App = z.strictObject({
+  tier: Tier,
+  classification: z.enum(["public", "internal", "confidential", "restricted"]).optional(),
+  description: z.string().optional(),
+  actions: z.record(z.string(), Tier).optional(),
+  privileged_actions: Flags.optional(),
+});
+
+const Exception = z.strictObject({
+  kind: ExceptionKind,
+  subjects: Flags,
+  apps: Flags,
+  relaxes: z.array(Code).min(1),
+  expires_at: z.int().min(0),
+  approver: z.string().min(1),
+  reason: z.string().min(1),
+});
+
+export const ConfigSchema = z.strictObject({
+  policy_version: z.string().min(1),
+  tiers: z.strictObject({ names: z.tuple([z.literal("low"), z.literal("standard"), z.literal("high"), z.literal("critical")]), rank: z.record(Tier, z.int()) }),
+  levels: z.tuple([z.literal("low"), z.literal("medium"), z.literal("high"), z.literal("critical")]),
+  weights: z.record(Code, Points),
+  caps: z.strictObject({ device: Points, network: Points, geo: Points, behavior: Points }),
+  device: z.strictObject({ patch_stale_days: z.int().min(0), patch_very_stale_days: z.int().min(0) }),
+  behavior: z.strictObject({ failed_attempts: z.int().min(1), many_failed_attempts: z.int().min(1) }),
+  geo: z.strictObject({
+    max_speed_kmh: z.number().positive(),
+    min_distance_km: z.number().min(0),
+    default_accuracy_km: z.number().min(0),
+    restricted_countries: Flags,
+  }),
+  thresholds: PerTier(Thresholds),
+  deny_score: PerTier(Points),
+  fatigue: z.strictObject({ max_prompts: z.int().min(1) }),
+  notify_security: Flags,
+  requirements: z.strictObject({
+    tiers: PerTier(SessionRequirement),
+    levels: z.strictObject({ low: SessionRequirement, medium: SessionRequirement, high: SessionRequirement, critical: SessionRequirement }),
+  }),
+  assurance: z.strictObject({
+    aal_names: z.tuple([z.literal("aal0"), z.literal("aal1"), z.literal("aal2"), z.literal("aal3")]),
+    acr: z.record(z.string(), z.strictObject({ aal: Aal, phishing_resistant: z.boolean() })),
+    amr: z.record(z.string(), z.strictObject({ aal: Aal, phishing_resistant: z.boolean() })),
+    acr_values: z.strictObject({
+      aal1: z.strictObject({ any: z.array(z.string()), phishing_resistant: z.array(z.string()) }),
+      aal2: z.strictObject({ any: z.array(z.string()), phishing_resistant: z.array(z.string()) }),
+      aal3: z.strictObject({ any: z.array(z.string()), phishing_resistant: z.array(z.string()) }),
+    }),
+    clock_skew: Seconds,
+  }),
+  workloads: z.strictObject({
+    tiers: PerTier(
+      z.strictObject({
+        proof: z.array(CredentialType),
+        max_lifetime: Seconds,
+        storage: z.array(CredentialStorage),
+        unknown_storage: z.boolean(),
+      }),
+    ),
+    spiffe_trust_domains: Flags,
+  }),
+  catalog: z.strictObject({
+    unknown_app_tier: Tier,
+    action_floors: z.record(z.string(), Tier),
+    privileged_actions: Flags,
+    classification_floors: z.record(z.string(), Tier),
+    apps: z.record(z.string(), App),
+  }),
+  exceptions: z.record(z.string(), Exception),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
