@@ -26,18 +26,20 @@ const suite: Suite = {
       const raw = ctx.corpus.map((input) => JSON.parse(JSON.stringify(input)) as unknown);
       const nextLocal = cycle(raw);
       const nextRemote = cycle(raw);
-      const [local, viaSidecar] = await measure(
+      const [local, viaSidecar, roundTrip] = await measure(
         {
           "in-process decide (wasm)": () => stepup.decide(nextLocal()),
           "sidecar decide (REST, keep-alive)": () => sidecarStepup.decide(nextRemote()),
+          // The transport's floor, to tell HTTP from OPA's evaluation in the figure above.
+          "sidecar round trip without evaluation (GET /health)": () => sidecarStepup.health(),
         },
         ctx,
       );
-      if (!local || !viaSidecar) throw new Error("missing measurement");
+      if (!local || !viaSidecar || !roundTrip) throw new Error("missing measurement");
       if (failures > 0) throw new Error(`${failures} decisions failed closed during the run; the figures would be void`);
       return {
         suite: "sidecar",
-        measurements: [local, viaSidecar],
+        measurements: [local, viaSidecar, roundTrip],
         ratios: [
           ratio("sidecar / in-process (median)", viaSidecar.median_us / local.median_us),
           ratio("sidecar / in-process (p99)", viaSidecar.p99_us / local.p99_us),
