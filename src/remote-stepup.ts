@@ -84,7 +84,7 @@ export class RemoteStepup {
     };
     return concludeAsync(input, ctx, this.hooks, async () => {
       const answer = await this.engine.decide(input);
-      answered = await this.catalogFor(answer.revisions[answered.bundle]);
+      answered = await this.catalogFor(answer.revisions);
       return answer.result;
     });
   }
@@ -105,13 +105,13 @@ export class RemoteStepup {
   }
 
   /**
-   * The catalog for the revision that answered. A new revision (the sidecar loaded another bundle)
-   * is read once; if reading it fails, the known catalog renders the text and the decision still
-   * names the revision that made it.
+   * The catalog for the bundle revision that answered. A new revision (the sidecar loaded another
+   * bundle, or the same under another name) is read once; if reading it fails, the known catalog
+   * renders the text and the decision still names the revision that made it.
    */
-  private async catalogFor(revision: string | undefined): Promise<Catalog> {
+  private async catalogFor(revisions: Readonly<Record<string, string>>): Promise<Catalog> {
     const known = this.catalog;
-    if (revision === undefined || revision === known.revision) return known;
+    if (Object.keys(revisions).length === 0 || revisions[known.bundle] === known.revision) return known;
     this.refreshing ??= discover(this.engine)
       .then((fresh) => {
         this.catalog = fresh;
@@ -121,7 +121,9 @@ export class RemoteStepup {
         this.refreshing = undefined;
       });
     await this.refreshing;
-    return this.catalog.revision === revision ? this.catalog : { ...known, revision };
+    const current = this.catalog;
+    const revision = revisions[current.bundle];
+    return revision === undefined || revision === current.revision ? current : { ...current, revision };
   }
 }
 

@@ -231,6 +231,25 @@ describe("RemoteStepup on a stand-in", () => {
     }
   });
 
+  it("follows the bundle when the sidecar serves it under another name", async () => {
+    const local = await testStepup();
+    const verdict = local.evaluate(input);
+    let name = "bundles/old.tar.gz";
+    const { standIn } = await serve((req, _body, res) => {
+      const manifest = { revision: name === "bundles/old.tar.gz" ? "r1" : "r2", metadata: { stepup: local.bundle.metadata } };
+      if (req.url === "/v1/data/system/bundles") json(res, 200, { result: { [name]: { manifest } } });
+      else json(res, 200, { result: verdict, provenance: { bundles: { [name]: { revision: manifest.revision } } } });
+    });
+    const remote = await RemoteStepup.connect({ url: standIn.url });
+    try {
+      expect((await remote.decideInput(input)).policy.revision).toBe("r1");
+      name = "/etc/opa/new.tar.gz";
+      expect((await remote.decideInput(input)).policy.revision).toBe("r2");
+    } finally {
+      remote.close();
+    }
+  });
+
   it("fails closed with the typed error and reports it once", async () => {
     const onError = vi.fn<(e: StepupErrors) => void>();
     let up = true;
