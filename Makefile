@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools build docs lint test test-rego test-ts demo bench clean
+.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 tools:
 	scripts/install-tools.sh
+
+# The Docker engine for the OPA sidecar's container (tests, bench); skipped when a developer opts
+# into a plain-process sidecar with STEPUP_SIDECAR=process (which CI refuses).
+docker:
+	@if [ "$${STEPUP_SIDECAR:-container}" = container ]; then scripts/docker-engine.sh; fi
 
 build: setup $(CLI) $(BUNDLE) ## build the CLI, the library and the bundle
 
@@ -49,7 +54,7 @@ test-rego: tools
 	$(OPA) test --coverage rego > .tools/rego-coverage.json || { $(OPA) test rego; exit 1; }
 	node scripts/check-coverage.mjs .tools/rego-coverage.json $(REGO_COVERAGE_MIN)
 
-test-ts: build
+test-ts: build docker
 	npx vitest run
 
 demo: build ## explained decisions for every scenario in scenarios/
@@ -58,5 +63,5 @@ demo: build ## explained decisions for every scenario in scenarios/
 clean: ## remove what the build wrote (keeps .tools)
 	rm -rf dist bundles coverage
 
-bench: build ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
+bench: build docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
 	npx tsx bench/run.ts

@@ -56,6 +56,33 @@ export class EngineUndefinedError extends StepupError {
   readonly code = "ERR_ENGINE_UNDEFINED" as const;
 }
 
+/** A remote engine (an OPA sidecar) gave no answer within its timeout, retries included. */
+export class EngineTimeoutError extends StepupError {
+  readonly code = "ERR_ENGINE_TIMEOUT" as const;
+  constructor(readonly url: string, readonly timeoutMs: number, options?: { cause?: unknown }) {
+    super(`no answer from ${url} within ${timeoutMs} ms`, options);
+  }
+}
+
+/** A remote engine could not be reached, or answered that it cannot serve (5xx, connection refused). */
+export class EngineUnavailableError extends StepupError {
+  readonly code = "ERR_ENGINE_UNAVAILABLE" as const;
+  /** The HTTP status, when the engine answered with one. */
+  readonly status: number | undefined;
+  constructor(readonly url: string, readonly reason: string, options: { cause?: unknown; status?: number } = {}) {
+    super(`${url} is unavailable: ${reason}`, { cause: options.cause });
+    this.status = options.status;
+  }
+}
+
+/** A remote engine answered, but not with something stepup can read (not JSON, not OPA's shape, a 4xx). */
+export class EngineBadResponseError extends StepupError {
+  readonly code = "ERR_ENGINE_BAD_RESPONSE" as const;
+  constructor(readonly url: string, readonly status: number, readonly reason: string) {
+    super(`unusable answer from ${url} (HTTP ${status}): ${reason}`);
+  }
+}
+
 /** The policy's result breaks the decision contract. */
 export class DecisionInvalidError extends StepupError {
   readonly code = "ERR_DECISION_INVALID" as const;
@@ -79,6 +106,9 @@ export type StepupErrors =
   | BundleInvalidError
   | EngineEvaluationError
   | EngineUndefinedError
+  | EngineTimeoutError
+  | EngineUnavailableError
+  | EngineBadResponseError
   | DecisionInvalidError
   | ToolFailedError;
 
@@ -92,6 +122,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_BUNDLE_INVALID",
   "ERR_ENGINE_EVALUATION",
   "ERR_ENGINE_UNDEFINED",
+  "ERR_ENGINE_TIMEOUT",
+  "ERR_ENGINE_UNAVAILABLE",
+  "ERR_ENGINE_BAD_RESPONSE",
   "ERR_DECISION_INVALID",
   "ERR_TOOL_FAILED",
 ];

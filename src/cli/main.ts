@@ -7,7 +7,7 @@ import { parseInputText } from "../input/validate.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { loadScenarios, mismatches } from "../scenarios/catalog.js";
-import { Stepup } from "../stepup.js";
+import { openDecider, type DeciderOptions } from "./decider.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -16,14 +16,18 @@ const program = new Command("stepup")
   .exitOverride();
 
 const bundleOption = ["-b, --bundle <path>", "bundle (.tar.gz or folder)"] as const;
+const sidecarOption = ["-s, --sidecar <url>", "decide through an OPA sidecar serving the bundle (e.g. http://127.0.0.1:8181)"] as const;
+const timeoutOption = ["--timeout <ms>", "the sidecar's deadline per decision, retries included (default 200)"] as const;
 
 program
   .command("eval")
   .description("decide on an input document and print the decision as JSON")
   .argument("<input>", "input JSON file, or - for stdin")
   .option(...bundleOption)
-  .action(async (file: string, opts: { bundle?: string }) => {
-    const decision = await decideFile(file, opts.bundle);
+  .option(...sidecarOption)
+  .option(...timeoutOption)
+  .action(async (file: string, opts: DeciderOptions) => {
+    const decision = await decideFile(file, opts);
     process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
     process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
   });
@@ -33,8 +37,10 @@ program
   .description("decide on an input document and explain the decision")
   .argument("<input>", "input JSON file, or - for stdin")
   .option(...bundleOption)
-  .action(async (file: string, opts: { bundle?: string }) => {
-    const decision = await decideFile(file, opts.bundle);
+  .option(...sidecarOption)
+  .option(...timeoutOption)
+  .action(async (file: string, opts: DeciderOptions) => {
+    const decision = await decideFile(file, opts);
     process.stdout.write(`${explain(decision)}\n`);
     process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
   });
@@ -44,13 +50,15 @@ program
   .description("run the scenario catalogue and check each decision against its expectation")
   .argument("[dir]", "scenario folder", `${packageRoot()}scenarios`)
   .option(...bundleOption)
+  .option(...sidecarOption)
+  .option(...timeoutOption)
   .option("--explain", "explain every decision")
-  .action(async (dir: string, opts: { bundle?: string; explain?: boolean }) => {
-    const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
+  .action(async (dir: string, opts: DeciderOptions & { explain?: boolean }) => {
     const scenarios = await loadScenarios(dir);
+    const stepup = await openDecider(opts);
     let failed = 0;
     for (const scenario of scenarios) {
-      const decision = stepup.decideInput(scenario.input);
+      const decision = await stepup.decide(scenario.input);
       const problems = mismatches(scenario, decision);
       if (problems.length > 0) failed++;
       const mark = problems.length > 0 ? `MISMATCH (${problems.join("; ")})` : "as expected";
@@ -59,6 +67,7 @@ program
     }
     const counts = `${scenarios.length - failed}/${scenarios.length} scenarios as expected`;
     process.stdout.write(`\n${counts} (bundle revision ${stepup.revision})\n`);
+    stepup.close();
     process.exitCode = failed > 0 ? EXIT.failed : EXIT.ok;
   });
 
@@ -86,10 +95,14 @@ bundle
     process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes)\n`);
   });
 
-async function decideFile(file: string, bundlePath = defaultBundlePath()) {
+async function decideFile(file: string, opts: DeciderOptions) {
   const input = parseInputText(await readText(file));
-  const stepup = await Stepup.load(bundlePath);
-  return stepup.decideInput(input);
+  const decider = await openDecider(opts);
+  try {
+    return await decider.decide(input);
+  } finally {
+    decider.close();
+  }
 }
 
 try {

@@ -7,3 +7,11 @@ export interface Engine {
   /** Evaluates the decision for a validated input; the result is untrusted until validated. */
   evaluate(input: Input): unknown;
 }
+
+/** An engine that answers asynchronously, such as an OPA sidecar over REST. */
+export interface AsyncEngine {
+  /** The revision of the bundle behind the engine's last answer. */
+  readonly revision: string;
+  /** Evaluates the decision for a validated input; the result is untrusted until validated. */
+  evaluate(input: Input): Promise<unknown>;
+}
