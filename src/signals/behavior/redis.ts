@@ -53,6 +53,8 @@ export class RedisBehaviorStore implements BehaviorStore {
   constructor(redis: Redis, options: RedisStoreOptions = {}) {
     this.windows = { ...DEFAULT_WINDOWS, ...options.windows };
     this.prefix = options.prefix ?? "stepup:";
+    // Connection errors surface per call as BehaviorStoreError; ioredis reconnects in the background.
+    redis.on("error", () => {});
     redis.defineCommand("stepupObserve", { numberOfKeys: 7, lua: OBSERVE, readOnly: true });
     redis.defineCommand("stepupRecordLogin", { numberOfKeys: 5, lua: RECORD_LOGIN });
     redis.defineCommand("stepupRecordEvent", { numberOfKeys: 1, lua: RECORD_EVENT });
