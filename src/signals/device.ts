@@ -10,6 +10,7 @@ import { Device } from "../contracts/input.js";
 import { isStepupError } from "../errors.js";
 import { verifyJwt } from "./jwt.js";
 import { loadKeys, type KeySource, type Keys } from "./keys.js";
+import { VerifiedCache } from "./verified-cache.js";
 
 export type DeviceFields = NonNullable<Input["device"]>;
 
@@ -21,6 +22,8 @@ export interface PostureOptions {
   /** Oldest statement accepted, by its `iat`, in seconds; one day by default. */
   readonly maxAgeSec?: number;
   readonly clockToleranceSec?: number;
+  /** Verified tokens remembered (by hash) so a repeated one is not verified again; 10 000 by default, 0 for none. */
+  readonly cacheSize?: number;
   /** A claim that must name the request's subject (binds the statement to the user). */
   readonly subjectClaim?: string;
   /** Maps verified claims to device fields; the default reads the names in `DEFAULT_POSTURE_CLAIMS`. */
@@ -58,11 +61,12 @@ export const UNATTESTED: DeviceFields = Object.freeze({
 export class PostureVerifier {
   private constructor(
     private readonly keys: Keys,
+    private readonly cache: VerifiedCache,
     private readonly options: PostureOptions,
   ) {}
 
   static async create(options: PostureOptions): Promise<PostureVerifier> {
-    return new PostureVerifier(await loadKeys(options.keys), options);
+    return new PostureVerifier(await loadKeys(options.keys), new VerifiedCache(options.cacheSize), options);
   }
 
   /** Assesses a statement (or its absence) for a subject at `now`; never throws for a bad statement. */
@@ -83,6 +87,7 @@ export class PostureVerifier {
           requiredClaims: ["iss", "iat", "exp"],
         },
         now,
+        this.cache,
       ));
     } catch (err) {
       if (isStepupError(err) && err.code === "ERR_TOKEN_INVALID") return { device: UNATTESTED, unattested: err.reason };

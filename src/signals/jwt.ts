@@ -6,6 +6,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import { KeysUnavailableError, TokenInvalidError } from "../errors.js";
 import type { Keys } from "./keys.js";
+import type { VerifiedCache } from "./verified-cache.js";
 
 /** Asymmetric algorithms only: a shared secret has no place in a key set that many parties read. */
 export const DEFAULT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
@@ -19,11 +20,19 @@ export interface Verified {
   readonly typ: string | undefined;
 }
 
-/** Verifies a compact JWT against a key set at `now` (Unix seconds). */
-export async function verifyJwt(token: string, keys: Keys, options: JWTVerifyOptions, now: number): Promise<Verified> {
+/** Verifies a compact JWT against a key set at `now` (Unix seconds), through a cache when given one. */
+export async function verifyJwt(token: string, keys: Keys, options: JWTVerifyOptions, now: number, cache?: VerifiedCache): Promise<Verified> {
   if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
     throw new TokenInvalidError("malformed", "the token is not a compact JWS");
   }
+  const hit = cache?.get(token, now);
+  if (hit) return hit;
+  const verified = await verifyUncached(token, keys, options, now);
+  cache?.set(token, verified, now, typeof options.maxTokenAge === "number" ? options.maxTokenAge : undefined);
+  return verified;
+}
+
+async function verifyUncached(token: string, keys: Keys, options: JWTVerifyOptions, now: number): Promise<Verified> {
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
       algorithms: DEFAULT_ALGORITHMS,

@@ -9,6 +9,7 @@ import type { Input } from "../contracts/input.js";
 import { TokenInvalidError } from "../errors.js";
 import { verifyJwt } from "./jwt.js";
 import { loadKeys, type KeySource, type Keys } from "./keys.js";
+import { VerifiedCache } from "./verified-cache.js";
 
 export interface SessionOptions {
   readonly keys: KeySource;
@@ -19,6 +20,8 @@ export interface SessionOptions {
   readonly algorithms?: readonly string[];
   /** Seconds of clock skew tolerated on exp, nbf and iat; 60 by default. */
   readonly clockToleranceSec?: number;
+  /** Verified tokens remembered (by hash) so a repeated one is not verified again; 10 000 by default, 0 for none. */
+  readonly cacheSize?: number;
 }
 
 /** What a verified token says about who is calling and how they authenticated. */
@@ -35,11 +38,12 @@ const ID_TOKEN_CLAIMS = ["iss", "exp", "aud", "sub", "iat"];
 export class SessionVerifier {
   private constructor(
     private readonly keys: Keys,
+    private readonly cache: VerifiedCache,
     private readonly options: SessionOptions,
   ) {}
 
   static async create(options: SessionOptions): Promise<SessionVerifier> {
-    return new SessionVerifier(await loadKeys(options.keys), options);
+    return new SessionVerifier(await loadKeys(options.keys), new VerifiedCache(options.cacheSize), options);
   }
 
   /**
@@ -62,6 +66,7 @@ export class SessionVerifier {
         ...(access ? { typ: "at+jwt" } : {}),
       },
       now,
+      this.cache,
     );
     const sub = payload.sub;
     if (typeof sub !== "string" || sub.length === 0 || sub.length > 256) {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeysUnavailableError, TokenInvalidError } from "../../src/errors.js";
 import { SessionVerifier, type SessionOptions } from "../../src/signals/session.js";
 import { bearerToken } from "../../src/signals/collect.js";
+import { VerifiedCache } from "../../src/signals/verified-cache.js";
 import { newIssuer, tampered, unsigned, type Issuer } from "../support/keys.js";
 
 const NOW = 1_795_852_800;
@@ -100,6 +101,16 @@ describe("session from a verified access token (RFC 9068)", () => {
     expect((err as TokenInvalidError).reason).toBe(reason);
   });
 
+  it("remembers a verified token only while it is valid, and never a forged twin", async () => {
+    const verifier = await SessionVerifier.create(options());
+    const token = await at(idp, { exp: NOW + 120 });
+    expect((await verifier.verify(token, NOW)).session?.acr).toBe("phr");
+    expect((await verifier.verify(token, NOW + 30)).session?.acr).toBe("phr");
+    await expect(verifier.verify(tampered(token, (c) => ({ ...c, acr: "phrh" })), NOW + 30)).rejects.toThrow(TokenInvalidError);
+    const late = await verifier.verify(token, NOW + 200).catch((e) => e);
+    expect((late as TokenInvalidError).reason).toBe("expired");
+  });
+
   it("verifies ID tokens when told to, without requiring at+jwt", async () => {
     const verifier = await SessionVerifier.create(options({ tokenKind: "id_token" }));
     const token = await idp.sign({ sub: "alice@example.com", aud: AUD, iat: NOW - 5, auth_time: NOW - 5, acr: "phrh" });
@@ -110,6 +121,30 @@ describe("session from a verified access token (RFC 9068)", () => {
     const verifier = await SessionVerifier.create(options({ keys: { jwksUrl: "http://127.0.0.1:9/jwks", timeoutMs: 500 } }));
     await expect(verifier.verify(await at(idp), NOW)).rejects.toThrow(KeysUnavailableError);
     await expect(SessionVerifier.create(options({ keys: { jwksFile: join(dir, "missing.json") } }))).rejects.toThrow(KeysUnavailableError);
+  });
+});
+
+describe("verified-token cache", () => {
+  const verified = (payload: Record<string, number>) => ({ payload, typ: "at+jwt" });
+
+  it("keeps an entry until expiry, maximum age or its own TTL, whichever is first", () => {
+    const cache = new VerifiedCache(10, 300);
+    cache.set("a", verified({ exp: NOW + 100 }), NOW);
+    cache.set("b", verified({ exp: NOW + 1000 }), NOW);
+    cache.set("c", verified({ exp: NOW + 1000, iat: NOW - 50 }), NOW, 60);
+    expect([cache.get("a", NOW + 99), cache.get("a", NOW + 100)].map(Boolean)).toEqual([true, false]);
+    expect([cache.get("b", NOW + 299), cache.get("b", NOW + 300)].map(Boolean)).toEqual([true, false]);
+    expect([cache.get("c", NOW + 9), cache.get("c", NOW + 10)].map(Boolean)).toEqual([true, false]);
+  });
+
+  it("verifies again when the clock moved back, and stays bounded", () => {
+    const cache = new VerifiedCache(2, 300);
+    cache.set("a", verified({ exp: NOW + 100 }), NOW);
+    expect(cache.get("a", NOW - 1)).toBeUndefined();
+    for (const t of ["x", "y", "z"]) cache.set(t, verified({ exp: NOW + 100 }), NOW);
+    expect(cache.size).toBe(2);
+    expect(cache.get("x", NOW)).toBeUndefined();
+    expect(new VerifiedCache(0).get("z", NOW)).toBeUndefined();
   });
 });
 
