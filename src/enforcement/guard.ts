@@ -66,7 +66,7 @@ export class Guard {
     for (const failure of failures) this.report(failure, req);
     const failure = failures[0] ?? null;
     const decision = failure && this.sensitive(input) ? this.stepup.failClosed(input, failure) : this.stepup.decideInput(input);
-    return { answer: answerDecision(decision, input.session !== null || hasToken(req), challenge), decision, collected, error: failure };
+    return { answer: answerDecision(decision, collected.authenticated, challenge), decision, collected, error: failure };
   }
 
   /** Records the request's place, device and network as a successful login of its subject. */

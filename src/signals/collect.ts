@@ -37,6 +37,8 @@ export interface SignalsOptions {
 /** What collection found for one request. */
 export interface Collected {
   readonly input: Input;
+  /** True when a verified token named the subject (otherwise the subject is "anonymous"). */
+  readonly authenticated: boolean;
   readonly client: ClientAddress;
   readonly place: Place;
   /** Why the device is unattested, when a posture verifier is configured and it is. */
@@ -135,7 +137,7 @@ export class Signals {
       behavior: observation ? behaviorOf(observation, now, this.usualHours) : null,
       target: mapped,
     });
-    return { input, client, place, unattested, failures };
+    return { input, authenticated: caller !== null, client, place, unattested, failures };
   }
 
   /**
@@ -145,7 +147,7 @@ export class Signals {
    */
   async recordLogin(collected: Collected): Promise<void> {
     const { input, place } = collected;
-    if (!this.store || input.subject === ANONYMOUS) return;
+    if (!this.store || !collected.authenticated) return;
     const anonymizer = input.network.anonymizer;
     await this.store.recordLogin(input.subject.id, {
       time: input.now,

@@ -175,3 +175,22 @@ describe.each<[string, AppFactory]>([
     expect(res.headers["www-authenticate"]).toBe(`Bearer acr_values="${req.acr_values.join(" ")}", max_age="${req.max_age}"`);
   });
 });
+
+describe("Fastify specifics", () => {
+  let world: World;
+  let app: RunningApp;
+  beforeAll(async () => {
+    world = await makeWorld();
+    app = await fastifyApp(world.guard);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await world?.close();
+  });
+
+  it("leaves routes marked stepup: false alone, and unknown routes to Fastify's 404", async () => {
+    expect(await http({ port: app.port, path: "/health" })).toMatchObject({ status: 200, body: { up: true } });
+    expect((await http({ port: app.port, path: "/nowhere" })).status).toBe(404);
+    expect(world.decisions.size).toBe(0);
+  });
+});
