@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GuardResult } from "../../src/enforcement/guard.js";
 import { UNATTESTED } from "../../src/signals/device.js";
+import { normalizeIp } from "../../src/signals/ip.js";
 import type { RequestFacts } from "../../src/signals/request.js";
 import { tampered } from "../support/keys.js";
 import { PARIS, makeWorld, type World } from "../support/world.js";
@@ -85,8 +86,8 @@ describe("malformed input never crashes and never helps", () => {
 
   it("a malformed X-Forwarded-For chain leaves the client unknown and never decides more leniently", async () => {
     const viaProxyOnly = await world.guard.check(facts({ ...base(), "x-forwarded-for": undefined }));
-    const malformedChain = fc.tuple(fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(PARIS))), fc.string().filter((s) => !/^[\s\d.:a-fA-F[\]]*$/.test(s) || s.trim() === ""))
-      .map(([left, bad]) => [...left, bad.replace(/,/g, "")].join(", "));
+    const malformedChain = fc.tuple(fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(PARIS))), fc.string({ minLength: 1 }).map((b) => b.replace(/,/g, "")).filter((b) => b.trim() !== "" && normalizeIp(b) === null))
+      .map(([left, bad]) => [...left, bad].join(", "));
     await fc.assert(
       fc.asyncProperty(malformedChain, async (header) => {
         const result = await world.guard.check(facts({ ...base(), "x-forwarded-for": header }));
