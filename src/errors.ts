@@ -99,6 +99,60 @@ export class ToolFailedError extends StepupError {
   }
 }
 
+/** A bearer or ID token was presented and could not be verified; it is never guessed at. */
+export class TokenInvalidError extends StepupError {
+  readonly code = "ERR_TOKEN_INVALID" as const;
+  /** Why, as a short stable word: `malformed`, `expired`, `signature`, `claims`, `type`, … */
+  constructor(readonly reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A key set (JWKS file or URL) could not be read, so no token or statement can be verified. */
+export class KeysUnavailableError extends StepupError {
+  readonly code = "ERR_KEYS_UNAVAILABLE" as const;
+  constructor(readonly source: string, options?: { cause?: unknown }) {
+    super(`keys from ${source} are not available`, options);
+  }
+}
+
+/** The signal configuration is broken (a CIDR, a proxy address, a route); `issues` names each field. */
+export class SignalConfigInvalidError extends StepupError {
+  readonly code = "ERR_SIGNAL_CONFIG_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid signal configuration: ${describeIssues(issues)}`);
+  }
+}
+
+/** An address or ASN list file has a line that is not an address, a CIDR or an ASN. */
+export class IpListInvalidError extends StepupError {
+  readonly code = "ERR_IP_LIST_INVALID" as const;
+  constructor(readonly file: string, readonly line: number, readonly reason: string, options?: { cause?: unknown }) {
+    super(`${file}${line > 0 ? `:${line}` : ""}: ${reason}`, options);
+  }
+}
+
+/** A geography database (mmdb) cannot be opened or is not one. */
+export class GeoDatabaseInvalidError extends StepupError {
+  readonly code = "ERR_GEO_DATABASE_INVALID" as const;
+  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`geography database ${path}: ${reason}`, options);
+  }
+}
+
+/** The behaviour store (Redis or memory) failed or timed out. */
+export class BehaviorStoreError extends StepupError {
+  readonly code = "ERR_BEHAVIOR_STORE" as const;
+}
+
+/** No route mapping gives the request's target app and action. */
+export class TargetUnmappedError extends StepupError {
+  readonly code = "ERR_TARGET_UNMAPPED" as const;
+  constructor(readonly method: string, readonly path: string) {
+    super(`no target mapping for ${method} ${path}`);
+  }
+}
+
 export type StepupErrors =
   | InputNotJsonError
   | InputInvalidError
@@ -110,7 +164,14 @@ export type StepupErrors =
   | EngineUnavailableError
   | EngineBadResponseError
   | DecisionInvalidError
-  | ToolFailedError;
+  | ToolFailedError
+  | TokenInvalidError
+  | KeysUnavailableError
+  | SignalConfigInvalidError
+  | IpListInvalidError
+  | GeoDatabaseInvalidError
+  | BehaviorStoreError
+  | TargetUnmappedError;
 
 export type ErrorCode = StepupErrors["code"];
 
@@ -127,6 +188,13 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_ENGINE_BAD_RESPONSE",
   "ERR_DECISION_INVALID",
   "ERR_TOOL_FAILED",
+  "ERR_TOKEN_INVALID",
+  "ERR_KEYS_UNAVAILABLE",
+  "ERR_SIGNAL_CONFIG_INVALID",
+  "ERR_IP_LIST_INVALID",
+  "ERR_GEO_DATABASE_INVALID",
+  "ERR_BEHAVIOR_STORE",
+  "ERR_TARGET_UNMAPPED",
 ];
 
 export function isStepupError(err: unknown): err is StepupErrors {

@@ -24,4 +24,33 @@ export {
 export { jsonSchemas } from "./contracts/json-schema.js";
 export { loadScenarios, mismatches } from "./scenarios/catalog.js";
 export type { Scenario } from "./contracts/scenario.js";
+export { buildInput, type InputParts } from "./input/builder.js";
+export { Signals, bearerToken, type SignalsOptions, type Collected } from "./signals/collect.js";
+export type { RequestFacts } from "./signals/request.js";
+export { SessionVerifier, type SessionOptions, type VerifiedCaller } from "./signals/session.js";
+export { PostureVerifier, DEFAULT_POSTURE_CLAIMS, UNATTESTED, type PostureOptions, type Posture } from "./signals/device.js";
+export type { KeySource } from "./signals/keys.js";
+export { NetworkSignals, type NetworkOptions } from "./signals/network.js";
+export { loadList, parseList, type ListSource } from "./signals/ip-lists.js";
+export { clientAddress, type ClientAddress } from "./signals/client-address.js";
+export { normalizeIp, AddressSet } from "./signals/ip.js";
+export { GeoLocator, defaultCountryDb, type GeoOptions, type Place } from "./signals/geo.js";
+export { greatCircleKm } from "./signals/great-circle.js";
+export { TargetMap, DEFAULT_ACTIONS, type RouteRule, type TargetOptions, type TargetOverride } from "./signals/target.js";
+export {
+  DEFAULT_WINDOWS,
+  type BehaviorStore,
+  type BehaviorWindows,
+  type LoginEvent,
+  type Observation,
+  type Probe,
+} from "./signals/behavior/store.js";
+export { MemoryBehaviorStore, type MemoryStoreOptions } from "./signals/behavior/memory.js";
+export { RedisBehaviorStore, FAIL_FAST, type RedisStoreOptions } from "./signals/behavior/redis.js";
+export { behaviorOf, DEFAULT_USUAL_HOURS, type UsualHours } from "./signals/behavior/derive.js";
+export { Guard, type GuardOptions, type GuardResult } from "./enforcement/guard.js";
+export { answerDecision, answerInvalidToken, type HttpAnswer } from "./enforcement/answer.js";
+export { stepUpChallenge, invalidTokenChallenge, describeGap } from "./enforcement/challenge.js";
+export { stepupExpress, expressFacts } from "./enforcement/express.js";
+export { stepupFastify, fastifyFacts, type StepupFastifyOptions } from "./enforcement/fastify.js";
 export * from "./errors.js";

@@ -86,6 +86,18 @@ export class Stepup {
     return conclude(input, ctx, this.hooks, () => engine.evaluate(input));
   }
 
+  /**
+   * The fail-closed deny for an input the caller could not complete or must not decide on (a
+   * signal source failed on a sensitive target). It names the error and is reported through
+   * `onError` and `onDecision` like any other failure to decide.
+   */
+  failClosed(input: Input, error: StepupErrors): Decision {
+    const ctx = { decisionId: this.newId(), revision: this.active.bundle.revision, codes: this.active.bundle.metadata.codes };
+    return conclude(input, ctx, this.hooks, () => {
+      throw error;
+    });
+  }
+
   /** The policy's raw verdict for a validated input, without rendering. */
   evaluate(input: Input): Verdict {
     return parseVerdict(this.active.engine.evaluate(input));

@@ -1,0 +1,49 @@
+/**
+ * Express integration: a middleware that collects, decides and answers — next() on allow, 401
+ * with the RFC 9470 challenge on step_up, 403 with the decision id and reason codes on deny — and
+ * attaches the result to `req.stepup`. Use it app-wide (targets from the route mapping) or per
+ * route with an explicit target. The client address comes from stepup's own trusted proxies,
+ * not from Express's `trust proxy` setting.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { RequestFacts } from "../signals/request.js";
+import { pathOf } from "../signals/request.js";
+import type { TargetOverride } from "../signals/target.js";
+import type { Guard, GuardResult } from "./guard.js";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** What stepup found and decided for this request. */
+      stepup?: GuardResult;
+    }
+  }
+}
+
+/**
+ * @example
+ * app.use(stepupExpress(guard));                                              // targets from the mapping
+ * app.post("/admin/users", stepupExpress(guard, { target: { app: "admin-console", action: "admin" } }), handler);
+ */
+export function stepupExpress(guard: Guard, options: { target?: TargetOverride } = {}): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    guard.check(expressFacts(req), options.target).then((result) => {
+      req.stepup = result;
+      if (result.answer.proceed) return next();
+      res.status(result.answer.status).set(result.answer.headers).send(JSON.stringify(result.answer.body));
+    }, next);
+  };
+}
+
+/** The request as the collectors see it. */
+export function expressFacts(req: Request): RequestFacts {
+  const routePath = (req.route as { path?: unknown } | undefined)?.path;
+  return {
+    peer: req.socket.remoteAddress,
+    headers: req.headers,
+    method: req.method,
+    path: pathOf(req.originalUrl),
+    route: typeof routePath === "string" ? `${req.baseUrl}${routePath}` : null,
+  };
+}

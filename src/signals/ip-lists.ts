@@ -1,0 +1,80 @@
+/**
+ * Address and ASN lists read from files: Tor exit lists, blocklists, reputation feeds (one IP or
+ * CIDR a line), and ASN lists of hosting or VPN providers (`AS16509` or `16509` a line). `#` and
+ * `;` start comments, so Spamhaus-style `1.10.16.0/20 ; SBL256894` lines and `AS123 # name` read
+ * as they are. A line that is none of these is an error naming the file and line, never skipped.
+ */
+import { readFile, stat } from "node:fs/promises";
+import type { z } from "zod";
+import type { Anonymizer, Reputation } from "../contracts/input.js";
+import { IpListInvalidError } from "../errors.js";
+import { AddressSet } from "./ip.js";
+
+export type ReputationValue = z.output<typeof Reputation>;
+export type AnonymizerValue = z.output<typeof Anonymizer>;
+
+/** A list file and what membership in it means. */
+export interface ListSource {
+  readonly file: string;
+  /** `ip` (addresses and CIDRs, the default) or `asn`. */
+  readonly kind?: "ip" | "asn";
+  /** The reputation of every address (or ASN) in the list. */
+  readonly reputation?: ReputationValue;
+  /** The anonymizer every address (or ASN) in the list belongs to. */
+  readonly anonymizer?: AnonymizerValue;
+}
+
+export interface LoadedList {
+  readonly source: ListSource;
+  readonly ips: AddressSet | null;
+  readonly asns: ReadonlySet<number> | null;
+  readonly entries: number;
+}
+
+const MAX_FILE_BYTES = 64 * 2 ** 20;
+const MAX_ASN = 4_294_967_295;
+const ASN_LINE = /^(?:AS)?(\d{1,10})$/i;
+
+/** Reads and parses one list file. */
+export async function loadList(source: ListSource): Promise<LoadedList> {
+  let text: string;
+  try {
+    const info = await stat(source.file);
+    if (!info.isFile()) throw new Error("not a regular file");
+    if (info.size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
+    text = await readFile(source.file, "utf8");
+  } catch (err) {
+    throw new IpListInvalidError(source.file, 0, `cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  return parseList(text, source);
+}
+
+/** Parses the text of a list file; `source.file` only names it in errors. */
+export function parseList(text: string, source: ListSource): LoadedList {
+  const asnKind = source.kind === "asn";
+  const ips = asnKind ? null : new AddressSet();
+  const asns = asnKind ? new Set<number>() : null;
+  let entries = 0;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const token = firstToken(lines[i] ?? "");
+    if (token === null) continue;
+    if (asns) {
+      const m = ASN_LINE.exec(token);
+      const asn = m?.[1] ? Number(m[1]) : NaN;
+      if (!(asn >= 0 && asn <= MAX_ASN)) throw new IpListInvalidError(source.file, i + 1, "not an ASN");
+      asns.add(asn);
+    } else if (!ips?.add(token)) {
+      throw new IpListInvalidError(source.file, i + 1, "not an IP address or CIDR");
+    }
+    entries++;
+  }
+  return { source, ips, asns, entries };
+}
+
+function firstToken(line: string): string | null {
+  const cut = line.search(/[#;]/);
+  const body = (cut >= 0 ? line.slice(0, cut) : line).trim();
+  if (body.length === 0) return null;
+  return body.split(/[\s,]+/)[0] ?? null;
+}

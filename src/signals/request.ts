@@ -1,0 +1,26 @@
+/**
+ * A request as the collectors see it, whatever the framework: the socket peer, the headers (names
+ * in lower case, as Node gives them), the method, the path without its query, and the route
+ * pattern the framework matched, when it has one.
+ */
+export interface RequestFacts {
+  readonly peer: string | null | undefined;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly method: string;
+  readonly path: string;
+  readonly route: string | null;
+}
+
+/** The path of a request target without its query string or fragment. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return "/";
+  const cut = url.search(/[?#]/);
+  return cut >= 0 ? url.slice(0, cut) : url;
+}
+
+/** One header's value; repeated values are joined as Node joins them, so they parse as malformed. */
+export function headerValue(headers: RequestFacts["headers"], name: string): string | null {
+  const value = headers[name];
+  if (value === undefined) return null;
+  return typeof value === "string" ? value : value.join(", ");
+}
