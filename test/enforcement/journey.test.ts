@@ -115,11 +115,16 @@ describe.each<[string, AppFactory]>([
     await call({ method: "POST", path: "/login/complete", token: strongToken, posture, xff: PARIS });
   });
 
-  it("answers a login from another continent an hour later as the policy decides, never more leniently than a nearby one", async () => {
+  it("steps up or denies a login from another continent an hour later, never more leniently than a nearby one", async () => {
     const loginAt = world.now;
     world.now += 3600;
-    const token = await world.accessToken({ sub: "alice@example.com", acr: "phrh", amr: ["hwk"], auth_time: world.now });
-    const { decision, input } = await call({ path: "/wiki/home", token, posture: await world.posture("laptop-2"), xff: TOKYO });
+    // A new two-factor login in Tokyo: impossible travel since Paris raises the risk to high, which
+    // asks for phishing-resistant proof that this session does not carry.
+    const token = await world.accessToken({ sub: "alice@example.com", acr: "http://idmanagement.gov/ns/assurance/aal/2", amr: ["pwd", "otp"], auth_time: world.now });
+    const { res, decision, input } = await call({ path: "/wiki/home", token, posture: await world.posture("laptop-2"), xff: TOKYO });
+    expect(decision.outcome).not.toBe("allow");
+    expect(decision.risk.contributions.map((c) => c.signal)).toContain("geo.impossible_travel");
+    expect(res.status).toBe(decision.outcome === "deny" ? 403 : 401);
     expect(input.geo).toMatchObject({ country: "JP", accuracy_km: 50, previous: { country: "FR", accuracy_km: 20, time: loginAt, anonymized: false } });
     expect(input.geo?.distance_km).toBeCloseTo(greatCircleKm({ lat: 48.8566, lon: 2.3522 }, { lat: 35.6762, lon: 139.6503 }), 0);
     expect(input.behavior).toMatchObject({ new_country: true, new_asn: true, new_device: false });
