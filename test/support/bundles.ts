@@ -13,6 +13,8 @@ import { signFiles } from "../../src/bundle/sign.js";
 import type { SigningAlgorithm } from "../../src/contracts/signing.js";
 
 export interface KeyPair {
+  /** The key id signatures made with it carry (the `kid`). */
+  readonly id: string;
   readonly algorithm: SigningAlgorithm;
   readonly privatePem: string;
   readonly publicPem: string;
@@ -32,7 +34,7 @@ export async function keyPair(dir: string, algorithm: "RS256" | "ES256", name: s
   const publicPath = join(dir, `${name}.pub.pem`);
   await writeFile(privatePath, privatePem, { mode: 0o600 });
   await writeFile(publicPath, publicPem);
-  return { algorithm, privatePem, publicPem, privatePath, publicPath };
+  return { id: name, algorithm, privatePem, publicPem, privatePath, publicPath };
 }
 
 export interface Run {
@@ -87,9 +89,9 @@ export async function opaSign(files: BundleFiles, key: KeyPair, scratch: string,
   return out;
 }
 
-/** Signs with stepup's signer (the SDK function behind `stepup bundle sign`). */
+/** Signs with stepup's signer (the SDK function behind `stepup bundle sign`), with the key's id as `kid`. */
 export async function stepupSign(files: BundleFiles, key: KeyPair, scope?: string): Promise<BundleFiles> {
-  return signFiles(files, { key: key.privatePem, algorithm: key.algorithm, scope });
+  return signFiles(files, { key: key.privatePem, algorithm: key.algorithm, keyId: key.id, scope });
 }
 
 export async function readFiles(path: string): Promise<BundleFiles> {
