@@ -190,7 +190,10 @@ export class BundleClient {
       if (this.abort.signal.aborted) return "unchanged";
       return this.fail("download", err);
     }
-    if (!result.modified) return this.succeeded("unchanged");
+    if (!result.modified) {
+      if (result.longPoll) this.longPoll = true;
+      return this.succeeded("unchanged");
+    }
     this.longPoll = result.longPoll;
     const digest = sha256(result.bytes);
     // A server without ETags sends the same bytes again: nothing to do.

@@ -27,7 +27,7 @@ export interface FetchRequest {
 
 export type FetchResult =
   | { readonly modified: true; readonly bytes: Uint8Array; readonly etag?: string; readonly longPoll: boolean }
-  | { readonly modified: false };
+  | { readonly modified: false; readonly longPoll?: true };
 
 /** Downloads the bundle unless it is unchanged. Throws `BundleDownloadError` or `BundleTooLargeError`. */
 export async function fetchBundle(request: FetchRequest, http: AxiosInstance = axios): Promise<FetchResult> {
@@ -50,13 +50,14 @@ export async function fetchBundle(request: FetchRequest, http: AxiosInstance = a
   } catch (err) {
     throw downloadFailure(where, err, request.maxBytes);
   }
-  // A 304 says nothing new about long polling (it may carry no Content-Type): the caller keeps its state.
-  if (response.status === 304) return { modified: false };
+  const longPoll = response.headers["content-type"] === LONG_POLL_CONTENT_TYPE;
+  // A 304 usually carries no Content-Type; when it does (stepup's server, OPA's test server), it
+  // shows long polling too. Without it the caller keeps what it knew.
+  if (response.status === 304) return longPoll ? { modified: false, longPoll: true } : { modified: false };
   if (response.status !== 200) {
     throw new BundleDownloadError(where, `the server answered ${response.status}`, response.status);
   }
   const etag = typeof response.headers.etag === "string" ? response.headers.etag : undefined;
-  const longPoll = response.headers["content-type"] === LONG_POLL_CONTENT_TYPE;
   return { modified: true, bytes: new Uint8Array(response.data), etag, longPoll };
 }
 

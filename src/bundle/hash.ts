@@ -6,7 +6,7 @@
  * joined by `,` + `}`; arrays likewise in order; strings as Go's encoding/json writes them
  * without HTML escaping; numbers as their literal text (OPA decodes with json.Number).
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isLosslessNumber, parse } from "lossless-json";
 
 /** Hash algorithms accepted in a signature's file list: the SHA-2 family (OPA also has MD5, SHA-1). */
@@ -35,40 +35,50 @@ export function hashBundleFile(path: string, bytes: Uint8Array, algorithm = "SHA
   const hash = createHash(name);
   if (isStructuredDoc(path)) {
     const text = Buffer.from(bytes).toString("utf8").replace(/^\uFEFF/, "");
-    walk(parse(text), hash);
+    const out: string[] = [];
+    walk(parse(text), out);
+    // Buffer.from turns lone surrogates into U+FFFD, as Go's decoder does.
+    hash.update(Buffer.from(out.join(""), "utf8"));
   } else {
     hash.update(bytes);
   }
   return hash.digest("hex");
 }
 
-function walk(value: unknown, hash: Hash): void {
+/** Appends the normal form of a parsed JSON value to `out`. */
+function walk(value: unknown, out: string[]): void {
   if (Array.isArray(value)) {
-    hash.update("[");
+    out.push("[");
     value.forEach((item, i) => {
-      if (i > 0) hash.update(",");
-      walk(item, hash);
+      if (i > 0) out.push(",");
+      walk(item, out);
     });
-    hash.update("]");
+    out.push("]");
   } else if (isLosslessNumber(value)) {
-    hash.update(value.value);
+    out.push(value.value);
   } else if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>);
-    // Go sorts keys by their UTF-8 bytes; JavaScript's default sort uses UTF-16 units.
-    entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    hash.update("{");
-    entries.forEach(([key, item], i) => {
-      if (i > 0) hash.update(",");
-      hash.update(goString(key));
-      hash.update(":");
-      walk(item, hash);
+    const keys = Object.keys(value).sort(byUtf8);
+    out.push("{");
+    keys.forEach((key, i) => {
+      if (i > 0) out.push(",");
+      out.push(goString(key), ":");
+      walk((value as Record<string, unknown>)[key], out);
     });
-    hash.update("}");
+    out.push("}");
   } else if (typeof value === "string") {
-    hash.update(goString(value));
+    out.push(goString(value));
   } else {
-    hash.update(JSON.stringify(value)); // true, false, null
+    out.push(JSON.stringify(value)); // true, false, null
   }
+}
+
+/**
+ * Go sorts keys by their UTF-8 bytes. UTF-16 order (JavaScript's) agrees except between a
+ * character above U+DFFF and one outside the BMP, so compare bytes only when a surrogate is there.
+ */
+function byUtf8(a: string, b: string): number {
+  if (/[\uD800-\uDFFF]/.test(a) || /[\uD800-\uDFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const SHORT_ESCAPES: Readonly<Record<string, string>> = {
@@ -81,8 +91,11 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = {
   "\t": "\\t",
 };
 
-/** A string as Go's encoding/json writes it with SetEscapeHTML(false), as UTF-8. */
-function goString(value: string): Buffer {
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+
+/** A string as Go's encoding/json writes it with SetEscapeHTML(false). */
+function goString(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
   let out = '"';
   for (const ch of value) {
     const code = ch.codePointAt(0) as number;
@@ -91,6 +104,5 @@ function goString(value: string): Buffer {
     else if (code === 0x2028 || code === 0x2029) out += `\\u${code.toString(16)}`;
     else out += ch;
   }
-  // Buffer.from turns lone surrogates into U+FFFD, as Go's decoder does.
-  return Buffer.from(`${out}"`, "utf8");
+  return `${out}"`;
 }

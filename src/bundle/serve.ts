@@ -88,7 +88,9 @@ export async function serveBundles(options: ServeOptions): Promise<BundleServer>
       file = await changed(path, file.etag, wait * 1000, res);
       if (!file) return end(res, 404);
     }
-    if (matches(req.headers["if-none-match"], file.etag)) return end(res, 304, { ETag: file.etag });
+    // The content type on a 304 too, so that a client starting from a saved bundle learns that
+    // long polling is on offer without waiting for the next change.
+    if (matches(req.headers["if-none-match"], file.etag)) return end(res, 304, { ETag: file.etag, "Content-Type": LONG_POLL_CONTENT_TYPE });
     res.writeHead(200, { "Content-Type": LONG_POLL_CONTENT_TYPE, "Content-Length": file.bytes.byteLength, ETag: file.etag });
     res.end(req.method === "HEAD" ? undefined : file.bytes);
   }

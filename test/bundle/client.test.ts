@@ -147,6 +147,8 @@ describe("the bundle client", () => {
     (await start({ url: `${server.url}/${name}`, persistDir })).client.stop();
     const again = await start({ url: `${server.url}/${name}`, persistDir });
     expect(again.events).toEqual([expect.objectContaining({ type: "activated", revision: "r1", source: "disk" })]);
+    // The 304 carried OPA's content type: long polling is known to be on offer without a new download.
+    expect(again.client.status().longPolling).toBe(true);
     await again.client.stop();
     await publishRevision(served, name, base, "r2", key);
     const newer = await start({ url: `${server.url}/${name}`, persistDir });
