@@ -169,7 +169,22 @@ describe("digests of structured documents", () => {
   });
 });
 
-describe("stepup bundle sign and verify (CLI)", () => {
+describe("stepup bundle build, sign and verify (CLI)", () => {
+  it("builds a signed bundle that opa run and the SDK accept", async () => {
+    const out = path("cli-built");
+    const key = keys.ec as KeyPair;
+    const args = ["bundle", "build", "--rego", "rego", "--out", out, "--revision", "signed-build"];
+    const build = await runCli([...args, "--signing-key", key.privatePath, "--signing-alg", "ES256", "--key-id", "release"]);
+    expect(build.stderr).toBe("");
+    expect(build.stdout).toMatch(/revision signed-build, \d+ codes, signed with key release/);
+    const opa = await opaRunVerify(out, { key }, scratch);
+    expect(opa.code).toBe(0);
+    expect(opa.stdout).toContain('"signed-build"');
+    const stepup = await Stepup.load(out, { verification: { keys: { release: { key: key.publicPem, algorithm: "ES256" } } } });
+    expect(stepup.revision).toBe("signed-build");
+    expect(stepup.bundle.signature?.keyId).toBe("release");
+  });
+
   it("signs a bundle that opa run accepts, verifies it, and refuses it with the wrong key", async () => {
     const out = path("cli-signed");
     const key = keys.rsa as KeyPair;

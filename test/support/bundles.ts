@@ -55,6 +55,8 @@ export function run(binary: string, args: string[], options: { cwd?: string; std
 export interface OpaVerify {
   readonly key: KeyPair;
   readonly scope?: string;
+  /** `--exclude-files-verify` patterns. */
+  readonly exclude?: string[];
 }
 
 /**
@@ -65,6 +67,7 @@ export async function opaRunVerify(bundlePath: string, verify: OpaVerify, scratc
   const args = ["run", "--skip-version-check", "--history", join(scratch, "opa-history"), "--format", "json", "--bundle", bundlePath];
   args.push("--verification-key", verify.key.publicPath, "--signing-alg", verify.key.algorithm);
   if (verify.scope !== undefined) args.push("--scope", verify.scope);
+  for (const pattern of verify.exclude ?? []) args.push("--exclude-files-verify", pattern);
   return run(opaBinary(), args, { stdin: "data.system.bundles[_].manifest.revision\n" });
 }
 
