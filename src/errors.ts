@@ -46,6 +46,83 @@ export class BundleInvalidError extends StepupError {
   }
 }
 
+/**
+ * The archive holds an entry that could reach outside the bundle or is not a plain file: a `..`
+ * segment, an absolute or drive path, a backslash, a symbolic or hard link, a device.
+ */
+export class BundleUnsafeError extends StepupError {
+  readonly code = "ERR_BUNDLE_UNSAFE" as const;
+  constructor(readonly path: string, readonly reason: string) {
+    super(`bundle ${path} is refused: ${reason}`);
+  }
+}
+
+/** The bundle is larger than the limits allow: compressed, once expanded, or in number of files. */
+export class BundleTooLargeError extends StepupError {
+  readonly code = "ERR_BUNDLE_TOO_LARGE" as const;
+  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`bundle ${path} is refused: ${reason}`, options);
+  }
+}
+
+/**
+ * The bundle's signature does not hold: no `.signatures.json`, a JWT that does not verify with
+ * the configured key, a scope mismatch, or files changed, added or removed since signing.
+ */
+export class BundleSignatureError extends StepupError {
+  readonly code = "ERR_BUNDLE_SIGNATURE" as const;
+  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`bundle ${path} failed signature verification: ${reason}`, options);
+  }
+}
+
+/** A signing or verification key cannot be read, or does not suit its algorithm. */
+export class BundleKeyInvalidError extends StepupError {
+  readonly code = "ERR_BUNDLE_KEY_INVALID" as const;
+  constructor(readonly keyId: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`key ${keyId} is not usable: ${reason}`, options);
+  }
+}
+
+/** The bundle server could not be reached or did not answer with a bundle (nor 304). */
+export class BundleDownloadError extends StepupError {
+  readonly code = "ERR_BUNDLE_DOWNLOAD" as const;
+  constructor(
+    /** The bundle's URL, without credentials or query string. */
+    readonly url: string,
+    readonly reason: string,
+    /** The HTTP status, when the server answered. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`bundle download from ${url} failed: ${reason}`, options);
+  }
+}
+
+/** At start, neither the bundle server nor a last-known-good bundle on disk gave a usable bundle. */
+export class BundleUnavailableError extends StepupError {
+  readonly code = "ERR_BUNDLE_UNAVAILABLE" as const;
+  constructor(readonly url: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`no bundle to start with from ${url}: ${reason}`, options);
+  }
+}
+
+/** The last-known-good bundle could not be written to disk (the folder is not writable, the disk is full). */
+export class BundlePersistError extends StepupError {
+  readonly code = "ERR_BUNDLE_PERSIST" as const;
+  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`the last-known-good bundle could not be saved in ${path}: ${reason}`, options);
+  }
+}
+
+/** Options given to stepup (a bundle client's configuration) break their schema. */
+export class ConfigInvalidError extends StepupError {
+  readonly code = "ERR_CONFIG_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid configuration: ${describeIssues(issues)}`);
+  }
+}
+
 /** The policy's WebAssembly module failed while deciding. */
 export class EngineEvaluationError extends StepupError {
   readonly code = "ERR_ENGINE_EVALUATION" as const;
@@ -158,6 +235,14 @@ export type StepupErrors =
   | InputInvalidError
   | BundleNotFoundError
   | BundleInvalidError
+  | BundleUnsafeError
+  | BundleTooLargeError
+  | BundleSignatureError
+  | BundleKeyInvalidError
+  | BundleDownloadError
+  | BundleUnavailableError
+  | BundlePersistError
+  | ConfigInvalidError
   | EngineEvaluationError
   | EngineUndefinedError
   | EngineTimeoutError
@@ -181,6 +266,14 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_INPUT_INVALID",
   "ERR_BUNDLE_NOT_FOUND",
   "ERR_BUNDLE_INVALID",
+  "ERR_BUNDLE_UNSAFE",
+  "ERR_BUNDLE_TOO_LARGE",
+  "ERR_BUNDLE_SIGNATURE",
+  "ERR_BUNDLE_KEY_INVALID",
+  "ERR_BUNDLE_DOWNLOAD",
+  "ERR_BUNDLE_UNAVAILABLE",
+  "ERR_BUNDLE_PERSIST",
+  "ERR_CONFIG_INVALID",
   "ERR_ENGINE_EVALUATION",
   "ERR_ENGINE_UNDEFINED",
   "ERR_ENGINE_TIMEOUT",

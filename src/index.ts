@@ -1,9 +1,24 @@
 /** stepup: step-up authentication decisions as code. The package's one entry point. */
-export { Stepup, type StepupOptions } from "./stepup.js";
+export { Stepup, type StepupOptions, type StepupLoadOptions } from "./stepup.js";
 export { RemoteStepup, type RemoteStepupOptions } from "./remote-stepup.js";
 export { parseInput, parseInputText } from "./input/validate.js";
-export { loadBundle, bundleFromFiles, type Bundle } from "./bundle/load.js";
+export { loadBundle, readBundle, bundleFromFiles, type Bundle, type LoadOptions } from "./bundle/load.js";
 export { buildBundle, type BuildOptions, type BuildResult } from "./bundle/build.js";
+export { readArchive, writeArchive, DEFAULT_LIMITS, type ArchiveLimits, type BundleFiles } from "./bundle/archive.js";
+export { signFiles, signArchive, type SignOptions } from "./bundle/sign.js";
+export { BundleVerifier, type Verification } from "./bundle/verify.js";
+export { hashBundleFile } from "./bundle/hash.js";
+export { BundleClient, type BundleClientOptions, type BundleClientStatus } from "./bundle/client.js";
+export type { BundleEvent, FailureStage } from "./bundle/events.js";
+export { serveBundles, type BundleServer, type ServeOptions } from "./bundle/serve.js";
+export {
+  SIGNING_ALGORITHMS,
+  VerificationConfigSchema,
+  type SigningAlgorithm,
+  type VerificationConfig,
+  type VerificationKey,
+} from "./contracts/signing.js";
+export { BundleClientConfigSchema, type BundleClientConfig } from "./contracts/bundle-client.js";
 export { WasmEngine } from "./engine/wasm.js";
 export { RemoteEngine, type RemoteEngineOptions, type Health } from "./engine/remote.js";
 export type { SidecarAnswer, SidecarBundle } from "./engine/sidecar-answer.js";

@@ -5,7 +5,9 @@
 import { randomUUID } from "node:crypto";
 import type { Decision, Verdict } from "./contracts/decision.js";
 import type { Input } from "./contracts/input.js";
-import { loadBundle, type Bundle } from "./bundle/load.js";
+import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
+import { BundleVerifier } from "./bundle/verify.js";
+import type { VerificationConfig } from "./contracts/signing.js";
 import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { parseVerdict } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
@@ -23,6 +25,13 @@ export interface StepupOptions {
   readonly onDecision?: (event: DecisionEvent) => void;
   /** Decision ids; random UUIDs by default. */
   readonly newId?: () => string;
+}
+
+/** Options of `Stepup.load`: the decision hooks, and how to check the bundle file. */
+export interface StepupLoadOptions extends StepupOptions {
+  /** Verify the bundle's signature (OPA's format) before using it; unsigned bundles are then refused. */
+  readonly verification?: VerificationConfig;
+  readonly limits?: LoadOptions["limits"];
 }
 
 interface Active {
@@ -47,8 +56,14 @@ export class Stepup {
    * const stepup = await Stepup.load("bundles/stepup.tar.gz");
    * const decision = stepup.decide(input);
    */
-  static async load(path: string, options?: StepupOptions): Promise<Stepup> {
-    const bundle = await loadBundle(path);
+  static async load(path: string, options: StepupLoadOptions = {}): Promise<Stepup> {
+    const verifier = options.verification ? new BundleVerifier(options.verification) : undefined;
+    const bundle = await loadBundle(path, { verifier, limits: options.limits });
+    return Stepup.create(bundle, options);
+  }
+
+  /** Compiles a bundle already loaded (and verified) and decides with it. */
+  static async create(bundle: Bundle, options?: StepupOptions): Promise<Stepup> {
     return new Stepup(bundle, await WasmEngine.load(bundle), options);
   }
 

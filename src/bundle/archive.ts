@@ -1,13 +1,14 @@
 /**
- * Reading a bundle archive (tar.gz) into memory. Every bundle is untrusted until its signature is
- * checked, so the reader bounds what it accepts: compressed and uncompressed size (a decompression
- * bomb stops at the limit), number of files, and entry kinds (regular files and directories only;
- * links and devices are refused). Paths are normalised to the bundle root; OPA writes them with a
- * leading "/", which is kept as the root, never as the file system's.
+ * Reading a bundle archive (tar.gz) into memory, and writing one. Every bundle is untrusted until
+ * its signature is checked, so the reader bounds what it accepts: compressed and uncompressed size
+ * (a decompression bomb stops at the limit), number of files, and entry kinds (regular files and
+ * directories only; links and devices are refused). Paths are normalised to the bundle root; OPA
+ * writes them with a leading "/", which is kept as the root, never as the file system's. Nothing
+ * is ever extracted to disk: a bundle lives in memory, and is persisted only as its archive bytes.
  */
-import { gunzipSync } from "node:zlib";
-import { Parser, type ReadEntry } from "tar";
-import { BundleInvalidError } from "../errors.js";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { Header, Parser, Pax, type ReadEntry } from "tar";
+import { BundleInvalidError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 
 export interface ArchiveLimits {
   /** Largest archive accepted, in bytes. */
@@ -33,17 +34,16 @@ export async function readArchive(
   limits: ArchiveLimits = DEFAULT_LIMITS,
 ): Promise<BundleFiles> {
   if (bytes.byteLength > limits.maxCompressedBytes) {
-    throw new BundleInvalidError(source, `archive is larger than ${limits.maxCompressedBytes} bytes`);
+    throw new BundleTooLargeError(source, `archive is larger than ${limits.maxCompressedBytes} bytes`);
   }
   let tarBytes: Buffer;
   try {
     tarBytes = gunzipSync(bytes, { maxOutputLength: limits.maxUncompressedBytes });
   } catch (err) {
-    const bomb = err instanceof RangeError || (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
-    const reason = bomb
-      ? `archive expands beyond ${limits.maxUncompressedBytes} bytes`
-      : `not a gzip archive (${(err as Error).message})`;
-    throw new BundleInvalidError(source, reason, { cause: err });
+    if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new BundleTooLargeError(source, `archive expands beyond ${limits.maxUncompressedBytes} bytes`, { cause: err });
+    }
+    throw new BundleInvalidError(source, `not a gzip archive (${(err as Error).message})`, { cause: err });
   }
   return untar(tarBytes, source, limits);
 }
@@ -52,16 +52,17 @@ function untar(tarBytes: Buffer, source: string, limits: ArchiveLimits): Promise
   const files: BundleFiles = new Map();
   return new Promise((resolve, reject) => {
     let failed = false;
-    const fail = (reason: string) => {
-      if (!failed) reject(new BundleInvalidError(source, reason));
+    const fail = (error: Error) => {
+      if (!failed) reject(error);
       failed = true;
     };
     const parser = new Parser({
       strict: true,
-      onwarn: (_code: string, message: string | Error) => fail(`bad archive: ${String(message)}`),
+      onwarn: (_code: string, message: string | Error) =>
+        fail(new BundleInvalidError(source, `bad archive: ${String(message)}`)),
     });
     parser.on("entry", (entry: ReadEntry) => {
-      const problem = checkEntry(entry, files.size, limits);
+      const problem = checkEntry(entry, files.size, limits, source);
       if (problem) {
         fail(problem);
         entry.resume();
@@ -75,11 +76,13 @@ function untar(tarBytes: Buffer, source: string, limits: ArchiveLimits): Promise
       entry.on("data", (chunk: Buffer) => chunks.push(chunk));
       entry.on("end", () => {
         const path = normalisePath(entry.path);
-        if (path && files.has(path)) fail(`duplicate entry ${path}`);
-        else if (path) files.set(path, Buffer.concat(chunks));
+        // Two entries for one path would let a check read one and the loader use the other.
+        if (!path) fail(new BundleInvalidError(source, "a file entry has an empty path"));
+        else if (files.has(path)) fail(new BundleInvalidError(source, `duplicate entry ${path}`));
+        else files.set(path, Buffer.concat(chunks));
       });
     });
-    parser.on("error", (err: Error) => fail(`bad archive: ${err.message}`));
+    parser.on("error", (err: Error) => fail(new BundleInvalidError(source, `bad archive: ${err.message}`)));
     parser.on("end", () => {
       if (!failed) resolve(files);
     });
@@ -87,12 +90,14 @@ function untar(tarBytes: Buffer, source: string, limits: ArchiveLimits): Promise
   });
 }
 
-function checkEntry(entry: ReadEntry, count: number, limits: ArchiveLimits): string | undefined {
+function checkEntry(entry: ReadEntry, count: number, limits: ArchiveLimits, source: string): Error | undefined {
   if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "Directory") {
-    return `entry ${entry.path} is a ${entry.type}; only files and directories are allowed`;
+    return new BundleUnsafeError(source, `entry ${entry.path} is a ${entry.type}; only files and directories are allowed`);
   }
-  if (count >= limits.maxFiles) return `more than ${limits.maxFiles} files`;
-  if (normalisePath(entry.path) === undefined) return `entry path ${JSON.stringify(entry.path)} is not allowed`;
+  if (normalisePath(entry.path) === undefined) {
+    return new BundleUnsafeError(source, `entry path ${JSON.stringify(entry.path)} could leave the bundle`);
+  }
+  if (count >= limits.maxFiles) return new BundleTooLargeError(source, `more than ${limits.maxFiles} files`);
   return undefined;
 }
 
@@ -107,4 +112,24 @@ export function normalisePath(raw: string): string | undefined {
   const parts = raw.replace(/^\//, "").split("/").filter((p) => p !== "" && p !== ".");
   if (parts.some((p) => p === "..")) return undefined;
   return parts.join("/");
+}
+
+/**
+ * Writes bundle files as a tar.gz in OPA's layout (every path with a leading "/"), in the order
+ * given, with fixed metadata (mode 0644, mtime 0) so that the same files give the same bytes.
+ */
+export function writeArchive(files: BundleFiles): Uint8Array {
+  const blocks: Buffer[] = [];
+  const mtime = new Date(0);
+  for (const [name, bytes] of files) {
+    const path = `/${name}`;
+    const data = { path, mode: 0o644, uid: 0, gid: 0, size: bytes.byteLength, mtime, type: "File" as const };
+    const header = new Header(data);
+    // Paths over 100 bytes need a PAX record ahead of the entry, as tar itself writes.
+    if (header.encode()) blocks.push(new Pax(data).encode());
+    if (!header.block) throw new Error(`tar header for ${path} was not encoded`);
+    blocks.push(header.block, Buffer.from(bytes), Buffer.alloc((512 - (bytes.byteLength % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
 }

@@ -20,6 +20,7 @@ import { BundleMetadataSchema, type BundleMetadata, type CodeEntry } from "../co
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
+import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 
 export const DECISION_ENTRYPOINT = "stepup/decision";
 export const BUNDLE_ROOTS = ["stepup"];
@@ -32,12 +33,16 @@ export interface BuildOptions {
   /** The revision; by default the git commit of regoDir, with "-dirty" when it has changes. */
   readonly revision?: string;
   readonly opa?: string;
+  /** Sign the bundle (OPA's `.signatures.json`) with this key. */
+  readonly signing?: SignOptions;
 }
 
 export interface BuildResult {
   readonly out: string;
   readonly revision: string;
   readonly codes: number;
+  /** The key id the bundle was signed with, when it was. */
+  readonly keyId?: string;
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
@@ -60,7 +65,10 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const out = resolve(options.out);
     await mkdir(dirname(out), { recursive: true });
     await runTool(opa, ["build", "--bundle", ".", "--revision", revision, "--output", out], { cwd: stage });
-    return { out, revision, codes: Object.keys(metadata.codes).length };
+    const codes = Object.keys(metadata.codes).length;
+    if (!options.signing) return { out, revision, codes };
+    await writeFile(out, await signArchive(await readFile(out), out, options.signing));
+    return { out, revision, codes, keyId: options.signing.keyId ?? DEFAULT_KEY_ID };
   } finally {
     await rm(stage, { recursive: true, force: true });
   }

@@ -7,8 +7,9 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
 import { toIssues } from "../contracts/issues.js";
-import { BundleInvalidError, BundleNotFoundError } from "../errors.js";
+import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 import { DEFAULT_LIMITS, readArchive, type ArchiveLimits, type BundleFiles } from "./archive.js";
+import type { BundleVerifier, Verification } from "./verify.js";
 
 export interface Bundle {
   /** Where the bundle came from, for messages. */
@@ -24,19 +25,45 @@ export interface Bundle {
   readonly data: Record<string, unknown>;
   /** Every file of the bundle, by path without a leading slash. */
   readonly files: BundleFiles;
+  /** What signature verification established, when the bundle was verified. */
+  readonly signature?: Verification;
 }
 
-/** Loads a bundle from a `.tar.gz` file or a directory. */
-export async function loadBundle(path: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<Bundle> {
+export interface LoadOptions {
+  /** Size and file-count limits; `DEFAULT_LIMITS` otherwise. */
+  readonly limits?: ArchiveLimits;
+  /** Verify the signature before anything else reads the files; unsigned bundles are then refused. */
+  readonly verifier?: BundleVerifier;
+}
+
+/**
+ * Loads a bundle from a `.tar.gz` file or a directory, verifying its signature when a verifier
+ * is given.
+ * @example
+ * const bundle = await loadBundle("bundles/stepup.tar.gz", { verifier: new BundleVerifier(config) });
+ */
+export async function loadBundle(path: string, options: LoadOptions = {}): Promise<Bundle> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
   let stat;
   try {
     stat = await lstat(path);
   } catch (err) {
     throw new BundleNotFoundError(path, { cause: err });
   }
-  if (stat.isDirectory()) return bundleFromFiles(await readDirectory(path, limits), path);
+  if (stat.isDirectory()) return fromFiles(await readDirectory(path, limits), path, options);
   if (!stat.isFile()) throw new BundleInvalidError(path, "not a file or directory");
-  return bundleFromFiles(await readArchive(await readFile(path), path, limits), path);
+  return readBundle(await readFile(path), path, options);
+}
+
+/** Reads a bundle from its archive bytes (a download, a persisted copy), verifying it when asked. */
+export async function readBundle(bytes: Uint8Array, source: string, options: LoadOptions = {}): Promise<Bundle> {
+  return fromFiles(await readArchive(bytes, source, options.limits ?? DEFAULT_LIMITS), source, options);
+}
+
+async function fromFiles(files: BundleFiles, source: string, options: LoadOptions): Promise<Bundle> {
+  const signature = options.verifier ? await options.verifier.verify(files, source) : undefined;
+  const bundle = bundleFromFiles(files, source);
+  return signature ? { ...bundle, signature } : bundle;
 }
 
 /** Builds a bundle from its files; checks that everything the SDK needs is there and well-formed. */
@@ -121,11 +148,11 @@ async function readDirectory(root: string, limits: ArchiveLimits): Promise<Bundl
         const bytes = await readFile(full);
         total += bytes.byteLength;
         if (total > limits.maxUncompressedBytes || files.size >= limits.maxFiles) {
-          throw new BundleInvalidError(root, "bundle directory is larger than the limits allow");
+          throw new BundleTooLargeError(root, "bundle directory is larger than the limits allow");
         }
         files.set(relative(root, full).split(sep).join("/"), bytes);
       } else {
-        throw new BundleInvalidError(root, `${relative(root, full)} is not a regular file`);
+        throw new BundleUnsafeError(root, `${relative(root, full)} is not a regular file`);
       }
     }
   };

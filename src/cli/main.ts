@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /** The `stepup` command: parses arguments, calls the SDK, formats what it returns. */
 import { Command } from "commander";
-import { buildBundle } from "../bundle/build.js";
 import { explain } from "../decision/explain.js";
 import { parseInputText } from "../input/validate.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { loadScenarios, mismatches } from "../scenarios/catalog.js";
 import { openDecider, type DeciderOptions } from "./decider.js";
+import { registerBundleCommands } from "./bundle.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -82,18 +82,7 @@ program
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   });
 
-const bundle = program.command("bundle").description("build and inspect bundles");
-
-bundle
-  .command("build")
-  .description("compile the policy to wasm and package it with its Rego, data and code catalog")
-  .option("--rego <dir>", "policy folder", `${packageRoot()}rego`)
-  .option("-o, --out <file>", "bundle to write", defaultBundlePath())
-  .option("-r, --revision <rev>", "revision (default: the git commit)")
-  .action(async (opts: { rego: string; out: string; revision?: string }) => {
-    const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision });
-    process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes)\n`);
-  });
+registerBundleCommands(program);
 
 async function decideFile(file: string, opts: DeciderOptions) {
   const input = parseInputText(await readText(file));
