@@ -18,10 +18,11 @@ export async function readText(path: string): Promise<string> {
 export function report(err: unknown): number {
   if (isStepupError(err)) {
     process.stderr.write(`stepup: ${err.code}: ${err.message}\n`);
-    if (err.code === "ERR_INPUT_INVALID") {
+    if (err.code === "ERR_INPUT_INVALID" || err.code === "ERR_LOG_INVALID") {
       for (const issue of err.issues) process.stderr.write(`  ${issue.path || "(root)"}: ${issue.message}\n`);
     }
-    return err.code === "ERR_INPUT_INVALID" || err.code === "ERR_INPUT_NOT_JSON" ? EXIT.usage : EXIT.failed;
+    const usage = ["ERR_INPUT_INVALID", "ERR_INPUT_NOT_JSON", "ERR_LOG_INVALID"];
+    return usage.includes(err.code) ? EXIT.usage : EXIT.failed;
   }
   const e = err as NodeJS.ErrnoException;
   process.stderr.write(`stepup: ${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}\n`);

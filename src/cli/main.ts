@@ -8,6 +8,7 @@ import { jsonSchemas } from "../contracts/json-schema.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { loadScenarios, mismatches } from "../scenarios/catalog.js";
 import { Stepup } from "../stepup.js";
+import { registerAuditCommands } from "./audit.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -85,6 +86,8 @@ bundle
     const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision });
     process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes)\n`);
   });
+
+registerAuditCommands(program, bundle);
 
 async function decideFile(file: string, bundlePath = defaultBundlePath()) {
   const input = parseInputText(await readText(file));
