@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import ipaddr from "ipaddr.js";
-import { MaskRuleSchema, type MaskRule, type ParsedMaskRule } from "../contracts/decision-log.js";
+import { MaskOpRule, MaskPath, type MaskRule, type ParsedMaskRule } from "../contracts/decision-log.js";
 import { toIssues } from "../contracts/issues.js";
 import { AuditConfigInvalidError, type Issue } from "../errors.js";
 
@@ -30,7 +30,8 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
   const parsed: ParsedMaskRule[] = [];
   const issues: Issue[] = [];
   rules.forEach((rule, i) => {
-    const result = MaskRuleSchema.safeParse(rule);
+    // Parsed by form, so that an issue names the field (`op`, `path`) rather than the union.
+    const result = typeof rule === "string" ? MaskPath.safeParse(rule) : MaskOpRule.safeParse(rule);
     if (!result.success) {
       issues.push(...toIssues(result.error, `mask[${i}]`));
       return;
@@ -45,18 +46,36 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
   const hash = hasher(hashKey);
   const compiled = parsed.map((rule) => compileRule(rule, hash));
   if (compiled.length === 0) return () => {};
-  const touchesInput = compiled.some((r) => r.root === "input");
-  const touchesResult = compiled.some((r) => r.root === "result");
   return (event) => {
-    // Copy what the rules may change: the input and verdict are shared with the caller.
-    if (touchesInput && event.input !== undefined) event.input = structuredClone(event.input);
-    if (touchesResult && event.result !== undefined) event.result = structuredClone(event.result);
-    for (const rule of compiled) rule.apply(event);
+    // The input and verdict are shared with the caller: copy only the containers on each path.
+    const copied = new WeakSet<object>();
+    for (const rule of compiled) {
+      copyPath(event, rule.root, rule.keys, copied);
+      rule.apply(event);
+    }
   };
+}
+
+/** Shallow-copies the root and every container down to the parent of the last key. */
+function copyPath(event: Maskable, root: "input" | "result", keys: readonly string[], copied: WeakSet<object>): void {
+  const copy = (node: unknown): unknown => {
+    if (typeof node !== "object" || node === null || copied.has(node)) return node;
+    const out = Array.isArray(node) ? [...node] : { ...(node as Record<string, unknown>) };
+    copied.add(out);
+    return out;
+  };
+  let node = (event[root] = copy(event[root]));
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node !== "object" || node === null) return;
+    const container = node as Record<string, unknown>;
+    if (!Object.hasOwn(container, key)) return;
+    node = container[key] = copy(container[key]);
+  }
 }
 
 interface CompiledRule {
   readonly root: "input" | "result";
+  readonly keys: readonly string[];
   apply(event: Maskable): void;
 }
 
@@ -66,16 +85,16 @@ function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): Compile
   const path = typeof rule === "string" ? rule : rule.path;
   const [root, ...keys] = path.slice(1).split("/").map(decodeURIComponent) as ["input" | "result", ...string[]];
   if (typeof rule === "string" || rule.op === "remove") {
-    return { root, apply: (event) => remove(event, root, keys, path) };
+    return { root, keys, apply: (event) => remove(event, root, keys, path) };
   }
   if (rule.op === "upsert") {
-    return { root, apply: (event) => upsert(event, root, keys, path, rule.value) };
+    return { root, keys, apply: (event) => upsert(event, root, keys, path, rule.value) };
   }
   const transform: Transform =
     rule.op === "hash"
       ? (v) => (v === null ? undefined : { value: hash(typeof v === "string" ? v : JSON.stringify(v)) })
       : (v) => (v === null ? undefined : { value: truncateIp(v, rule.ipv4_prefix, rule.ipv6_prefix) });
-  return { root, apply: (event) => rewrite(event, root, keys, path, transform) };
+  return { root, keys, apply: (event) => rewrite(event, root, keys, path, transform) };
 }
 
 function remove(event: Maskable, root: "input" | "result", keys: string[], path: string): void {

@@ -8,14 +8,14 @@ import { z } from "zod";
 import { Outcome, Tier } from "./decision.js";
 
 /** A path into the event, as OPA's `system.log.mask` writes it: `/input/...` or `/result/...`. */
-const MaskPath = z
+export const MaskPath = z
   .string()
   .regex(/^\/(input|result)(\/[^/]+)*$/, "expected a path like /input/subject/id or /result/reasons");
 
 /** Remove the value at the path (OPA's default operation; a bare path string means the same). */
 export const RemoveRule = z.strictObject({ op: z.literal("remove"), path: MaskPath });
 /** Set the value at the path, creating objects on the way (OPA's `upsert`). */
-export const UpsertRule = z.strictObject({ op: z.literal("upsert"), path: MaskPath, value: z.unknown() });
+export const UpsertRule = z.strictObject({ op: z.literal("upsert"), path: MaskPath, value: z.unknown().default(null) });
 /** stepup's extension: replace a string with its keyed hash, so events stay correlatable. */
 export const HashRule = z.strictObject({ op: z.literal("hash"), path: MaskPath });
 /** stepup's extension: keep only the network part of an IP address (IPv4 /24, IPv6 /48 by default). */
@@ -27,10 +27,8 @@ export const TruncateIpRule = z.strictObject({
 });
 
 /** One mask rule: OPA's forms (a path string, `remove`, `upsert`) or stepup's `hash` and `truncate_ip`. */
-export const MaskRuleSchema = z.union([
-  MaskPath,
-  z.discriminatedUnion("op", [RemoveRule, UpsertRule, HashRule, TruncateIpRule]),
-]);
+export const MaskOpRule = z.discriminatedUnion("op", [RemoveRule, UpsertRule, HashRule, TruncateIpRule]);
+export const MaskRuleSchema = z.union([MaskPath, MaskOpRule]);
 
 /**
  * Which events to drop before they reach any sink, like OPA's `system.log.drop`: an event is
