@@ -18,7 +18,11 @@ export interface EventContext {
   nextRequestId(): number;
 }
 
-/** The event for one decision, before masking. `input` and `result` are shared, not copied. */
+/**
+ * The event for one decision, before masking. `input` and `result` are shared, not copied. Every
+ * field is present in OPA's order (unset ones undefined, which JSON leaves out), so masking fills
+ * `erased` and `masked` in place and one JSON.stringify writes the event in OPA's field order.
+ */
 export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLogEvent {
   const { decision, verdict, error } = event;
   return {
@@ -27,8 +31,10 @@ export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLog
     bundles: { [ctx.bundleName]: { revision: decision.policy.revision } },
     path: DECISION_ENTRYPOINT,
     input: event.input,
-    ...(verdict ? { result: verdict } : {}),
-    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    result: verdict,
+    erased: undefined,
+    masked: undefined,
+    error: error ? { code: error.code, message: error.message } : undefined,
     timestamp: new Date().toISOString(),
     metrics: { timer_stepup_decide_ns: event.durationNs },
     req_id: ctx.nextRequestId(),

@@ -33,14 +33,6 @@ export interface DecisionLoggerOptions {
   readonly onReview?: (record: ReviewRecord) => void;
 }
 
-// OPA's field order, so events read the same whichever runtime wrote them.
-const FIELD_ORDER = [
-  "labels", "decision_id", "batch_decision_id", "trace_id", "span_id", "revision", "bundles", "path",
-  "query", "input", "result", "intermediate_results", "mapped_result", "nd_builtin_cache", "erased",
-  "masked", "error", "requested_by", "timestamp", "metrics", "req_id", "rule_labels", "request_context",
-  "custom",
-] as const;
-
 export class DecisionLogger {
   private readonly sinks: readonly Sink[];
   private readonly mask: Masker;
@@ -104,12 +96,9 @@ export class DecisionLogger {
   }
 }
 
-/** One line of JSON with OPA's field order. */
+/** One line of JSON; events from `toLogEvent` already have OPA's field order. */
 export function serialize(event: DecisionLogEvent): string {
-  const ordered: Record<string, unknown> = {};
-  const source = event as Record<string, unknown>;
-  for (const key of FIELD_ORDER) if (source[key] !== undefined) ordered[key] = source[key];
-  return JSON.stringify(ordered);
+  return JSON.stringify(event);
 }
 
 function compileDrop(rule: DecisionLoggerOptions["drop"]): ((event: DecisionLogEvent) => boolean) | undefined {

@@ -46,31 +46,30 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
   const hash = hasher(hashKey);
   const compiled = parsed.map((rule) => compileRule(rule, hash));
   if (compiled.length === 0) return () => {};
-  return (event) => {
-    // The input and verdict are shared with the caller: copy only the containers on each path.
-    const copied = new WeakSet<object>();
-    for (const rule of compiled) {
-      copyPath(event, rule.root, rule.keys, copied);
-      rule.apply(event);
+  // The input and verdict are shared with the caller: copy only the containers on the rules'
+  // paths, once per event, planned here as a trie.
+  const plan = { input: new Map() as Trie, result: new Map() as Trie };
+  for (const rule of compiled) {
+    let node = plan[rule.root];
+    for (const key of rule.keys.slice(0, -1)) {
+      if (!node.has(key)) node.set(key, new Map());
+      node = node.get(key) as Trie;
     }
+  }
+  const roots = (["input", "result"] as const).filter((root) => compiled.some((r) => r.root === root));
+  return (event) => {
+    for (const root of roots) if (event[root] !== undefined) event[root] = copyAlong(event[root], plan[root]);
+    for (const rule of compiled) rule.apply(event);
   };
 }
 
-/** Shallow-copies the root and every container down to the parent of the last key. */
-function copyPath(event: Maskable, root: "input" | "result", keys: readonly string[], copied: WeakSet<object>): void {
-  const copy = (node: unknown): unknown => {
-    if (typeof node !== "object" || node === null || copied.has(node)) return node;
-    const out = Array.isArray(node) ? [...node] : { ...(node as Record<string, unknown>) };
-    copied.add(out);
-    return out;
-  };
-  let node = (event[root] = copy(event[root]));
-  for (const key of keys.slice(0, -1)) {
-    if (typeof node !== "object" || node === null) return;
-    const container = node as Record<string, unknown>;
-    if (!Object.hasOwn(container, key)) return;
-    node = container[key] = copy(container[key]);
-  }
+type Trie = Map<string, Trie>;
+
+function copyAlong(node: unknown, trie: Trie): unknown {
+  if (typeof node !== "object" || node === null) return node;
+  const out = (Array.isArray(node) ? [...node] : { ...node }) as Record<string, unknown>;
+  for (const [key, sub] of trie) if (Object.hasOwn(out, key)) out[key] = copyAlong(out[key], sub);
+  return out;
 }
 
 interface CompiledRule {
@@ -90,10 +89,11 @@ function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): Compile
   if (rule.op === "upsert") {
     return { root, keys, apply: (event) => upsert(event, root, keys, path, rule.value) };
   }
+  const truncate = memo((ip) => truncateIp(ip, rule.op === "truncate_ip" ? rule.ipv4_prefix : 24, rule.op === "truncate_ip" ? rule.ipv6_prefix : 48));
   const transform: Transform =
     rule.op === "hash"
       ? (v) => (v === null ? undefined : { value: hash(typeof v === "string" ? v : JSON.stringify(v)) })
-      : (v) => (v === null ? undefined : { value: truncateIp(v, rule.ipv4_prefix, rule.ipv6_prefix) });
+      : (v) => (v === null ? undefined : { value: typeof v === "string" ? truncate(v) : null });
   return { root, keys, apply: (event) => rewrite(event, root, keys, path, transform) };
 }
 
@@ -178,8 +178,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** HMAC-SHA256 with the key when one is given (recommended: a bare hash of an email is guessable). */
 function hasher(key?: string | Uint8Array): (s: string) => string {
-  if (key === undefined) return (s) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
-  return (s) => `hmac-sha256:${createHmac("sha256", key).update(s).digest("hex")}`;
+  if (key === undefined) return memo((s) => `sha256:${createHash("sha256").update(s).digest("hex")}`);
+  return memo((s) => `hmac-sha256:${createHmac("sha256", key).update(s).digest("hex")}`);
+}
+
+/** Subjects and addresses repeat: remember recent results (bounded) instead of recomputing. */
+function memo<T>(fn: (s: string) => T, size = 4096): (s: string) => T {
+  const cache = new Map<string, T>();
+  return (s) => {
+    let out = cache.get(s);
+    if (out === undefined) {
+      if (cache.size >= size) cache.clear();
+      out = fn(s);
+      cache.set(s, out);
+    }
+    return out;
+  };
 }
 
 /** The address with its host part zeroed; anything that is not an address is erased to null. */
