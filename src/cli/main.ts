@@ -66,7 +66,7 @@ program
 program
   .command("schema")
   .description("print a JSON Schema of a contract")
-  .argument("<contract>", "input, verdict or decision")
+  .argument("<contract>", "input, verdict, decision or decision-log")
   .action((name: string) => {
     const schemas = jsonSchemas();
     const schema = schemas[name as keyof typeof schemas];

@@ -135,6 +135,44 @@ describe("masking", () => {
   });
 });
 
+describe("drop rules and failures in the logger", () => {
+  it("refuse a drop rule that names no known outcome, naming the field", () => {
+    let error: unknown;
+    try {
+      new DecisionLogger({ sinks: [], drop: { outcome: ["maybe" as "allow"] } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AuditConfigInvalidError);
+    expect((error as AuditConfigInvalidError).issues[0]?.path).toBe("drop.outcome[0]");
+  });
+
+  it("never turn a logging failure into a failed decision: the event is lost and counted", async () => {
+    const metrics = new StepupMetrics();
+    const logger = new DecisionLogger({
+      sinks: [],
+      metrics,
+      drop: () => {
+        throw new Error("bug in a drop rule");
+      },
+    });
+    const stderr = process.stderr.write;
+    let logged = "";
+    process.stderr.write = ((chunk: string) => ((logged += chunk), true)) as typeof process.stderr.write;
+    try {
+      const stepup = await Stepup.load(inject("bundlePath"), { onDecision: logger.onDecision });
+      const [input] = sampleInputs(4, 1);
+      const decision = stepup.decideInput(input!);
+      expect(decision.error).toBeUndefined();
+      stepup.decideInput(input!);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(logged.trim().split("\n")).toHaveLength(1); // reported once, not per event
+    expect(await metrics.text()).toMatch(/stepup_decision_log_dropped_total\{sink="all",reason="write_failed"\} 2/);
+  });
+});
+
 describe("mask rules", () => {
   const event = (): Maskable => ({
     input: { a: { b: "x", list: [1, 2, 3] }, ip: "10.1.2.3" },

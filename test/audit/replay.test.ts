@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { DecisionLogger } from "../../src/audit/logger.js";
 import { FileSink } from "../../src/audit/sinks/file.js";
-import type { VerifyReport, WhatIfReport } from "../../src/audit/replay.js";
+import { readLogEvents } from "../../src/audit/read-log.js";
+import { RevisionIndex, verify, type VerifyReport, type WhatIfReport } from "../../src/audit/replay.js";
+import { loadBundle } from "../../src/bundle/load.js";
+import type { MaskRule } from "../../src/contracts/decision-log.js";
 import { buildBundle } from "../../src/bundle/build.js";
 import { BundleStore } from "../../src/bundle/store.js";
 import type { Input } from "../../src/contracts/input.js";
@@ -137,3 +140,35 @@ async function candidateBundle(dir: string): Promise<{ path: string; weight: str
   await buildBundle({ regoDir: rego, out: path, revision: "candidate" });
   return { path, weight };
 }
+
+describe("replay of masked logs", () => {
+  async function logWith(mask: MaskRule[], dir: string): Promise<string> {
+    const path = join(dir, `${Math.random().toString(36).slice(2)}.ndjson`);
+    const logger = new DecisionLogger({ sinks: [new FileSink({ path })], mask });
+    const stepup = await Stepup.load(inject("bundlePath"), { onDecision: logger.onDecision });
+    for (const input of sampleInputs(5, 300)) stepup.decideInput(input);
+    await logger.close();
+    return path;
+  }
+
+  it("compares masked parts of the result as masked, and names inputs masked on a field the policy reads", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "stepup-replay-mask-"));
+    try {
+      const bundle = await loadBundle(inject("bundlePath"));
+      const source = new RevisionIndex(new Map([[bundle.revision, bundle]]));
+      const resultMasked = await logWith(["/result/risk/contributions", { op: "upsert", path: "/result/tier", value: "?" }], dir);
+      const clean = await verify(readLogEvents([resultMasked]), source);
+      expect(clean).toMatchObject({ events: 300, reproduced: 300, differed: 0 });
+
+      // Every logged input now claims a good reputation: decisions that hung on it cannot reproduce.
+      const inputMasked = await logWith([{ op: "upsert", path: "/input/network/reputation", value: "good" }], dir);
+      const report = await verify(readLogEvents([inputMasked]), source);
+      expect(report.differed).toBeGreaterThan(0);
+      expect(report.differed_masked).toBe(report.differed);
+      expect(report.reproduced + report.differed).toBe(300);
+      expect(report.examples.every((e) => e.input_masked)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
