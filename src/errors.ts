@@ -230,6 +230,30 @@ export class TargetUnmappedError extends StepupError {
   }
 }
 
+/** The decision-log configuration is invalid (a mask or drop rule, a sink option); `issues` names each. */
+export class AuditConfigInvalidError extends StepupError {
+  readonly code = "ERR_AUDIT_CONFIG_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid decision-log configuration: ${describeIssues(issues)}`);
+  }
+}
+
+/** A decision-log line is not JSON or breaks the event format; `source` and `line` say where. */
+export class LogInvalidError extends StepupError {
+  readonly code = "ERR_LOG_INVALID" as const;
+  constructor(readonly source: string, readonly line: number, readonly issues: readonly Issue[]) {
+    super(`${source}:${line}: not a decision-log event: ${describeIssues(issues)}`);
+  }
+}
+
+/** The bundle store holds no bundle of the revision asked for. */
+export class RevisionNotFoundError extends StepupError {
+  readonly code = "ERR_REVISION_NOT_FOUND" as const;
+  constructor(readonly revision: string, readonly store: string) {
+    super(`no bundle of revision ${JSON.stringify(revision)} in the bundle store ${store}`);
+  }
+}
+
 export type StepupErrors =
   | InputNotJsonError
   | InputInvalidError
@@ -256,7 +280,10 @@ export type StepupErrors =
   | IpListInvalidError
   | GeoDatabaseInvalidError
   | BehaviorStoreError
-  | TargetUnmappedError;
+  | TargetUnmappedError
+  | AuditConfigInvalidError
+  | LogInvalidError
+  | RevisionNotFoundError;
 
 export type ErrorCode = StepupErrors["code"];
 
@@ -288,6 +315,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_GEO_DATABASE_INVALID",
   "ERR_BEHAVIOR_STORE",
   "ERR_TARGET_UNMAPPED",
+  "ERR_AUDIT_CONFIG_INVALID",
+  "ERR_LOG_INVALID",
+  "ERR_REVISION_NOT_FOUND",
 ];
 
 export function isStepupError(err: unknown): err is StepupErrors {

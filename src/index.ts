@@ -68,4 +68,31 @@ export { answerDecision, answerInvalidToken, type HttpAnswer } from "./enforceme
 export { stepUpChallenge, invalidTokenChallenge, describeGap } from "./enforcement/challenge.js";
 export { stepupExpress, expressFacts } from "./enforcement/express.js";
 export { stepupFastify, fastifyFacts, type StepupFastifyOptions } from "./enforcement/fastify.js";
+export { BundleStore } from "./bundle/store.js";
+export { DecisionLogger, serialize, type DecisionLoggerOptions } from "./audit/logger.js";
+export { compileMask, truncateIp, type Masker } from "./audit/mask.js";
+export { FileSink, type FileSinkOptions } from "./audit/sinks/file.js";
+export { HttpSink, type HttpSinkOptions, type HttpSinkStats } from "./audit/sinks/http.js";
+export { ConsoleSink, type ConsoleSinkOptions } from "./audit/sinks/console.js";
+export type { Sink, DropReason, DropListener } from "./audit/sink.js";
+export { StepupMetrics, type MetricsOptions, type MetricsServer } from "./audit/metrics.js";
+export { reviewRecords, logReview, type ReviewRecord } from "./audit/review.js";
+export { readLogEvents } from "./audit/read-log.js";
+export {
+  verify,
+  whatIf,
+  RevisionIndex,
+  type RevisionSource,
+  type VerifyReport,
+  type WhatIfReport,
+  type Transition,
+} from "./audit/replay.js";
+export {
+  DecisionLogEventSchema,
+  MaskRuleSchema,
+  DropRuleSchema,
+  type DecisionLogEvent,
+  type MaskRule,
+  type DropRule,
+} from "./contracts/decision-log.js";
 export * from "./errors.js";

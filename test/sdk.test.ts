@@ -11,6 +11,7 @@ import { Stepup } from "../src/stepup.js";
 import { parseInput } from "../src/input/validate.js";
 import { BundleInvalidError, BundleNotFoundError, InputInvalidError, type StepupErrors } from "../src/errors.js";
 import type { Engine } from "../src/engine/engine.js";
+import { WasmEngine } from "../src/engine/wasm.js";
 import { scenarios, testStepup } from "./helpers.js";
 
 describe("the SDK on the compiled bundle", () => {
@@ -146,6 +147,24 @@ describe("failing closed", () => {
     expect(decision.error).toEqual({ code: "ERR_ENGINE_EVALUATION", message: "engine failed: boom" });
     expect(onError).toHaveBeenCalledOnce();
     expect(onError.mock.calls[0]?.[0].code).toBe("ERR_ENGINE_EVALUATION");
+  });
+
+  it("keeps the decision when an onDecision listener throws, and calls it once", async () => {
+    const bundle = (await testStepup()).bundle;
+    const onDecision = vi.fn(() => {
+      throw new Error("listener broke");
+    });
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const stepup = new Stepup(bundle, await WasmEngine.load(bundle), { onDecision, onError: () => {} });
+      const decision = stepup.decideInput(parseInput({ ...input, session: { acr: "phr", auth_time: 1795852000 } }));
+      expect(decision.outcome).toBe("allow");
+      expect(decision.error).toBeUndefined();
+      expect(onDecision).toHaveBeenCalledOnce();
+      expect(String(stderr.mock.calls[0]?.[0])).toMatch(/onDecision listener failed/);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   it("denies when the policy returns something that is not a verdict", async () => {

@@ -18,7 +18,8 @@ interface SigningFlags {
   scope?: string;
 }
 
-export function registerBundleCommands(program: Command): void {
+/** Adds `stepup bundle …` and returns the `bundle` command, so other areas can add to it. */
+export function registerBundleCommands(program: Command): Command {
   const bundle = program.command("bundle").description("build, sign, verify and serve bundles (OPA's format)");
 
   bundle
@@ -94,6 +95,7 @@ export function registerBundleCommands(program: Command): void {
       });
       await server.close();
     });
+  return bundle;
 }
 
 async function signOptions(opts: SigningFlags): Promise<SignOptions> {

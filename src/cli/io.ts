@@ -15,13 +15,19 @@ export async function readText(path: string): Promise<string> {
 }
 
 /** Errors that mean the caller gave something wrong (an input, a flag, a key file), not that a check failed. */
-const USAGE_CODES: ReadonlySet<string> = new Set(["ERR_INPUT_INVALID", "ERR_INPUT_NOT_JSON", "ERR_CONFIG_INVALID", "ERR_BUNDLE_KEY_INVALID"]);
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  "ERR_INPUT_INVALID",
+  "ERR_INPUT_NOT_JSON",
+  "ERR_CONFIG_INVALID",
+  "ERR_BUNDLE_KEY_INVALID",
+  "ERR_LOG_INVALID",
+]);
 
 /** Prints an error for a person and gives the exit code it deserves. */
 export function report(err: unknown): number {
   if (isStepupError(err)) {
     process.stderr.write(`stepup: ${err.code}: ${err.message}\n`);
-    if (err.code === "ERR_INPUT_INVALID" || err.code === "ERR_CONFIG_INVALID") {
+    if (err.code === "ERR_INPUT_INVALID" || err.code === "ERR_CONFIG_INVALID" || err.code === "ERR_LOG_INVALID") {
       for (const issue of err.issues) process.stderr.write(`  ${issue.path || "(root)"}: ${issue.message}\n`);
     }
     return USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed;

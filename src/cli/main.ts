@@ -8,6 +8,7 @@ import { defaultBundlePath, packageRoot } from "../paths.js";
 import { loadScenarios, mismatches } from "../scenarios/catalog.js";
 import { openDecider, type DeciderOptions } from "./decider.js";
 import { registerBundleCommands } from "./bundle.js";
+import { registerAuditCommands } from "./audit.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -74,7 +75,7 @@ program
 program
   .command("schema")
   .description("print a JSON Schema of a contract")
-  .argument("<contract>", "input, verdict or decision")
+  .argument("<contract>", "input, verdict, decision or decision-log")
   .action((name: string) => {
     const schemas = jsonSchemas();
     const schema = schemas[name as keyof typeof schemas];
@@ -82,7 +83,7 @@ program
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   });
 
-registerBundleCommands(program);
+registerAuditCommands(program, registerBundleCommands(program));
 
 async function decideFile(file: string, opts: DeciderOptions) {
   const input = parseInputText(await readText(file));

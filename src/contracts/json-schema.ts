@@ -1,6 +1,7 @@
 /** JSON Schemas generated from the zod contracts: for `opa check --schema`, for docs and for users. */
 import { z } from "zod";
 import { DecisionSchema, VerdictSchema } from "./decision.js";
+import { DecisionLogEventSchema } from "./decision-log.js";
 import { InputSchema } from "./input.js";
 
 type JsonSchema = Record<string, unknown>;
@@ -9,11 +10,12 @@ type JsonSchema = Record<string, unknown>;
  * The contracts by name. The input schema describes the document as the policy sees it (after the
  * SDK filled unknowns with null), since that is what the Rego is type-checked against.
  */
-export function jsonSchemas(): Record<"input" | "verdict" | "decision", JsonSchema> {
+export function jsonSchemas(): Record<"input" | "verdict" | "decision" | "decision-log", JsonSchema> {
   return {
     input: z.toJSONSchema(InputSchema, { io: "output" }),
     verdict: z.toJSONSchema(VerdictSchema, { io: "output" }),
     decision: z.toJSONSchema(DecisionSchema, { io: "output" }),
+    "decision-log": z.toJSONSchema(DecisionLogEventSchema, { io: "output" }),
   };
 }
 

@@ -28,11 +28,13 @@ export interface ConcludeHooks {
 
 export function conclude(input: Input, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
   const start = process.hrtime.bigint();
+  let event: DecisionEvent;
   try {
-    return succeed(input, ctx, hooks, evaluate(), start);
+    event = succeed(input, ctx, evaluate(), start);
   } catch (err) {
-    return fail(input, ctx, hooks, err, start);
+    event = fail(input, ctx, hooks, err, start);
   }
+  return announce(hooks, event);
 }
 
 export async function concludeAsync(
@@ -42,26 +44,39 @@ export async function concludeAsync(
   evaluate: () => Promise<unknown>,
 ): Promise<Decision> {
   const start = process.hrtime.bigint();
+  let event: DecisionEvent;
   try {
-    return succeed(input, ctx, hooks, await evaluate(), start);
+    event = succeed(input, ctx, await evaluate(), start);
   } catch (err) {
-    return fail(input, ctx, hooks, err, start);
+    event = fail(input, ctx, hooks, err, start);
   }
+  return announce(hooks, event);
 }
 
-function succeed(input: Input, ctx: RenderContext, hooks: ConcludeHooks, raw: unknown, start: bigint): Decision {
+function succeed(input: Input, ctx: RenderContext, raw: unknown, start: bigint): DecisionEvent {
   const verdict = parseVerdict(raw);
   const decision = render(verdict, input, ctx);
-  hooks.onDecision?.({ input, decision, verdict, durationNs: Number(process.hrtime.bigint() - start) });
-  return decision;
+  return { input, decision, verdict, durationNs: Number(process.hrtime.bigint() - start) };
 }
 
-function fail(input: Input, ctx: RenderContext, hooks: ConcludeHooks, err: unknown, start: bigint): Decision {
+function fail(input: Input, ctx: RenderContext, hooks: ConcludeHooks, err: unknown, start: bigint): DecisionEvent {
   const error = asStepupError(err);
   hooks.onError(error, input, ctx.decisionId);
   const decision = failClosed(input, error, ctx);
-  hooks.onDecision?.({ input, decision, error, durationNs: Number(process.hrtime.bigint() - start) });
-  return decision;
+  return { input, decision, error, durationNs: Number(process.hrtime.bigint() - start) };
+}
+
+// Listeners run after the decision is made, outside the evaluation's try: a listener that throws
+// cannot turn a decision into the fail-closed one, and is reported without hiding the decision.
+function announce(hooks: ConcludeHooks, event: DecisionEvent): Decision {
+  try {
+    hooks.onDecision?.(event);
+  } catch (err) {
+    process.stderr.write(
+      `${JSON.stringify({ level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: event.decision.decision_id })}\n`,
+    );
+  }
+  return event.decision;
 }
 
 /** Any failure as a typed error: stepup's own pass through, anything else is an evaluation error. */

@@ -1,0 +1,155 @@
+/**
+ * Prometheus metrics with prom-client, on a registry of stepup's own (several SDK instances or
+ * tests never collide in the global one). Labels are codes from the bundle's catalog, tiers and
+ * outcomes — bounded sets — never subjects, addresses or apps named by callers.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DecisionEvent } from "../decision/conclude.js";
+import type { DropReason } from "./sink.js";
+
+export interface MetricsOptions {
+  /** The registry to register on; a new one by default. */
+  readonly registry?: Registry;
+  /** Latency buckets in seconds; the default spans 10 µs to 100 ms. */
+  readonly buckets?: readonly number[];
+}
+
+const DEFAULT_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
+
+export class StepupMetrics {
+  readonly registry: Registry;
+  private readonly decisions: Counter<"outcome" | "tier">;
+  private readonly reasons: Counter<"outcome" | "reason">;
+  private readonly failures: Counter<"code">;
+  private readonly exceptions: Counter<"kind" | "exception_id">;
+  private readonly latency: Histogram;
+  private readonly activeBundle: Gauge<"revision">;
+  private readonly activationFailures: Counter<"code">;
+  private readonly logDrops: Counter<"sink" | "reason">;
+  private activeRevision: string | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    const registry = (this.registry = options.registry ?? new Registry());
+    const registers = [registry];
+    this.decisions = new Counter({
+      name: "stepup_decisions_total",
+      help: "Decisions made, by outcome and target tier (fail-closed decisions count as deny, critical).",
+      labelNames: ["outcome", "tier"],
+      registers,
+    });
+    this.reasons = new Counter({
+      name: "stepup_decision_reasons_total",
+      help: "Reason codes given with decisions, by outcome; a decision counts once per reason.",
+      labelNames: ["outcome", "reason"],
+      registers,
+    });
+    this.failures = new Counter({
+      name: "stepup_decision_failures_total",
+      help: "Decisions the policy could not make (the SDK failed closed), by error code.",
+      labelNames: ["code"],
+      registers,
+    });
+    this.exceptions = new Counter({
+      name: "stepup_exceptions_used_total",
+      help: "Exceptions applied to decisions, by kind and exception id; each use is logged for review.",
+      labelNames: ["kind", "exception_id"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "stepup_decision_duration_seconds",
+      help: "Time to evaluate the policy and render the decision.",
+      buckets: [...(options.buckets ?? DEFAULT_BUCKETS)],
+      registers,
+    });
+    this.activeBundle = new Gauge({
+      name: "stepup_bundle_active_info",
+      help: "The bundle revision that makes decisions now (value 1).",
+      labelNames: ["revision"],
+      registers,
+    });
+    this.activationFailures = new Counter({
+      name: "stepup_bundle_activation_failures_total",
+      help: "Bundles that could not be activated (the previous one stayed active), by error code.",
+      labelNames: ["code"],
+      registers,
+    });
+    this.logDrops = new Counter({
+      name: "stepup_decision_log_dropped_total",
+      help: "Decision-log events dropped, by sink and reason (drop_rule is counted under sink all).",
+      labelNames: ["sink", "reason"],
+      registers,
+    });
+  }
+
+  /** Counts one decision; pass it as (or call it from) the SDK's `onDecision`. */
+  readonly observe = (event: DecisionEvent): void => {
+    const { decision } = event;
+    this.decisions.inc({ outcome: decision.outcome, tier: decision.target.tier });
+    for (const reason of decision.reasons) this.reasons.inc({ outcome: decision.outcome, reason: reason.code });
+    if (event.error) this.failures.inc({ code: event.error.code });
+    for (const exception of decision.exceptions) this.exceptions.inc({ kind: exception.kind, exception_id: exception.id });
+    this.latency.observe(event.durationNs / 1e9);
+    if (decision.policy.revision !== this.activeRevision) this.bundleActivated(decision.policy.revision);
+  };
+
+  /** Records the revision now active; the bundle client calls it after `Stepup.activate`. */
+  bundleActivated(revision: string): void {
+    this.activeRevision = revision;
+    this.activeBundle.reset();
+    this.activeBundle.set({ revision }, 1);
+  }
+
+  /** Records a bundle that could not be activated; `code` is the error's (ERR_BUNDLE_INVALID …). */
+  bundleActivationFailed(code: string): void {
+    this.activationFailures.inc({ code });
+  }
+
+  /** Records dropped decision-log events; the decision logger calls it. */
+  logDropped(sink: string, reason: DropReason, count = 1): void {
+    this.logDrops.inc({ sink, reason }, count);
+  }
+
+  /** The exposition text, as a scrape returns it. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * Serves `/metrics` on its own HTTP server (127.0.0.1 and a free port by default), for
+   * services without a web framework; with one, route to `text()` and `registry.contentType`.
+   */
+  async serve(options: { host?: string; port?: number } = {}): Promise<MetricsServer> {
+    const server = createServer((req, res) => {
+      if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      this.text().then(
+        (body) => res.writeHead(200, { "Content-Type": this.registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+    });
+    const { address, port } = server.address() as AddressInfo;
+    const host = address.includes(":") ? `[${address}]` : address;
+    return { url: `http://${host}:${port}/metrics`, server, close: () => closeServer(server) };
+  }
+}
+
+export interface MetricsServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * The audit commands: `replay` (verify logged decisions on their own revisions, or what-if on a
+ * candidate), `review` (exception uses since a time) and `bundle store` (keep bundles by
+ * revision). Parsing and formatting only; the work is in src/audit and src/bundle.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { loadBundle, type Bundle } from "../bundle/load.js";
+import { BundleStore } from "../bundle/store.js";
+import { readLogEvents } from "../audit/read-log.js";
+import { RevisionIndex, verify, whatIf } from "../audit/replay.js";
+import { reviewRecords, type ReviewRecord } from "../audit/review.js";
+import { packageRoot } from "../paths.js";
+import { formatReview, formatVerify, formatWhatIf } from "./audit-format.js";
+import { EXIT } from "./io.js";
+
+/** The bundle store the CLI uses when none is named: $STEPUP_BUNDLE_STORE, else bundles/store. */
+export function defaultStorePath(): string {
+  return process.env.STEPUP_BUNDLE_STORE ?? `${packageRoot()}bundles/store`;
+}
+
+export function registerAuditCommands(program: Command, bundle: Command): void {
+  program
+    .command("replay")
+    .description("re-evaluate logged decisions on the revision each names, or what-if on a candidate bundle")
+    .argument("<logs...>", "decision logs (NDJSON, .gz, folders; - for stdin)")
+    .option("--store <dir>", "bundle store holding past revisions", defaultStorePath())
+    .option("-b, --bundle <paths...>", "bundles to use besides the store, by their revision")
+    .option("--against <bundle>", "candidate bundle: report what it would change")
+    .option("--examples <n>", "changed decisions to list", toCount, 10)
+    .option("--json", "print the report as JSON")
+    .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; json?: boolean }) => {
+      if (opts.against) {
+        const candidate = await loadBundle(opts.against);
+        const report = await whatIf(readLogEvents(logs), candidate, { examples: opts.examples });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatWhatIf(report));
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      const extra = new Map<string, Bundle>();
+      for (const path of opts.bundle ?? []) {
+        const b = await loadBundle(path);
+        extra.set(b.revision, b);
+      }
+      const store = new BundleStore(opts.store);
+      const report = await verify(readLogEvents(logs), new RevisionIndex(extra, store, store.dir), { examples: opts.examples });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
+      process.exitCode = report.reproduced === report.events && report.events > 0 ? EXIT.ok : EXIT.failed;
+    });
+
+  program
+    .command("review")
+    .description("list the uses of exceptions in decision logs, each to be reviewed")
+    .argument("<logs...>", "decision logs (NDJSON, .gz, folders; - for stdin)")
+    .requiredOption("--since <when>", "ISO date or time, or a duration back from now (30m, 24h, 7d, 2w)", toTime)
+    .option("--until <when>", "end of the window (default: now)", toTime)
+    .option("--json", "print the records as JSON lines")
+    .action(async (logs: string[], opts: { since: number; until?: number; json?: boolean }) => {
+      const records: ReviewRecord[] = [];
+      for await (const event of readLogEvents(logs)) {
+        const at = Date.parse(event.timestamp);
+        if (at < opts.since || (opts.until !== undefined && at > opts.until)) continue;
+        records.push(...reviewRecords(event));
+      }
+      records.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+      if (opts.json) for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(formatReview(records, new Date(opts.since)));
+      process.exitCode = EXIT.ok;
+    });
+
+  const store = bundle.command("store").description("keep bundles by revision, for replay");
+  store
+    .command("add")
+    .description("store a bundle under its revision")
+    .argument("<bundle>", "bundle (.tar.gz or folder)")
+    .option("--store <dir>", "bundle store", defaultStorePath())
+    .action(async (path: string, opts: { store: string }) => {
+      const revision = await new BundleStore(opts.store).put(path);
+      process.stdout.write(`stored revision ${revision} in ${opts.store}\n`);
+    });
+  store
+    .command("list")
+    .description("list the revisions held")
+    .option("--store <dir>", "bundle store", defaultStorePath())
+    .action(async (opts: { store: string }) => {
+      for (const revision of await new BundleStore(opts.store).list()) process.stdout.write(`${revision}\n`);
+    });
+}
+
+function toCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
+}
+
+const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+
+/** An ISO date or date-time, or a duration back from now such as 24h or 7d; as epoch ms. */
+export function toTime(value: string, now = Date.now()): number {
+  const relative = /^(\d+)([smhdw])$/.exec(value.trim());
+  if (relative) return now - Number(relative[1]) * (UNITS[relative[2] as string] as number);
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim())) {
+    const at = Date.parse(value);
+    if (!Number.isNaN(at)) return at;
+  }
+  throw new InvalidArgumentError("expected an ISO date or time (2025-01-31, 2025-01-31T08:00:00Z) or a duration (30m, 24h, 7d, 2w)");
+}

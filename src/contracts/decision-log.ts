@@ -1,0 +1,77 @@
+/**
+ * The decision-log event, in OPA's own format (EventV1 of OPA's decision-log plugin), so that the
+ * SDK's events and an OPA sidecar's land in the same collector, the same index and the same
+ * queries. `input` is the input document the policy saw and `result` the policy's verdict, as OPA
+ * logs them; `bundles` names the revision each decision was made on, which is what replay needs.
+ */
+import { z } from "zod";
+import { Outcome, Tier } from "./decision.js";
+
+/** A path into the event, as OPA's `system.log.mask` writes it: `/input/...` or `/result/...`. */
+export const MaskPath = z
+  .string()
+  .regex(/^\/(input|result)(\/[^/]+)*$/, "expected a path like /input/subject/id or /result/reasons");
+
+/** Remove the value at the path (OPA's default operation; a bare path string means the same). */
+export const RemoveRule = z.strictObject({ op: z.literal("remove"), path: MaskPath });
+/** Set the value at the path, creating objects on the way (OPA's `upsert`). */
+export const UpsertRule = z.strictObject({ op: z.literal("upsert"), path: MaskPath, value: z.unknown().default(null) });
+/** stepup's extension: replace a string with its keyed hash, so events stay correlatable. */
+export const HashRule = z.strictObject({ op: z.literal("hash"), path: MaskPath });
+/** stepup's extension: keep only the network part of an IP address (IPv4 /24, IPv6 /48 by default). */
+export const TruncateIpRule = z.strictObject({
+  op: z.literal("truncate_ip"),
+  path: MaskPath,
+  ipv4_prefix: z.int().min(0).max(32).default(24),
+  ipv6_prefix: z.int().min(0).max(128).default(48),
+});
+
+/** One mask rule: OPA's forms (a path string, `remove`, `upsert`) or stepup's `hash` and `truncate_ip`. */
+export const MaskOpRule = z.discriminatedUnion("op", [RemoveRule, UpsertRule, HashRule, TruncateIpRule]);
+export const MaskRuleSchema = z.union([MaskPath, MaskOpRule]);
+
+/**
+ * Which events to drop before they reach any sink, like OPA's `system.log.drop`: an event is
+ * dropped when every field given matches. Events that used an exception are never dropped.
+ */
+export const DropRuleSchema = z.strictObject({
+  outcome: z.array(Outcome).min(1).optional(),
+  tier: z.array(Tier).min(1).optional(),
+  app: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const Json = z.unknown();
+
+/** OPA's decision-log event (EventV1), field for field; what both OPA and the SDK upload. */
+export const DecisionLogEventSchema = z.strictObject({
+  labels: z.record(z.string(), z.string()).nullable(),
+  decision_id: z.string().min(1),
+  batch_decision_id: z.string().optional(),
+  trace_id: z.string().optional(),
+  span_id: z.string().optional(),
+  /** Deprecated by OPA in favour of `bundles`; accepted on read. */
+  revision: z.string().optional(),
+  bundles: z.record(z.string(), z.strictObject({ revision: z.string().optional() })).optional(),
+  path: z.string().optional(),
+  query: z.string().optional(),
+  input: Json.optional(),
+  result: Json.optional(),
+  intermediate_results: z.record(z.string(), Json).optional(),
+  mapped_result: Json.optional(),
+  nd_builtin_cache: Json.optional(),
+  erased: z.array(z.string()).optional(),
+  masked: z.array(z.string()).optional(),
+  error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
+  requested_by: z.string().optional(),
+  timestamp: z.iso.datetime({ offset: true }),
+  metrics: z.record(z.string(), z.number()).optional(),
+  req_id: z.int().min(1).optional(),
+  rule_labels: z.array(z.record(z.string(), Json)).optional(),
+  request_context: z.looseObject({}).optional(),
+  custom: z.record(z.string(), Json).optional(),
+});
+
+export type MaskRule = z.input<typeof MaskRuleSchema>;
+export type ParsedMaskRule = z.output<typeof MaskRuleSchema>;
+export type DropRule = z.output<typeof DropRuleSchema>;
+export type DecisionLogEvent = z.output<typeof DecisionLogEventSchema>;

@@ -1,0 +1,140 @@
+/**
+ * Done when: the metrics endpoint is scraped in a test and its values match the decisions made.
+ * The SDK decides (scenarios, a generated corpus, and decisions that fail closed), the metrics
+ * server is scraped over HTTP on 127.0.0.1, and every series is compared with counts computed
+ * from the decisions the SDK returned.
+ */
+import parse from "parse-prometheus-text-format";
+import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
+import { DecisionLogger } from "../../src/audit/logger.js";
+import { StepupMetrics, type MetricsServer } from "../../src/audit/metrics.js";
+import { HttpSink } from "../../src/audit/sinks/http.js";
+import { bundleFromFiles, loadBundle } from "../../src/bundle/load.js";
+import type { Decision } from "../../src/contracts/decision.js";
+import type { Engine } from "../../src/engine/engine.js";
+import { EngineEvaluationError, isStepupError } from "../../src/errors.js";
+import { Stepup } from "../../src/stepup.js";
+import { scenarios } from "../helpers.js";
+import { sampleInputs } from "../support/arbitraries.js";
+import { freePort } from "../support/collector.js";
+
+type Family = ReturnType<typeof parse>[number];
+
+describe("metrics", () => {
+  let metrics: StepupMetrics;
+  let server: MetricsServer;
+  const decisions: Decision[] = [];
+  let activationFailures = 0;
+
+  beforeAll(async () => {
+    metrics = new StepupMetrics();
+    server = await metrics.serve();
+    const stepup = await Stepup.load(inject("bundlePath"), { onDecision: metrics.observe, onError: () => {} });
+    metrics.bundleActivated(stepup.revision);
+    const inputs = [...(await scenarios()).map((s) => s.input), ...sampleInputs(3, 300)];
+    for (const input of inputs) decisions.push(stepup.decideInput(input));
+
+    // Decisions that fail closed: a stand-in engine that fails as a broken policy would.
+    const failing: Engine = {
+      revision: stepup.revision,
+      evaluate: () => {
+        throw new EngineEvaluationError("policy evaluation failed: out of memory");
+      },
+    };
+    const broken = new Stepup(stepup.bundle, failing, { onDecision: metrics.observe, onError: () => {} });
+    for (const input of inputs.slice(0, 7)) decisions.push(broken.decideInput(input));
+
+    // A bundle whose wasm is corrupt cannot be activated; the active one stays.
+    const bundle = await loadBundle(inject("bundlePath"));
+    const files = new Map(bundle.files);
+    files.set("policy.wasm", new Uint8Array([0, 97, 115, 109, 9, 9]));
+    try {
+      await stepup.activate(bundleFromFiles(files, "corrupt"));
+    } catch (err) {
+      if (!isStepupError(err)) throw err;
+      metrics.bundleActivationFailed(err.code);
+      activationFailures++;
+    }
+
+    // Decision-log drops: a drop rule, and an HTTP sink whose buffer overflows (no collector).
+    const port = await freePort();
+    const logger = new DecisionLogger({
+      sinks: [new HttpSink({ url: `http://127.0.0.1:${port}`, bufferSizeLimitEvents: 5, closeTimeoutMs: 0 })],
+      drop: { outcome: ["allow"] },
+      metrics,
+    });
+    const logged = await Stepup.load(inject("bundlePath"), { onDecision: logger.onDecision });
+    for (const input of inputs.slice(0, 40)) logged.decideInput(input);
+    await logger.close();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function scrape(): Promise<Map<string, Family>> {
+    const res = await fetch(server.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    return new Map(parse(await res.text()).map((f) => [f.name, f]));
+  }
+
+  const series = (family: Family | undefined) =>
+    Object.fromEntries((family?.metrics ?? []).map((m) => [JSON.stringify(m.labels ?? {}), Number(m.value)]));
+  const count = (key: (d: Decision) => string[]) => {
+    const out: Record<string, number> = {};
+    for (const d of decisions) for (const k of key(d)) out[k] = (out[k] ?? 0) + 1;
+    return out;
+  };
+
+  it("counts decisions by outcome and tier", async () => {
+    const families = await scrape();
+    expect(series(families.get("stepup_decisions_total"))).toEqual(
+      count((d) => [JSON.stringify({ outcome: d.outcome, tier: d.target.tier })]),
+    );
+  });
+
+  it("counts reasons by outcome", async () => {
+    const families = await scrape();
+    expect(series(families.get("stepup_decision_reasons_total"))).toEqual(
+      count((d) => d.reasons.map((r) => JSON.stringify({ outcome: d.outcome, reason: r.code }))),
+    );
+  });
+
+  it("counts the decisions that failed closed, by error code", async () => {
+    const families = await scrape();
+    expect(series(families.get("stepup_decision_failures_total"))).toEqual({ [JSON.stringify({ code: "ERR_ENGINE_EVALUATION" })]: 7 });
+  });
+
+  it("has one latency observation per decision", async () => {
+    const [sample] = (await scrape()).get("stepup_decision_duration_seconds")?.metrics ?? [];
+    expect(Number(sample?.count)).toBe(decisions.length);
+    expect(Number(sample?.sum)).toBeGreaterThan(0);
+    expect(Number(sample?.buckets?.["+Inf"])).toBe(decisions.length);
+  });
+
+  it("names the active bundle revision and counts failed activations", async () => {
+    const families = await scrape();
+    expect(series(families.get("stepup_bundle_active_info"))).toEqual({ [JSON.stringify({ revision: "test-revision" })]: 1 });
+    expect(activationFailures).toBe(1);
+    expect(series(families.get("stepup_bundle_activation_failures_total"))).toEqual({
+      [JSON.stringify({ code: "ERR_BUNDLE_INVALID" })]: 1,
+    });
+  });
+
+  it("counts decision-log drops by sink and reason", async () => {
+    const families = await scrape();
+    // The drop rule drops allows, but never a decision that used an exception.
+    const allowed = decisions.slice(0, 40).filter((d) => d.outcome === "allow" && d.exceptions.length === 0).length;
+    const kept = 40 - allowed;
+    expect(series(families.get("stepup_decision_log_dropped_total"))).toEqual({
+      [JSON.stringify({ sink: "all", reason: "drop_rule" })]: allowed,
+      [JSON.stringify({ sink: "http", reason: "buffer_full" })]: kept - 5,
+      [JSON.stringify({ sink: "http", reason: "closed" })]: 5,
+    });
+  });
+
+  it("answers 404 off /metrics", async () => {
+    expect((await fetch(server.url.replace("/metrics", "/other"))).status).toBe(404);
+  });
+});
