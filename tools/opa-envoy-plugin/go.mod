@@ -1,6 +1,10 @@
+// Pins opa-envoy-plugin for scripts/install-tools.sh. The module proxy refuses the plugin's version
+// list, which `go install pkg@version` asks for, so it is built from this module with its go.sum.
 module stepup.local/tools/opa-envoy-plugin
 
 go 1.26
+
+require github.com/open-policy-agent/opa-envoy-plugin v1.15.2-envoy
 
 require (
 	github.com/agnivade/levenshtein v1.2.1 // indirect
@@ -55,7 +59,6 @@ require (
 	github.com/olekukonko/ll v0.0.9 // indirect
 	github.com/olekukonko/tablewriter v1.1.0 // indirect
 	github.com/open-policy-agent/opa v1.15.2 // indirect
-	github.com/open-policy-agent/opa-envoy-plugin v1.15.2-envoy // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
