@@ -8,11 +8,15 @@ package stepup.envoy
 
 import data.stepup.envoy.jwt
 
-_anonymous := {"subject": {"id": "anonymous", "kind": "human", "roles": [], "groups": [], "tags": []}, "session": null, "credential": null}
+_anonymous := {
+	"subject": {"id": "anonymous", "kind": "human", "roles": [], "groups": [], "tags": []},
+	"session": null,
+	"credential": null,
+}
 
 _session_settings := object.get(settings, "session", null)
 
-_access := object.get(_session_settings, "token_kind", "access_token") == "access_token"
+_access if object.get(_session_settings, "token_kind", "access_token") == "access_token"
 
 # RFC 9068 section 2.2: every access token carries these.
 _required := ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"] if _access
@@ -21,20 +25,23 @@ _required := ["iss", "exp", "aud", "sub", "iat"] if not _access
 
 _authorization := header("authorization")
 
+_bearer_pattern := `^(?i)Bearer +([A-Za-z0-9\-._~+/]+=*) *$`
+
 # METADATA
 # description: |
 #   The bearer token: null for no Authorization header or another scheme, "" for a Bearer
 #   credential that is not well formed (which is an invalid token, as in the SDK).
-bearer := null if {
-	not _bearer_scheme
-} else := token if {
-	token := regex.find_all_string_submatch_n(`^(?i)Bearer +([A-Za-z0-9\-._~+/]+=*) *$`, trim_space(_authorization), 1)[0][1]
-} else := ""
+# scope: document
+default bearer := ""
+
+bearer := null if not _bearer_scheme
+
+bearer := regex.find_all_string_submatch_n(_bearer_pattern, trim_space(_authorization), 1)[0][1] if _bearer_scheme
 
 _bearer_scheme if regex.match(`^(?i)bearer(\s|$)`, trim_left(_authorization, " \t\n\r"))
 
 # METADATA
-# description: none (no token or no session settings), ok, expired or invalid.
+# description: none (no token, or no session settings), ok, expired or invalid.
 token_status := "none" if {
 	is_null(bearer)
 } else := "none" if {
@@ -80,22 +87,26 @@ _token_subject := {
 	"tags": [],
 }
 
-_from_token := {"subject": object.union(_token_subject, {"kind": "human"}), "session": _session, "credential": null} if {
+_from_token := {
+	"subject": object.union(_token_subject, {"kind": "human"}),
+	"session": _session,
+	"credential": null,
+} if {
 	_valid_sub
 	not _client_credentials
 }
 
 # RFC 9068 section 2.2: with no resource owner (client credentials) sub names the client.
-_from_token := {"subject": object.union(_token_subject, {"kind": "service"}), "session": null, "credential": _client_credential} if {
+_from_token := {
+	"subject": object.union(_token_subject, {"kind": "service"}),
+	"session": null,
+	"credential": _client_credential,
+} if {
 	_valid_sub
 	_client_credentials
 }
 
-_valid_sub if {
-	is_string(_claims.sub)
-	count(_claims.sub) > 0
-	count(_claims.sub) <= 256
-}
+_valid_sub if _text(_claims.sub, 256)
 
 _client_credentials if {
 	_access
@@ -118,7 +129,11 @@ _client_credential := {
 	"spiffe_id": null,
 }
 
-_acr(acr) := acr if _text(acr, 256) else := null
+default _acr(_) := null
+
+_acr(acr) := acr if _text(acr, 256)
+
+default _amr(_) := null
 
 _amr(amr) := amr if {
 	is_array(amr)
@@ -126,21 +141,24 @@ _amr(amr) := amr if {
 	every m in amr {
 		_text(m, 64)
 	}
-} else := null
+}
 
 # METADATA
 # description: An integer number of Unix seconds within the contract's range, or null.
+# scope: document
+default unix_seconds(_) := null
+
 unix_seconds(value) := value if {
 	is_number(value)
 	value == floor(value)
 	value >= 0
 	value <= 253402300799
-} else := null
+}
 
-_text(value, max) if {
+_text(value, limit) if {
 	is_string(value)
 	count(value) > 0
-	count(value) <= max
+	count(value) <= limit
 }
 
 # RFC 9068 section 2.2.3.1 (SCIM): a list of strings, or of objects carrying `value`.
@@ -148,7 +166,9 @@ _strings(value) := [text |
 	some item in array.slice(value, 0, 64)
 	text := _item_text(item)
 	_text(text, 128)
-] if is_array(value)
+] if {
+	is_array(value)
+}
 
 _strings(value) := [] if not is_array(value)
 
@@ -158,7 +178,7 @@ _item_text(item) := item.value if is_object(item)
 
 _principal := input.attributes.source.principal
 
-_spiffe := regex.match(`^spiffe://[^/]+(/.*)?$`, _principal)
+_spiffe if regex.match(`^spiffe://[^/]+(/.*)?$`, _principal)
 
 _workloads := object.get(settings, "workloads", {})
 
@@ -172,16 +192,25 @@ _from_principal := {
 		"storage": object.get(_workloads, "storage", null),
 		"spiffe_id": _peer_spiffe_id,
 	},
-} if _text(_principal, 256)
+} if {
+	_text(_principal, 256)
+}
 
-_peer_kind := "workload" if _spiffe else := "service"
+default _peer_kind := "service"
 
-_peer_type := "spiffe_svid" if _spiffe else := "mtls"
+_peer_kind := "workload" if _spiffe
 
-_peer_spiffe_id := _principal if _spiffe else := null
+default _peer_type := "mtls"
+
+_peer_type := "spiffe_svid" if _spiffe
+
+default _peer_spiffe_id := null
+
+_peer_spiffe_id := _principal if _spiffe
+
+_certificates := crypto.x509.parse_certificates(urlquery.decode(input.attributes.source.certificate))
 
 # Envoy sends the peer's certificate URL-encoded PEM (with include_peer_certificate).
-_certificate_time(field) := seconds if {
-	certificates := crypto.x509.parse_certificates(urlquery.decode(input.attributes.source.certificate))
-	seconds := unix_seconds(time.parse_rfc3339_ns(certificates[0][field]) / 1000000000)
-} else := null
+default _certificate_time(_) := null
+
+_certificate_time(field) := unix_seconds(time.parse_rfc3339_ns(_certificates[0][field]) / 1000000000)

@@ -30,7 +30,7 @@ _claim_names := {
 # description: The device part of the input.
 device := null if {
 	is_null(_device_settings)
-} else := object.union(_unattested, object.union(_posture_fields, {"attested": true})) if {
+} else := object.union_n([_unattested, _posture_fields, {"attested": true}]) if {
 	_posture.status == "ok"
 	_bound
 } else := _unattested
@@ -52,7 +52,9 @@ _posture := jwt.verify(_statement, {
 	_statement != ""
 }
 
-_optional_list(value) := null if is_null(value) else := _list(value)
+_optional_list(value) := null if is_null(value)
+
+else := _list(value)
 
 _bound if is_null(object.get(_device_settings, "subject_claim", null))
 
@@ -61,7 +63,7 @@ _bound if {
 	_posture.claims[_device_settings.subject_claim] == caller.subject.id
 }
 
-_posture_fields := {field: value |
+_posture_fields[field] := value if {
 	some field, names in _claim_names
 	present := [name | some name in names; name in object.keys(_posture.claims)]
 	count(present) > 0

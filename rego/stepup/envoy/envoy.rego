@@ -12,9 +12,9 @@
 # scope: package
 package stepup.envoy
 
-import data.stepup
-
-# The edge settings (keys, zones, lists, routes); none at all until a data bundle provides them.
+# METADATA
+# description: The edge settings (keys, zones, lists, routes); none at all until a data bundle provides them.
+# scope: document
 default settings := {}
 
 settings := data.stepup_envoy
@@ -23,6 +23,7 @@ _http := input.attributes.request.http
 
 # METADATA
 # description: What makes the CheckRequest unusable; a non-empty set fails closed.
+# scope: document
 problems contains "attributes.request.http.method" if not _non_empty(_request_field("method"))
 
 problems contains "attributes.request.http.path" if not _non_empty(_request_field("path"))
@@ -34,19 +35,22 @@ _has_now if is_number(now)
 # A field of the HTTP request, null when absent (a negated call on an absent value is undefined, not true).
 _request_field(name) := object.get(input, ["attributes", "request", "http", name], null)
 
+_time := object.get(input, ["attributes", "request", "time"], null)
+
 # METADATA
 # description: Evaluation time, from the time Envoy stamped on the request (the policy reads no clock).
-now := to_number(input.attributes.request.time.seconds) if {
-	seconds := to_number(input.attributes.request.time.seconds)
+# scope: document
+now := seconds if {
+	seconds := to_number(_time.seconds)
 	seconds >= 0
 	seconds <= 253402300799
 	seconds == floor(seconds)
 }
 
-# protojson leaves out fields at their default value: the epoch itself has no seconds.
+# protobuf leaves out fields at their default value: the epoch itself has no seconds.
 now := 0 if {
-	is_object(input.attributes.request.time)
-	not "seconds" in object.keys(input.attributes.request.time)
+	is_object(_time)
+	not "seconds" in object.keys(_time)
 }
 
 _non_empty(value) if {
@@ -55,7 +59,7 @@ _non_empty(value) if {
 }
 
 # METADATA
-# description: Request headers by lower-case name, as Envoy sends them; absent ones are null.
+# description: A request header by lower-case name, as Envoy sends them; null when absent.
 header(name) := value if {
 	value := _http.headers[name]
 	is_string(value)
@@ -65,14 +69,16 @@ header(name) := value if {
 # description: |
 #   The decision id: Envoy's request id (x-request-id), which its access logs also carry, so a
 #   decision can be found from either side; a random UUID when Envoy sent none.
+# scope: document
 decision_id := _http.id if _non_empty(_request_field("id"))
 
-decision_id := uuid.rfc4122(sprintf("%v %v", [_request_field("path"), object.get(input, ["attributes", "request", "time"], null)])) if {
+decision_id := uuid.rfc4122(sprintf("%v %v", [_request_field("path"), _time])) if {
 	not _non_empty(_request_field("id"))
 }
 
 # METADATA
 # description: The revision of the stepup bundle, from its manifest as OPA stores it.
+# scope: document
 default revision := "unknown"
 
 revision := min(revisions) if {
@@ -111,15 +117,15 @@ response := answer_failed if {
 	not _decidable
 } else := answer_invalid_token if {
 	token_status in {"invalid", "expired"}
-} else := answer(_verdict)
+} else := answer
 
 _decidable if {
 	count(problems) == 0
 	is_object(target)
 }
 
-default _verdict := null
-
+# The same decision core as every other runtime, on the mapped input.
 _verdict := verdict if {
-	verdict := stepup.decision with input as input_document
+	# regal ignore:with-outside-test-context
+	verdict := data.stepup.decision with input as input_document
 }

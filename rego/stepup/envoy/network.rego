@@ -15,21 +15,27 @@ _anonymizer_rank := {"none": 0, "hosting": 1, "vpn": 2, "proxy": 3, "tor": 4}
 
 # METADATA
 # description: The network part of the input.
-network := {"ip": null, "zone": null, "reputation": null, "anonymizer": null, "asn": null} if {
-	is_null(client_ip)
-} else := {
+# scope: document
+default network := {"ip": null, "zone": null, "reputation": null, "anonymizer": null, "asn": null}
+
+network := {
 	"ip": client_ip,
 	"zone": _zone,
 	"reputation": _worst("reputation", _reputation_rank, "neutral"),
 	"anonymizer": _worst("anonymizer", _anonymizer_rank, "none"),
 	"asn": null,
+} if {
+	not is_null(client_ip)
 }
 
 _source := input.attributes.source.address.socketAddress.address
 
 # METADATA
 # description: The client's address in canonical form (IPv4-mapped IPv6 as IPv4), or null.
-client_ip := _ipv4(_source) if {
+# scope: document
+default client_ip := null
+
+client_ip := _source if {
 	_is_ipv4(_source)
 } else := mapped if {
 	mapped := regex.find_all_string_submatch_n(`^(?i)::ffff:(\d{1,3}(?:\.\d{1,3}){3})$`, _source, 1)[0][1]
@@ -40,17 +46,17 @@ client_ip := _ipv4(_source) if {
 	contains(_source, ":")
 	not contains(_source, "%")
 	net.cidr_is_valid(concat("", [_source, "/128"]))
-} else := null
-
-_ipv4(address) := address
+}
 
 _is_ipv4(address) if regex.match(`^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$`, address)
+
+default _zone := "external"
 
 _zone := "corporate" if {
 	_in_any(object.get(_network_settings, "corporate", []))
 } else := "known" if {
 	_in_any(object.get(_network_settings, "known", []))
-} else := "external"
+}
 
 _in_any(cidrs) if {
 	some cidr in cidrs
@@ -72,17 +78,19 @@ _cidr(entry) := concat("", [entry, "/128"]) if {
 
 _lists := object.get(_network_settings, "lists", [])
 
+default _worst(_, _, _) := null
+
+# The worst value among the lists holding the address; clean when lists of that kind exist and none holds it.
 _worst(key, rank, clean) := value if {
-	hits := [list[key] |
+	ranks := {rank[list[key]] |
 		some list in _lists
 		is_string(list[key])
 		_in_any(list.cidrs)
-	]
-	count(hits) > 0
-	worst := max([rank[hit] | some hit in hits])
+	}
+	count(ranks) > 0
 	some value, r in rank
-	r == worst
+	r == max(ranks)
 } else := clean if {
 	some list in _lists
 	is_string(list[key])
-} else := null
+}

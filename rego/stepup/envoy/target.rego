@@ -18,10 +18,12 @@ _method := upper(_http.method)
 
 _path := regex.split(`[?#]`, _http.path)[0]
 
+default _resource := null
+
 _resource := _path if {
 	count(_path) > 0
 	count(_path) <= 1024
-} else := null
+}
 
 _actions := object.union(_default_actions, {upper(m): a | some m, a in object.get(_targets, "actions", {})})
 
@@ -31,23 +33,24 @@ _extensions := object.get(input.attributes, "contextExtensions", {})
 
 # METADATA
 # description: The target part of the input; undefined when the request maps to nothing valid.
-target := t if {
-	t := _mapped_target
-	_text(t.app, 128)
-	_text(t.action, 64)
+target := {"app": _app_action[0], "action": _app_action[1], "resource": _resource} if {
+	_text(_app_action[0], 128)
+	_text(_app_action[1], 64)
 }
 
-_mapped_target := {"app": _extensions.stepup_app, "action": object.get(_extensions, "stepup_action", _default_action), "resource": _resource} if {
+_app_action := [_extensions.stepup_app, object.get(_extensions, "stepup_action", _default_action)] if {
 	is_string(_extensions.stepup_app)
-} else := {"app": route.app, "action": object.get(route, "action", _default_action), "resource": _resource} if {
+} else := [route.app, object.get(route, "action", _default_action)] if {
 	route := _route_for(_lookup_method)
-} else := {"app": route.app, "action": object.get(route, "action", _default_action), "resource": _resource} if {
+} else := [route.app, object.get(route, "action", _default_action)] if {
 	route := _route_for(_method)
-} else := {"app": _targets.fallback_app, "action": _default_action, "resource": _resource} if {
+} else := [_targets.fallback_app, _default_action] if {
 	is_string(_targets.fallback_app)
 }
 
-_lookup_method := "GET" if _method == "HEAD" else := _method
+default _lookup_method := "GET"
+
+_lookup_method := _method if _method != "HEAD"
 
 _route_for(method) := [route |
 	some route in object.get(_targets, "routes", [])
@@ -63,7 +66,10 @@ _method_fits(route, method) if {
 }
 
 # METADATA
-# description: A path fits a route pattern segment by segment; `*` is one non-empty segment, a final `**` the non-empty rest.
+# description: |
+#   A path fits a route pattern segment by segment: `*` is one non-empty segment, a final `**`
+#   the non-empty rest.
+# scope: document
 route_matches(pattern, path) if {
 	p := split(pattern, "/")
 	s := split(path, "/")

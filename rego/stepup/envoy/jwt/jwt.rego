@@ -9,7 +9,12 @@
 package stepup.envoy.jwt
 
 # Asymmetric algorithms only: a shared secret has no place in a key set many parties read.
-default_algorithms := ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]
+default_algorithms := [
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA", "Ed25519",
+]
 
 # Longer than any sane token; refused before parsing.
 max_length := 16384
@@ -138,15 +143,15 @@ claims_status(header, claims, options) := "invalid" if {
 	options.now - claims.iat < 0 - options.tolerance
 } else := "ok"
 
-_required(options) := {name | some name in options.required} | {"iss"} | _also_iat(options) | _also_aud(options)
-
-_also_iat(options) := {"iat"} if is_number(options.max_age)
+_required(options) := (({name | some name in options.required} | {"iss"}) | _also_iat(options)) | _also_aud(options)
 
 default _also_iat(_) := set()
 
-_also_aud(options) := {"aud"} if is_array(options.audiences)
+_also_iat(options) := {"iat"} if is_number(options.max_age)
 
 default _also_aud(_) := set()
+
+_also_aud(options) := {"aud"} if is_array(options.audiences)
 
 _typ_fits(_, wanted) if is_null(wanted)
 
