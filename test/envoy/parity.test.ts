@@ -33,7 +33,14 @@ beforeAll(async () => {
   const stepup = await Stepup.load(bundlePath, { onError: () => {}, onDecision: (e) => collected.set(e.decision.decision_id, e.input) });
   // The Node server with exactly the signals the edge settings give (no geography, no behaviour
   // store), so that both servers see the same request the same way.
-  server = await ExtAuthzServer.fromSettings({ stepup, settings: edge.settings, signals: { geo: false }, onError: () => {}, timeoutMs: 30_000 });
+  server = await ExtAuthzServer.fromSettings({
+    stepup,
+    settings: edge.settings,
+    signals: { geo: false },
+    guard: { onSignalError: () => {} },
+    onError: () => {},
+    timeoutMs: 30_000,
+  });
   const [port] = await Promise.all([server.listen(), goClient(), startPlugin(bundlePath, edge.settings).then((p) => (plugin = p))]);
   nodeAddress = `127.0.0.1:${port}`;
 });
