@@ -38,7 +38,11 @@ bearer := null if not _bearer_scheme
 
 bearer := regex.find_all_string_submatch_n(_bearer_pattern, trim_space(_authorization), 1)[0][1] if _bearer_scheme
 
-_bearer_scheme if regex.match(`^(?i)bearer(\s|$)`, trim_left(_authorization, " \t\n\r"))
+# Builtins are called on strings only: a type error on a missing header would cost more than the check.
+_bearer_scheme if {
+	is_string(_authorization)
+	regex.match(`^(?i)bearer(\s|$)`, trim_left(_authorization, " \t\n\r"))
+}
 
 # METADATA
 # description: none (no token, or no session settings), ok, expired or invalid.
