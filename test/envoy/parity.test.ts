@@ -5,7 +5,8 @@
  * running the bundle's Rego, and stepup's Node ext_authz server on the wasm. Every response must
  * agree across clients and servers and with the in-process decision of the input the request maps
  * to (for the plugin, the input its Rego mapping produced; for the Node server, the input its
- * signal collection produced), and the two mappings must give the same input.
+ * signal collection produced), and the two mappings must give the same input. The same holds for
+ * a seeded sample of the parity corpus's generated inputs (test/support/arbitraries.ts).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Decision } from "../../src/contracts/decision.js";
@@ -14,12 +15,17 @@ import { ExtAuthzServer } from "../../src/enforcement/envoy/server.js";
 import { parseInput } from "../../src/input/validate.js";
 import { Stepup } from "../../src/stepup.js";
 import { scenarios, testStepup } from "../helpers.js";
+import { sampleInputs } from "../support/arbitraries.js";
 import { canonical, comparable, decisionIds, fromOutcome, inProcessAnswer, pluginDecisionId, type Answer } from "../support/envoy/answers.js";
 import { EDGE_REALM, makeEdge, protoJson, protoObject, type Edge, type EdgeCheck } from "../support/envoy/edge.js";
 import { goCheck, goClient } from "../support/envoy/go-client.js";
 import { NodeEnvoyClient, type CheckOutcome } from "../support/envoy/node-client.js";
 import { startPlugin, type EnvoyPlugin } from "../support/envoy/plugin.js";
 import { normalised } from "../support/opa-eval.js";
+
+/** The parity suite's seed; a sample of its generated corpus goes through the edge too. */
+const SEED = 20_260_501;
+const GENERATED = 150;
 
 let edge: Edge;
 let plugin: EnvoyPlugin | undefined;
@@ -113,10 +119,14 @@ function verdictOf(stepup: Stepup, input: Input) {
 }
 
 describe("Envoy ext_authz: opa-envoy-plugin and the Node server, through Node and Go clients", () => {
-  it("answer every scenario alike, and as the in-process decision of the mapped input", async () => {
+  it(`answer every scenario and ${GENERATED} generated inputs alike, and as the in-process decision of the mapped input`, async () => {
     const stepup = await testStepup();
     const catalogue = await scenarios();
-    const checks = await Promise.all(catalogue.map(async (s) => ({ name: s.name, check: await edge.derive(s.input, `scn-${s.name}`) })));
+    const corpus = [
+      ...catalogue.map((s) => ({ name: s.name, input: s.input })),
+      ...sampleInputs(SEED, GENERATED).map((input, i) => ({ name: `generated-${i}`, input })),
+    ];
+    const checks = await Promise.all(corpus.map(async (c) => ({ name: c.name, check: await edge.derive(c.input, `edge-${c.name}`) })));
     const sent = await sendAll(checks);
     const mapped = await pluginInputs(sent.flatMap((s) => [s.answers["node→plugin"]!, s.answers["go→plugin"]!].map((a) => pluginDecisionId(a) ?? "missing")));
 
@@ -158,7 +168,7 @@ describe("Envoy ext_authz: opa-envoy-plugin and the Node server, through Node an
         }
       }
       outcomes.add(decision.outcome);
-      if (canonical(verdictOf(stepup, input)) === canonical(verdictOf(stepup, catalogue[index]!.input))) carried.push(s.name);
+      if (index < catalogue.length && canonical(verdictOf(stepup, input)) === canonical(verdictOf(stepup, corpus[index]!.input))) carried.push(s.name);
     }
     expect(problems.length, problems.slice(0, 8).join("\n\n")).toBe(0);
     // The catalogue reaches every outcome through the edge, so agreeing means something.
