@@ -82,14 +82,14 @@ decision_id := uuid.rfc4122(sprintf("%v %v", [_request_field("path"), _time])) i
 default revision := "unknown"
 
 revision := min(revisions) if {
-	revisions := {manifest.revision | some manifest in _stepup_manifests}
-	count(revisions) > 0
-}
+	revisions := {revision |
+		some name, _ in data.system.bundles
 
-_stepup_manifests contains manifest if {
-	some bundle in data.system.bundles
-	manifest := bundle.manifest
-	manifest.metadata.stepup
+		# Deep references: the manifest's code catalog is never copied out of the store.
+		data.system.bundles[name].manifest.metadata.stepup.policy_version
+		revision := data.system.bundles[name].manifest.revision
+	}
+	count(revisions) > 0
 }
 
 # METADATA

@@ -320,7 +320,7 @@ test_success_allow_carries_the_decision_for_the_upstream if {
 		"os_patch_age_days": 3, "device_kind": "laptop",
 	})})
 	response := envoy.response with input as _with_headers(headers) with data.stepup_envoy as _settings
-		with data.system.bundles as {"s": {"manifest": {"revision": "r9", "metadata": {"stepup": {}}}}}
+		with data.system.bundles as {"s": {"manifest": {"revision": "r9", "metadata": {"stepup": {"policy_version": "2"}}}}}
 	response.allowed == true
 	response.headers == {"x-stepup-decision-id": "req-1", "x-stepup-risk-level": "low", "x-stepup-revision": "r9"}
 	response.dynamic_metadata.stepup.outcome == "allow"

@@ -122,8 +122,7 @@ _es("ES512", token, key) if io.jwt.verify_es512(token, key)
 claims_status(header, claims, options) := "invalid" if {
 	not _typ_fits(header, options.typ)
 } else := "invalid" if {
-	some name in _required(options)
-	not name in object.keys(claims)
+	count(_required(options) - object.keys(claims)) > 0
 } else := "invalid" if {
 	not object.get(claims, "iss", null) in options.issuers
 } else := "invalid" if {
