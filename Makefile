@@ -17,7 +17,7 @@ REGO_COVERAGE_MIN := 95
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: node_modules/.package-lock.json tools ## install Node packages and the pinned OPA and Regal
+setup: node_modules/.package-lock.json tools ## install Node packages and the pinned OPA, Regal and opa-envoy-plugin
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

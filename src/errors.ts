@@ -254,6 +254,26 @@ export class RevisionNotFoundError extends StepupError {
   }
 }
 
+/**
+ * An Envoy CheckRequest lacks what a decision needs (the HTTP method or path, the request time)
+ * or cannot be read (invalid UTF-8, a target that breaks the input contract); `issues` names each
+ * field. The ext_authz server denies such a request (fail closed).
+ */
+export class CheckRequestInvalidError extends StepupError {
+  readonly code = "ERR_CHECK_REQUEST_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid CheckRequest: ${describeIssues(issues)}`);
+  }
+}
+
+/** The Envoy edge settings (the data document of opa-envoy-plugin and the Node ext_authz server) break their schema. */
+export class EnvoySettingsInvalidError extends StepupError {
+  readonly code = "ERR_ENVOY_SETTINGS_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid Envoy settings: ${describeIssues(issues)}`);
+  }
+}
+
 export type StepupErrors =
   | InputNotJsonError
   | InputInvalidError
@@ -283,7 +303,9 @@ export type StepupErrors =
   | TargetUnmappedError
   | AuditConfigInvalidError
   | LogInvalidError
-  | RevisionNotFoundError;
+  | RevisionNotFoundError
+  | CheckRequestInvalidError
+  | EnvoySettingsInvalidError;
 
 export type ErrorCode = StepupErrors["code"];
 
@@ -318,6 +340,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_AUDIT_CONFIG_INVALID",
   "ERR_LOG_INVALID",
   "ERR_REVISION_NOT_FOUND",
+  "ERR_CHECK_REQUEST_INVALID",
+  "ERR_ENVOY_SETTINGS_INVALID",
 ];
 
 export function isStepupError(err: unknown): err is StepupErrors {

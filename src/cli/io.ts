@@ -21,13 +21,14 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   "ERR_CONFIG_INVALID",
   "ERR_BUNDLE_KEY_INVALID",
   "ERR_LOG_INVALID",
+  "ERR_ENVOY_SETTINGS_INVALID",
 ]);
 
 /** Prints an error for a person and gives the exit code it deserves. */
 export function report(err: unknown): number {
   if (isStepupError(err)) {
     process.stderr.write(`stepup: ${err.code}: ${err.message}\n`);
-    if (err.code === "ERR_INPUT_INVALID" || err.code === "ERR_CONFIG_INVALID" || err.code === "ERR_LOG_INVALID") {
+    if (err.code === "ERR_INPUT_INVALID" || err.code === "ERR_CONFIG_INVALID" || err.code === "ERR_LOG_INVALID" || err.code === "ERR_ENVOY_SETTINGS_INVALID") {
       for (const issue of err.issues) process.stderr.write(`  ${issue.path || "(root)"}: ${issue.message}\n`);
     }
     return USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.failed;

@@ -9,6 +9,7 @@ import { loadScenarios, mismatches } from "../scenarios/catalog.js";
 import { openDecider, type DeciderOptions } from "./decider.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerEnvoyCommands } from "./envoy.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -84,6 +85,7 @@ program
   });
 
 registerAuditCommands(program, registerBundleCommands(program));
+registerEnvoyCommands(program);
 
 async function decideFile(file: string, opts: DeciderOptions) {
   const input = parseInputText(await readText(file));

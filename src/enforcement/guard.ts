@@ -97,7 +97,7 @@ function hasToken(req: RequestFacts): boolean {
 // The smallest valid input naming the target, for a deny when the request could not be read.
 function placeholder(req: RequestFacts, target?: TargetOverride): Input {
   return parseInput({
-    now: Math.floor(Date.now() / 1000),
+    now: req.time ?? Math.floor(Date.now() / 1000),
     subject: { id: "unknown", kind: "human" },
     target: { app: target?.app ?? "unmapped", action: (target?.action ?? req.method.toLowerCase()).slice(0, 64) || "unknown" },
   });

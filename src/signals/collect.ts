@@ -1,7 +1,8 @@
 /**
  * Signal collection: from a request to a validated input document. Each collector reads one real
- * source (a verified token, a signed posture statement, CIDR zones and list files, mmdb
- * databases, the behaviour store, the route mapping); what a source cannot say stays null. A
+ * source (a verified token or, without one, a verified mTLS peer; a signed posture statement, CIDR
+ * zones and list files, mmdb databases, the behaviour store, the route mapping); what a source
+ * cannot say stays null. A
  * token that does not verify and a route that maps to nothing are errors; a source that fails
  * (keys unreachable, Redis down) is recorded in `failures`, for the guard to fail closed on
  * sensitive targets.
@@ -19,6 +20,7 @@ import { NetworkSignals, type NetworkOptions } from "./network.js";
 import { headerValue, type RequestFacts } from "./request.js";
 import { SessionVerifier, type SessionOptions, type VerifiedCaller } from "./session.js";
 import { TargetMap, type TargetOptions, type TargetOverride } from "./target.js";
+import { peerCaller, type WorkloadOptions } from "./workload.js";
 
 export interface SignalsOptions {
   /** How bearer tokens are verified; without it no request has a session. */
@@ -30,7 +32,9 @@ export interface SignalsOptions {
   readonly geo?: GeoOptions | false;
   readonly behavior?: { readonly store: BehaviorStore; readonly usualHours?: Partial<UsualHours> };
   readonly targets?: TargetOptions;
-  /** Unix seconds now; `Date.now()` by default. */
+  /** How a verified mTLS peer (from a trusted front such as Envoy) is read when no bearer token came. */
+  readonly workloads?: WorkloadOptions;
+  /** Unix seconds now, unless the request carries its arrival time; `Date.now()` by default. */
   readonly clock?: () => number;
 }
 
@@ -61,6 +65,7 @@ export class Signals {
     private readonly usualHours: UsualHours,
     private readonly targets: TargetMap,
     private readonly clock: () => number,
+    private readonly workloads: WorkloadOptions,
   ) {}
 
   /**
@@ -90,6 +95,7 @@ export class Signals {
       { ...DEFAULT_USUAL_HOURS, ...options.behavior?.usualHours },
       new TargetMap(options.targets),
       options.clock ?? (() => Math.floor(Date.now() / 1000)),
+      options.workloads ?? {},
     );
   }
 
@@ -103,7 +109,7 @@ export class Signals {
    * verify and `TargetUnmappedError` for a route no rule maps.
    */
   async collect(req: RequestFacts, target?: TargetOverride): Promise<Collected> {
-    const now = this.clock();
+    const now = req.time ?? this.clock();
     const failures: StepupErrors[] = [];
     const mapped = this.targets.resolve(req, target);
     const client = this.network.client(req.peer, req.headers["x-forwarded-for"]);
@@ -163,7 +169,8 @@ export class Signals {
 
   private async caller(req: RequestFacts, now: number, failures: StepupErrors[]): Promise<VerifiedCaller | null> {
     const token = bearerToken(headerValue(req.headers, "authorization"));
-    if (token === null || !this.session) return null;
+    if (token === null) return peerCaller(req.peerIdentity, this.workloads);
+    if (!this.session) return null;
     try {
       return await this.session.verify(token, now);
     } catch (err) {

@@ -13,9 +13,12 @@ import { AddressSet } from "./ip.js";
 export type ReputationValue = z.output<typeof Reputation>;
 export type AnonymizerValue = z.output<typeof Anonymizer>;
 
-/** A list file and what membership in it means. */
+/** A list file (or a list given inline) and what membership in it means. */
 export interface ListSource {
+  /** The file to read; with `entries`, only the list's name in messages. */
   readonly file: string;
+  /** The list's lines given inline (from the Envoy data document, say) instead of read from `file`. */
+  readonly entries?: readonly string[];
   /** `ip` (addresses and CIDRs, the default) or `asn`. */
   readonly kind?: "ip" | "asn";
   /** The reputation of every address (or ASN) in the list. */
@@ -37,6 +40,7 @@ const ASN_LINE = /^(?:AS)?(\d{1,10})$/i;
 
 /** Reads and parses one list file. */
 export async function loadList(source: ListSource): Promise<LoadedList> {
+  if (source.entries) return parseList(source.entries.join("\n"), source);
   let text: string;
   try {
     const info = await stat(source.file);

@@ -88,7 +88,7 @@ export class NetworkSignals {
       clearTimeout(timer);
       timer = setTimeout(() => this.reload().catch(onError), debounceMs);
     };
-    const watchers: FSWatcher[] = this.sources.map((s) => watch(s.file, { persistent: false }, schedule));
+    const watchers: FSWatcher[] = this.sources.filter((s) => !s.entries).map((s) => watch(s.file, { persistent: false }, schedule));
     return () => {
       clearTimeout(timer);
       for (const w of watchers) w.close();

@@ -1,7 +1,8 @@
 /**
  * A request as the collectors see it, whatever the framework: the socket peer, the headers (names
  * in lower case, as Node gives them), the method, the path without its query, and the route
- * pattern the framework matched, when it has one.
+ * pattern the framework matched, when it has one. A trusted front (Envoy) may also say when the
+ * request arrived and which mTLS peer sent it.
  */
 export interface RequestFacts {
   readonly peer: string | null | undefined;
@@ -9,6 +10,16 @@ export interface RequestFacts {
   readonly method: string;
   readonly path: string;
   readonly route: string | null;
+  /** When the request arrived, in Unix seconds, as a trusted front stamped it; the collectors' clock otherwise. */
+  readonly time?: number;
+  /** The mTLS peer a trusted front verified: its principal (URI SAN, DNS SAN or subject) and certificate (PEM). */
+  readonly peerIdentity?: PeerIdentity | null;
+}
+
+/** The verified mTLS peer of a request. */
+export interface PeerIdentity {
+  readonly principal: string | null;
+  readonly certificate: string | null;
 }
 
 /** The path of a request target without its query string or fragment. */

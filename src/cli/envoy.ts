@@ -1,0 +1,86 @@
+/** The `stepup envoy …` commands: serve Envoy's ext_authz API, and check the edge settings. */
+import type { Command } from "commander";
+import { ExtAuthzServer, type FailureMode } from "../enforcement/envoy/server.js";
+import { loadEnvoySettings } from "../enforcement/envoy/settings.js";
+import { ConfigInvalidError } from "../errors.js";
+import { defaultBundlePath } from "../paths.js";
+import { RedisBehaviorStore } from "../signals/behavior/redis.js";
+import { MemoryBehaviorStore } from "../signals/behavior/memory.js";
+import type { SignalsOptions } from "../signals/collect.js";
+import { Stepup } from "../stepup.js";
+
+interface ServeFlags {
+  settings: string;
+  bundle?: string;
+  host: string;
+  port: string;
+  redis?: string;
+  memoryStore?: boolean;
+  cityDb?: string;
+  asnDb?: string;
+  geo: boolean;
+  failureMode: string;
+  timeout: string;
+}
+
+const MODES: readonly FailureMode[] = ["deny", "allow", "error"];
+
+export function registerEnvoyCommands(program: Command): void {
+  const envoy = program.command("envoy").description("Envoy ext_authz: serve step-up decisions to Envoy's ext_authz filter");
+
+  envoy
+    .command("serve")
+    .description("serve envoy.service.auth.v3.Authorization/Check (gRPC, with grpc.health.v1) on the bundle's wasm")
+    .requiredOption("--settings <file>", "the edge settings (the data.json of opa-envoy-plugin's stepup_envoy bundle)")
+    .option("-b, --bundle <path>", "bundle (.tar.gz or folder)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on", "9191")
+    .option("--redis <host:port>", "keep behaviour in Redis")
+    .option("--memory-store", "keep behaviour in memory (one instance only)")
+    .option("--city-db <mmdb>", "city geography database (coordinates, accuracy)")
+    .option("--asn-db <mmdb>", "ASN database")
+    .option("--no-geo", "no geography at all (by default, the bundled country database)")
+    .option("--failure-mode <mode>", "when stepup cannot decide: deny, allow or error", "deny")
+    .option("--timeout <ms>", "the most a check may take (keep it under Envoy's timeout)", "1000")
+    .action(async (opts: ServeFlags) => {
+      const mode = opts.failureMode as FailureMode;
+      if (!MODES.includes(mode)) throw new ConfigInvalidError([{ path: "--failure-mode", message: `expected one of ${MODES.join(", ")}` }]);
+      const port = Number(opts.port);
+      const timeoutMs = Number(opts.timeout);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigInvalidError([{ path: "--port", message: "expected a port number" }]);
+      if (!(timeoutMs > 0)) throw new ConfigInvalidError([{ path: "--timeout", message: "expected milliseconds" }]);
+      const settings = await loadEnvoySettings(opts.settings);
+      const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
+      const signals: SignalsOptions = {
+        geo: opts.geo ? { ...(opts.cityDb && { cityDb: opts.cityDb }), ...(opts.asnDb && { asnDb: opts.asnDb }) } : false,
+        ...(await store(opts)),
+      };
+      const server = await ExtAuthzServer.fromSettings({ stepup, settings, signals, failureMode: mode, timeoutMs });
+      const bound = await server.listen({ host: opts.host, port });
+      process.stdout.write(`stepup ext_authz listening on ${opts.host}:${bound} (bundle revision ${stepup.revision}, failure mode ${mode})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void server.close(5_000).then(resolve);
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      });
+      await signals.behavior?.store.close();
+    });
+
+  envoy
+    .command("check-settings")
+    .description("validate the edge settings (exit 2 naming each field that is wrong)")
+    .argument("<file>", "settings JSON")
+    .action(async (file: string) => {
+      const settings = await loadEnvoySettings(file);
+      const parts = Object.keys(settings).join(", ") || "nothing";
+      process.stdout.write(`${file}: valid edge settings (${parts})\n`);
+    });
+}
+
+async function store(opts: ServeFlags): Promise<Pick<SignalsOptions, "behavior">> {
+  if (opts.redis) {
+    const [host, port] = opts.redis.split(":");
+    return { behavior: { store: await RedisBehaviorStore.connect({ host: host || "127.0.0.1", port: Number(port || 6379) }) } };
+  }
+  return opts.memoryStore ? { behavior: { store: new MemoryBehaviorStore() } } : {};
+}

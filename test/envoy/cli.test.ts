@@ -1,0 +1,76 @@
+/**
+ * `stepup envoy serve` and `stepup envoy check-settings`: the Node ext_authz server from the command
+ * line, on the same settings file opa-envoy-plugin reads as data, answering a CheckRequest, and
+ * exiting cleanly on SIGTERM; broken settings refused naming each field.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runCli } from "../helpers.js";
+import { fromOutcome } from "../support/envoy/answers.js";
+import { makeEdge, protoObject, type Edge } from "../support/envoy/edge.js";
+import { NodeEnvoyClient } from "../support/envoy/node-client.js";
+import { freePort } from "../support/ports.js";
+
+let edge: Edge;
+let dir: string;
+
+beforeAll(async () => {
+  edge = await makeEdge();
+  dir = await mkdtemp(join(tmpdir(), "stepup-envoy-cli-"));
+});
+
+afterAll(async () => {
+  await edge?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("stepup envoy", () => {
+  it("serves Check from the settings file and stops cleanly on SIGTERM", async () => {
+    const settings = join(dir, "settings.json");
+    await writeFile(settings, JSON.stringify(edge.settings));
+    const port = await freePort();
+    const child = spawn(process.execPath, [inject("cliPath"), "envoy", "serve", "--settings", settings, "--bundle", inject("bundlePath"), "--port", String(port), "--no-geo", "--memory-store"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const client = new NodeEnvoyClient(`127.0.0.1:${port}`);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes("listening on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain(`listening on 127.0.0.1:${port} (bundle revision test-revision, failure mode deny)`);
+      const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [] }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
+      const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, "cli-1"))));
+      expect(answer).toMatchObject({ status: 7, http_status: 401, body: { error: "insufficient_user_authentication" } });
+      expect(answer.headers["www-authenticate"]).toMatch(/^Bearer realm="stepup-edge", acr_values="[^"]+", max_age="\d+"$/);
+    } finally {
+      client.close();
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it("checks a settings file, naming each field that is wrong", async () => {
+    const good = join(dir, "good.json");
+    await writeFile(good, JSON.stringify(edge.settings));
+    const ok = await runCli(["envoy", "check-settings", good]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("valid edge settings (session, device, network, workloads, targets, realm)");
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ network: { corporate: ["10.0.0.0/8", "not-a-cidr"] }, targets: { routes: [{ path: "/a/**/b", app: "x" }] }, extra: true }));
+    const refused = await runCli(["envoy", "check-settings", bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("ERR_ENVOY_SETTINGS_INVALID");
+    expect(refused.stderr).toContain("stepup_envoy.network.corporate[1]: not an IP address or CIDR");
+    expect(refused.stderr).toContain("stepup_envoy.targets.routes[0].path");
+    expect(refused.stderr).toContain("stepup_envoy.extra: unknown field");
+    const failureMode = await runCli(["envoy", "serve", "--settings", good, "--failure-mode", "maybe"]);
+    expect(failureMode.code).toBe(2);
+    expect(failureMode.stderr).toContain("--failure-mode");
+  });
+});
