@@ -1,15 +1,24 @@
 /**
  * Validation of the input document. Everything the caller sends is untrusted until it passes here;
- * a failure names the field and never reaches the policy.
+ * a failure names the field and never reaches the policy. The common case — a valid document —
+ * takes the compiled path (an ajv check and a compiled normalizer, both from the contract's JSON
+ * Schema); zod, the contract's one source, names the problems when there are any.
  */
+import { compileCheck, jsonSchemaOf } from "../contracts/compiled.js";
 import { InputSchema, type Input } from "../contracts/input.js";
 import { toIssues } from "../contracts/issues.js";
 import { InputInvalidError, InputNotJsonError } from "../errors.js";
+import { compileNormalizer } from "./normalize.js";
+
+const meetsContract = compileCheck(InputSchema, "input");
+const normalize = compileNormalizer(jsonSchemaOf(InputSchema, "input"));
 
 /** Validates an input document and fills every unknown with null. */
 export function parseInput(raw: unknown): Input {
+  if (meetsContract(raw)) return normalize(raw) as Input;
   const result = InputSchema.safeParse(raw);
   if (!result.success) throw new InputInvalidError(toIssues(result.error));
+  // Only a disagreement between the compiled check and zod gets here; zod's answer stands.
   return result.data;
 }
 
