@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned OPA CLI and Regal into .tools/bin (git-ignored), built from Go modules.
+# Installs the pinned OPA CLI, Regal and OPA's wasm conformance-case generator into .tools/bin
+# (git-ignored), built from Go modules.
 # A tool is rebuilt only when the binary there is not the pinned version (read with `go version -m`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +31,13 @@ if has_version regal github.com/open-policy-agent/regal "$REGAL_VERSION"; then
 else
   echo "building regal $REGAL_VERSION into $BIN"
   (cd tools/regal && GOBIN="$BIN" CGO_ENABLED=0 go install github.com/open-policy-agent/regal)
+fi
+
+# OPA's own generator of its wasm conformance cases, from the same module as the CLI: it compiles
+# the cases under v1/test/wasm/assets with the pinned compiler (test/engine/conformance.test.ts).
+if has_version wasm-rego-testgen github.com/open-policy-agent/opa "$OPA_VERSION"; then
+  echo "wasm-rego-testgen $OPA_VERSION already in $BIN"
+else
+  echo "building wasm-rego-testgen $OPA_VERSION into $BIN"
+  GOBIN="$BIN" CGO_ENABLED=0 go install "github.com/open-policy-agent/opa/v1/test/wasm/cmd/wasm-rego-testgen@$OPA_VERSION"
 fi
