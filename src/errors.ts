@@ -64,6 +64,11 @@ export class DecisionInvalidError extends StepupError {
   }
 }
 
+/** A decision pool was used after it was closed (or after all its threads failed). */
+export class PoolClosedError extends StepupError {
+  readonly code = "ERR_POOL_CLOSED" as const;
+}
+
 /** An external tool (the OPA CLI) failed. */
 export class ToolFailedError extends StepupError {
   readonly code = "ERR_TOOL_FAILED" as const;
@@ -80,6 +85,7 @@ export type StepupErrors =
   | EngineEvaluationError
   | EngineUndefinedError
   | DecisionInvalidError
+  | PoolClosedError
   | ToolFailedError;
 
 export type ErrorCode = StepupErrors["code"];
@@ -93,6 +99,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_ENGINE_EVALUATION",
   "ERR_ENGINE_UNDEFINED",
   "ERR_DECISION_INVALID",
+  "ERR_POOL_CLOSED",
   "ERR_TOOL_FAILED",
 ];
 

@@ -4,6 +4,8 @@ export { parseInput, parseInputText } from "./input/validate.js";
 export { loadBundle, bundleFromFiles, type Bundle } from "./bundle/load.js";
 export { buildBundle, type BuildOptions, type BuildResult } from "./bundle/build.js";
 export { WasmEngine } from "./engine/wasm.js";
+export { DecisionPool, type PoolOptions } from "./engine/pool.js";
+export { OpaInstance, type HostOptions, type Builtin } from "./engine/host.js";
 export type { Engine } from "./engine/engine.js";
 export { render, type RenderContext } from "./decision/render.js";
 export { conclude, concludeAsync, type DecisionEvent } from "./decision/conclude.js";

@@ -9,6 +9,7 @@ import { loadBundle, type Bundle } from "./bundle/load.js";
 import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { parseVerdict } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
+import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
 import { parseInput } from "./input/validate.js";
@@ -84,6 +85,21 @@ export class Stepup {
     const { bundle, engine } = this.active;
     const ctx = { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes };
     return conclude(input, ctx, this.hooks, () => engine.evaluate(input));
+  }
+
+  /**
+   * Starts worker threads that decide with the active bundle, for batch work: replaying decision
+   * logs, simulating a tuning change over a corpus. Each thread decides exactly as `decide` does;
+   * they share the module compiled for this instance. Close the pool when done.
+   * @example
+   * const pool = await stepup.pool({ size: 2 });
+   * const decisions = await pool.decideMany(inputs);
+   * await pool.close();
+   */
+  async pool(options?: PoolOptions): Promise<DecisionPool> {
+    const { bundle, engine } = this.active;
+    const module = engine instanceof WasmEngine ? engine.module : await WebAssembly.compile(bundle.wasm);
+    return DecisionPool.start(bundle, module, options);
   }
 
   /** The policy's raw verdict for a validated input, without rendering. */
