@@ -126,6 +126,21 @@ export class OpaInstance {
     return this.eval(entrypoint, this.heap, written);
   }
 
+  /**
+   * Copies serialized input into memory and runs `opa_eval` on it, leaving the result unread:
+   * the floor that benchmarks compare everything else with. Returns the result's address.
+   */
+  evaluateRaw(input: Uint8Array, entrypoint: number): number {
+    this.reserve(this.heap + input.length);
+    this.view().set(input, this.heap);
+    return this.abi.opa_eval(0, entrypoint, this.dataAddr, this.heap, input.length, this.heap + input.length, 0);
+  }
+
+  /** The module's memory in bytes (it grows and never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Evaluates and parses: the result set, an array of `{result}` objects. */
   evaluate(input: string | undefined, entrypoint: number): unknown[] {
     return JSON.parse(this.evaluateText(input, entrypoint)) as unknown[];

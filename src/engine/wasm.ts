@@ -9,10 +9,11 @@ import type { Bundle } from "../bundle/load.js";
 import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStepupError } from "../errors.js";
 import type { Engine } from "./engine.js";
 import { OpaInstance } from "./host.js";
-import { compileInputWriter } from "./input-writer.js";
+import { compileInputWriter, type InputWriter } from "./input-writer.js";
 
-/** The input contract compiled into a writer of JSON straight into the policy's memory. */
-const writeInput = compileInputWriter(jsonSchemaOf(InputSchema, "output"));
+/** The input contract compiled into a writer of JSON straight into the policy's memory (once, when first needed). */
+let writer: InputWriter | undefined;
+const writeInput = (): InputWriter => (writer ??= compileInputWriter(jsonSchemaOf(InputSchema, "output")));
 
 export class WasmEngine implements Engine {
   private constructor(
@@ -22,6 +23,8 @@ export class WasmEngine implements Engine {
     private readonly entrypoint: number,
     readonly revision: string,
   ) {}
+
+  private readonly write = writeInput();
 
   /** Compiles the bundle's module and loads its data. */
   static async load(bundle: Bundle): Promise<WasmEngine> {
@@ -40,7 +43,7 @@ export class WasmEngine implements Engine {
     try {
       instance = OpaInstance.create(module);
       instance.setData(bundle.data);
-      instance.reserveInput(writeInput.maxBytes);
+      instance.reserveInput(writeInput().maxBytes);
     } catch (err) {
       if (isStepupError(err) && err.code === "ERR_BUNDLE_INVALID") throw new BundleInvalidError(bundle.source, err.reason, { cause: err });
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
@@ -52,10 +55,15 @@ export class WasmEngine implements Engine {
     return new WasmEngine(module, instance, id, bundle.revision);
   }
 
+  /** The policy's memory in bytes, for metrics. */
+  get memoryBytes(): number {
+    return this.instance.memoryBytes;
+  }
+
   evaluate(input: Input): unknown {
     let resultSet: unknown[];
     try {
-      resultSet = JSON.parse(this.instance.evaluateWritten(writeInput, input, this.entrypoint)) as unknown[];
+      resultSet = JSON.parse(this.instance.evaluateWritten(this.write, input, this.entrypoint)) as unknown[];
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }

@@ -11,11 +11,14 @@ import { InputInvalidError, InputNotJsonError } from "../errors.js";
 import { compileNormalizer } from "./normalize.js";
 
 const meetsContract = compileCheck(InputSchema, "input");
-const normalize = compileNormalizer(jsonSchemaOf(InputSchema, "input"));
+let normalize: ((value: unknown) => unknown) | undefined;
 
 /** Validates an input document and fills every unknown with null. */
 export function parseInput(raw: unknown): Input {
-  if (meetsContract(raw)) return normalize(raw) as Input;
+  if (meetsContract(raw)) {
+    normalize ??= compileNormalizer(jsonSchemaOf(InputSchema, "input"));
+    return normalize(raw) as Input;
+  }
   const result = InputSchema.safeParse(raw);
   if (!result.success) throw new InputInvalidError(toIssues(result.error));
   // Only a disagreement between the compiled check and zod gets here; zod's answer stands.
