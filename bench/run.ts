@@ -11,6 +11,7 @@ import { loadScenarios } from "../src/scenarios/catalog.js";
 import type { BenchContext, Suite, SuiteResult } from "./harness.js";
 
 const only = process.argv.slice(2);
+const started = performance.now();
 const dir = await mkdtemp(join(tmpdir(), "stepup-bench-"));
 try {
   const bundlePath = join(dir, "stepup.tar.gz");
@@ -35,6 +36,7 @@ try {
     node: process.version,
     date: new Date().toISOString(),
     corpus: `${ctx.corpus.length} scenario inputs`,
+    duration_s: Math.round((performance.now() - started) / 1000),
   };
   await mkdir("bench/results", { recursive: true });
   await writeFile("bench/results/latest.json", `${JSON.stringify({ machine, results }, null, 2)}\n`);
@@ -47,7 +49,7 @@ try {
 
 function toMarkdown(machine: Record<string, string | number>, results: SuiteResult[]): string {
   const lines = [
-    `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}.`,
+    `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}; the whole run took ${machine.duration_s} s.`,
     "",
   ];
   for (const r of results) {
