@@ -7,12 +7,13 @@ import type { Decision, Verdict } from "./contracts/decision.js";
 import type { Input } from "./contracts/input.js";
 import { loadBundle, type Bundle } from "./bundle/load.js";
 import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
+import type { RenderContext } from "./decision/render.js";
 import { parseVerdict } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
 import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
-import { parseInput } from "./input/validate.js";
+import { normalizeInput, parseInput } from "./input/validate.js";
 
 export interface StepupOptions {
   /**
@@ -29,6 +30,21 @@ export interface StepupOptions {
 interface Active {
   readonly bundle: Bundle;
   readonly engine: Engine;
+}
+
+/**
+ * `decide` on any engine: with the in-process engine the document is checked against the input
+ * contract while it is written into the policy's memory (one pass); a document that fails that
+ * check, or any document for another engine, goes through `parseInput`, whose zod path names
+ * every problem. Shared with the decision pool's threads.
+ * @internal
+ */
+export function decideDocument(engine: Engine, raw: unknown, ctx: RenderContext, hooks: ConcludeHooks): Decision {
+  if (engine instanceof WasmEngine && engine.writeChecked(raw)) {
+    return conclude(normalizeInput(raw), ctx, hooks, () => engine.evaluateWrittenInput());
+  }
+  const input = parseInput(raw);
+  return conclude(input, ctx, hooks, () => engine.evaluate(input));
 }
 
 export class Stepup {
@@ -77,7 +93,8 @@ export class Stepup {
    * breaks the contract; a failure inside the policy yields the fail-closed decision instead.
    */
   decide(raw: unknown): Decision {
-    return this.decideInput(parseInput(raw));
+    const { bundle, engine } = this.active;
+    return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks);
   }
 
   /** Decides on an input that has already been validated with `parseInput`. */

@@ -99,3 +99,26 @@ decision := {
 	"exceptions": _exceptions,
 	"policy_version": config.policy_version,
 }
+
+# METADATA
+# title: Packed decision
+# description: |
+#   The decision as the in-process engine reads it: the same values as `decision`, in an array in
+#   a fixed order (src/engine/packed.ts unpacks it). OPA's wasm hashes every key of an object when
+#   it builds it and again when it writes it out, and the SDK parses every key back; an array's
+#   items cost neither. OPA, a sidecar and Envoy serve `decision`.
+# entrypoint: true
+packed := [
+	outcome,
+	target.tier,
+	risk.score,
+	risk.level,
+	risk.groups,
+	risk.contributions,
+	_requirement,
+	satisfied,
+	reasons,
+	obligations,
+	_exceptions,
+	config.policy_version,
+]

@@ -1,7 +1,8 @@
 /**
  * Building a stepup bundle with the pinned OPA CLI:
  *   1. stage the policy (every .rego but the tests) and its data.json files;
- *   2. compile the decision entrypoint to WebAssembly (`opa build -t wasm`);
+ *   2. compile the decision entrypoints to WebAssembly (`opa build -t wasm`): the decision
+ *      document, and the same decision packed into an array for the in-process engine;
  *   3. read the code catalog from the rules' METADATA annotations (`opa inspect -a`);
  *   4. write the .manifest — revision, roots, and stepup's metadata naming the wasm module — and
  *      let `opa build -b` package Rego, data, wasm and manifest into one tar.gz.
@@ -22,6 +23,8 @@ import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
 
 export const DECISION_ENTRYPOINT = "stepup/decision";
+/** The same decision packed into an array: what the in-process engine evaluates (src/engine/packed.ts). */
+export const PACKED_ENTRYPOINT = "stepup/packed";
 export const BUNDLE_ROOTS = ["stepup"];
 
 export interface BuildOptions {
@@ -49,7 +52,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const wasm = await compileWasm(opa, stage);
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
-      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
+      wasm: { entrypoint: PACKED_ENTRYPOINT, module: "/policy.wasm" },
       codes: await readCodes(opa, stage, options.regoDir),
     });
     await writeFile(join(stage, "policy.wasm"), wasm);
@@ -78,7 +81,10 @@ async function compileWasm(opa: string, stage: string): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
   try {
     const out = join(dir, "wasm.tar.gz");
-    await runTool(opa, ["build", "--target", "wasm", "--entrypoint", DECISION_ENTRYPOINT, "--output", out, "."], {
+    // Both entrypoints: the SDK evaluates the packed one; the decision document stays callable
+    // in the same module for anyone using OPA's own wasm SDKs.
+    const entrypoints = [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT].flatMap((e) => ["--entrypoint", e]);
+    await runTool(opa, ["build", "--target", "wasm", ...entrypoints, "--output", out, "."], {
       cwd: stage,
     });
     const files = await readArchive(await readFile(out), out);

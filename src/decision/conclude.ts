@@ -27,7 +27,7 @@ export interface ConcludeHooks {
 }
 
 export function conclude(input: Input, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
-  const start = process.hrtime.bigint();
+  const start = clock(hooks);
   try {
     return succeed(input, ctx, hooks, evaluate(), start);
   } catch (err) {
@@ -41,12 +41,17 @@ export async function concludeAsync(
   hooks: ConcludeHooks,
   evaluate: () => Promise<unknown>,
 ): Promise<Decision> {
-  const start = process.hrtime.bigint();
+  const start = clock(hooks);
   try {
     return succeed(input, ctx, hooks, await evaluate(), start);
   } catch (err) {
     return fail(input, ctx, hooks, err, start);
   }
+}
+
+// The clock is read only for onDecision, its one reader.
+function clock(hooks: ConcludeHooks): bigint {
+  return hooks.onDecision ? process.hrtime.bigint() : 0n;
 }
 
 function succeed(input: Input, ctx: RenderContext, hooks: ConcludeHooks, raw: unknown, start: bigint): Decision {

@@ -7,9 +7,9 @@
 import { parentPort } from "node:worker_threads";
 import { randomUUID } from "node:crypto";
 import type { CodeEntry } from "../contracts/metadata.js";
-import { conclude, logFailure } from "../decision/conclude.js";
+import { logFailure } from "../decision/conclude.js";
 import { InputNotJsonError, isStepupError } from "../errors.js";
-import { parseInput } from "../input/validate.js";
+import { decideDocument } from "../stepup.js";
 import { WasmEngine } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
@@ -45,10 +45,7 @@ port.on("message", (message: PoolSetup | PoolRequest) => {
     const engine = WasmEngine.fromModule(message.module, { ...message, data: JSON.parse(message.data) as Record<string, unknown> });
     const ctx = { revision: message.revision, codes: message.codes };
     const hooks = { onError: logFailure };
-    decide = (raw) => {
-      const input = parseInput(raw);
-      return conclude(input, { ...ctx, decisionId: randomUUID() }, hooks, () => engine.evaluate(input));
-    };
+    decide = (raw) => decideDocument(engine, raw, { ...ctx, decisionId: randomUUID() }, hooks);
     port.postMessage({ ready: true });
     return;
   }

@@ -1,6 +1,7 @@
 /**
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
- * (host.ts). Synchronous and free of I/O once loaded. The compiled module is kept so that a worker
+ * (host.ts), at the entrypoint the bundle names — `stepup/packed` for bundles built by stepup,
+ * whose array the engine unpacks (packed.ts). Synchronous and free of I/O once loaded. The compiled module is kept so that a worker
  * pool can instantiate the same code in every thread without compiling it again.
  */
 import { jsonSchemaOf } from "../contracts/compiled.js";
@@ -10,10 +11,20 @@ import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStep
 import type { Engine } from "./engine.js";
 import { OpaInstance } from "./host.js";
 import { compileInputWriter, type InputWriter } from "./input-writer.js";
+import { unpack } from "./packed.js";
 
-/** The input contract compiled into a writer of JSON straight into the policy's memory (once, when first needed). */
-let writer: InputWriter | undefined;
-const writeInput = (): InputWriter => (writer ??= compileInputWriter(jsonSchemaOf(InputSchema, "output")));
+/**
+ * The input contract compiled into writers of JSON straight into the policy's memory (once, when
+ * first needed): for validated inputs, and for a caller's documents, checked as they are written.
+ */
+let writers: { readonly input: InputWriter; readonly checked: InputWriter } | undefined;
+function compiledWriters() {
+  writers ??= {
+    input: compileInputWriter(jsonSchemaOf(InputSchema, "output")),
+    checked: compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true }),
+  };
+  return writers;
+}
 
 export class WasmEngine implements Engine {
   private constructor(
@@ -24,7 +35,7 @@ export class WasmEngine implements Engine {
     readonly revision: string,
   ) {}
 
-  private readonly write = writeInput();
+  private readonly writers = compiledWriters();
 
   /** Compiles the bundle's module and loads its data. */
   static async load(bundle: Bundle): Promise<WasmEngine> {
@@ -43,7 +54,8 @@ export class WasmEngine implements Engine {
     try {
       instance = OpaInstance.create(module);
       instance.setData(bundle.data);
-      instance.reserveInput(writeInput().maxBytes);
+      const { input, checked } = compiledWriters();
+      instance.reserveInput(Math.max(input.maxBytes, checked.maxBytes));
     } catch (err) {
       if (isStepupError(err) && err.code === "ERR_BUNDLE_INVALID") throw new BundleInvalidError(bundle.source, err.reason, { cause: err });
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
@@ -61,14 +73,45 @@ export class WasmEngine implements Engine {
   }
 
   evaluate(input: Input): unknown {
-    let resultSet: unknown[];
+    let text: string;
     try {
-      resultSet = JSON.parse(this.instance.evaluateWritten(this.write, input, this.entrypoint)) as unknown[];
+      text = this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }
+    return this.result(text);
+  }
+
+  /**
+   * Checks a caller's document against the input contract while writing it into the policy's
+   * memory, for `evaluateWrittenInput` to evaluate next: true when it meets the contract, false
+   * when it does not or does not fit (the caller then validates it with zod and uses `evaluate`).
+   */
+  writeChecked(raw: unknown): boolean {
+    this.written = this.instance.writeInput(this.writers.checked, raw);
+    return this.written >= 0;
+  }
+
+  /** Evaluates the document `writeChecked` accepted. */
+  evaluateWrittenInput(): unknown {
+    if (this.written < 0) throw new EngineEvaluationError("no checked input is waiting to be evaluated");
+    const length = this.written;
+    this.written = -1;
+    let text: string;
+    try {
+      text = this.instance.evaluateInput(length, this.entrypoint);
+    } catch (err) {
+      throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
+    }
+    return this.result(text);
+  }
+
+  private written = -1;
+
+  private result(text: string): unknown {
+    const resultSet = JSON.parse(text) as unknown[];
     if (resultSet.length === 0) throw new EngineUndefinedError("the policy gave no decision for this input");
-    return (resultSet[0] as { result: unknown }).result;
+    return unpack((resultSet[0] as { result: unknown }).result);
   }
 }
 

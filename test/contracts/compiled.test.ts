@@ -1,14 +1,16 @@
 /**
- * The compiled checks (ajv, from the JSON Schema zod generates) must answer exactly as zod does:
- * a check that accepted what zod rejects would let a bad document reach the policy. fast-check
- * breaks valid documents at random places with awkward values and compares the two answers.
+ * The compiled checks (ajv, and the engine's checked writer, both from the JSON Schema zod
+ * generates) must answer exactly as zod does: a check that accepted what zod rejects would let a
+ * bad document reach the policy. fast-check breaks valid documents at random places with awkward
+ * values and compares the answers.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileCheck } from "../../src/contracts/compiled.js";
+import { compileCheck, jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { ConfigSchema } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
 import { InputSchema } from "../../src/contracts/input.js";
+import { compileInputWriter, INVALID } from "../../src/engine/input-writer.js";
 import { parseInput } from "../../src/input/validate.js";
 import { inputDraftArb, sampleInputs } from "../support/arbitraries.js";
 import { testStepup } from "../helpers.js";
@@ -89,6 +91,21 @@ describe("compiled checks answer as zod does", () => {
       fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
         const doc = breakIt ? broken(draft, pick, value, addKey) : draft;
         expect(check(doc), JSON.stringify(doc)).toBe(InputSchema.safeParse(doc).success);
+      }),
+      RUNS,
+    );
+  });
+
+  it("for input documents through the engine's checked writer, which also writes what zod builds", () => {
+    const write = compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true });
+    const bytes = new Uint8Array(write.maxBytes);
+    fc.assert(
+      fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
+        const doc = breakIt ? broken(draft, pick, value, addKey) : draft;
+        const zod = InputSchema.safeParse(doc);
+        const end = write(bytes, 0, doc);
+        expect(end === INVALID, JSON.stringify(doc)).toBe(!zod.success);
+        if (zod.success) expect(new TextDecoder().decode(bytes.subarray(0, end))).toBe(JSON.stringify(zod.data));
       }),
       RUNS,
     );

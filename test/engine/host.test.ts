@@ -44,9 +44,12 @@ describe("our host and the stock SDK", () => {
     host.setData(bundle.data);
     const stock = await loadPolicy(bundle.wasm);
     stock.setData(bundle.data);
-    const entrypoint = host.entrypoints[bundle.entrypoint]!;
-    for (const input of corpus) {
-      expect(host.evaluate(JSON.stringify(input), entrypoint)).toEqual(stock.evaluate(input, bundle.entrypoint));
+    // Every entrypoint of the module: the packed one the SDK uses and the decision document.
+    expect(Object.keys(host.entrypoints).sort()).toEqual(["stepup/decision", "stepup/packed"]);
+    for (const [name, entrypoint] of Object.entries(host.entrypoints)) {
+      for (const input of corpus) {
+        expect(host.evaluate(JSON.stringify(input), entrypoint)).toEqual(stock.evaluate(input, name));
+      }
     }
   });
 });
