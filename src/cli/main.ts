@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `stepup` command: parses arguments, calls the SDK, formats what it returns. */
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { buildBundle } from "../bundle/build.js";
 import { explain } from "../decision/explain.js";
 import { parseInputText } from "../input/validate.js";
@@ -63,6 +63,25 @@ program
   });
 
 program
+  .command("batch")
+  .description("decide every input document of an NDJSON file on all cores, one decision per line out")
+  .argument("<input>", "NDJSON file (one input document per line), or - for stdin")
+  .option(...bundleOption)
+  .option("-w, --workers <n>", "worker threads (default: one per core)", (value) => positiveInt(value, "--workers"))
+  .action(async (file: string, opts: { bundle?: string; workers?: number }) => {
+    const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
+    const pool = await stepup.pool({ size: opts.workers });
+    try {
+      const out = await pool.decideLines(await readText(file));
+      process.stdout.write(out);
+      const failed = out.split("\n").some((line) => line !== "" && (JSON.parse(line) as { error?: unknown }).error !== undefined);
+      process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    } finally {
+      await pool.close();
+    }
+  });
+
+program
   .command("schema")
   .description("print a JSON Schema of a contract")
   .argument("<contract>", "input, verdict or decision")
@@ -85,6 +104,12 @@ bundle
     const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision });
     process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes)\n`);
   });
+
+function positiveInt(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${option} takes a whole number of at least 1`);
+  return n;
+}
 
 async function decideFile(file: string, bundlePath = defaultBundlePath()) {
   const input = parseInputText(await readText(file));
