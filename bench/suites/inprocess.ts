@@ -40,6 +40,8 @@ const suite: Suite = {
         "opa-wasm evaluate() (stock) of stepup/packed, for reference": () => stock.evaluate(nextInput(), bundle.entrypoint),
       },
       ctx,
+      // Short rounds, many of them: the ratios here are the suite's point.
+      ctx.quick ? {} : { time: 3_000, rounds: 20 },
     );
     if (!floor || !decide || !stockEvaluate || !stockPacked) throw new Error("missing measurement");
     if (failures > 0) throw new Error(`${failures} decisions failed closed during the run; the figures would be void`);
