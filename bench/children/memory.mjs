@@ -16,7 +16,7 @@ const start = performance.now();
 for (const target of counts.map(Number)) {
   for (; done < target; done++) stepup.decide(corpus[done % corpus.length]);
   globalThis.gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  const line = { decisions: done, rss, heap_used: heapUsed, wasm_memory: engine.memoryBytes, seconds: (performance.now() - start) / 1000, failures };
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  const line = { decisions: done, rss, heap_used: heapUsed, heap_total: heapTotal, external, wasm_memory: engine.memoryBytes, seconds: (performance.now() - start) / 1000, failures };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

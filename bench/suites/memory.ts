@@ -14,6 +14,8 @@ interface Checkpoint {
   decisions: number;
   rss: number;
   heap_used: number;
+  heap_total: number;
+  external: number;
   wasm_memory: number;
   seconds: number;
   failures: number;
@@ -42,7 +44,7 @@ const suite: Suite = {
       const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
       const between = `after ${a.late.decisions.toLocaleString("en")} / after ${a.early.decisions.toLocaleString("en")} decisions`;
       const describe = (name: string, { early, late }: typeof a) =>
-        `${name}: RSS ${mib(early.rss)} → ${mib(late.rss)}, JS heap in use ${mib(early.heap_used)} → ${mib(late.heap_used)}, wasm memory ${mib(early.wasm_memory)} → ${mib(late.wasm_memory)} (${late.seconds.toFixed(0)} s of deciding)`;
+        `${name}: RSS ${mib(early.rss)} → ${mib(late.rss)}, JS heap in use ${mib(early.heap_used)} → ${mib(late.heap_used)} (reserved ${mib(early.heap_total)} → ${mib(late.heap_total)}), external ${mib(early.external)} → ${mib(late.external)}, wasm memory ${mib(early.wasm_memory)} → ${mib(late.wasm_memory)} (${late.seconds.toFixed(0)} s of deciding)`;
       return {
         suite: "memory",
         measurements: [],

@@ -1,8 +1,9 @@
 /**
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
  * (host.ts), at the entrypoint the bundle names — `stepup/packed` for bundles built by stepup,
- * whose array the engine unpacks (packed.ts). Synchronous and free of I/O once loaded. The compiled module is kept so that a worker
- * pool can instantiate the same code in every thread without compiling it again.
+ * whose array the engine unpacks (packed.ts). Synchronous and free of I/O once loaded. The
+ * compiled module is kept so that a worker pool can instantiate it in every thread without
+ * compiling it again.
  */
 import { jsonSchemaOf } from "../contracts/compiled.js";
 import { InputSchema, type Input } from "../contracts/input.js";
@@ -26,6 +27,7 @@ function compiledWriters() {
   return writers;
 }
 
+/** The bundle's policy, evaluated in-process. */
 export class WasmEngine implements Engine {
   private constructor(
     /** The compiled policy, shareable with worker threads. */
