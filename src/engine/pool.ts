@@ -33,6 +33,7 @@ interface Thread {
 
 let nextId = 0;
 
+/** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
 export class DecisionPool {
   private readonly queue: Job[] = [];
   private closed = false;
@@ -56,7 +57,14 @@ export class DecisionPool {
       source: bundle.source,
       codes: bundle.metadata.codes,
     };
-    const threads = await Promise.all(Array.from({ length: size }, () => startThread(setup)));
+    const started = await Promise.allSettled(Array.from({ length: size }, () => startThread(setup)));
+    const threads = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed) {
+      // No half-started pool: the threads that did start stop again.
+      await Promise.all(threads.map(({ worker }) => worker.terminate()));
+      throw failed.reason;
+    }
     return new DecisionPool(threads, Math.max(1, options.batchSize ?? 128));
   }
 
@@ -70,6 +78,7 @@ export class DecisionPool {
    * contract — its issues' paths start with the input's index, e.g. `[12].session.auth_time`.
    */
   async decideMany(inputs: readonly unknown[]): Promise<Decision[]> {
+    if (this.closed) throw new PoolClosedError("the decision pool is closed");
     const batches: Promise<string>[] = [];
     for (let start = 0; start < inputs.length; start += this.batchSize) {
       const slice = inputs.slice(start, start + this.batchSize);
@@ -85,6 +94,7 @@ export class DecisionPool {
    * (0-based) as `[line]` in issue paths.
    */
   async decideLines(ndjson: string): Promise<string> {
+    if (this.closed) throw new PoolClosedError("the decision pool is closed");
     const batches: Promise<string>[] = [];
     let start = 0;
     let line = 0;
