@@ -2,7 +2,8 @@
  * Memory after millions of decisions: fresh processes decide the corpus in turn and read their
  * RSS, JS heap and the policy's wasm memory, after a full garbage collection, at 100,000
  * decisions and at 5,000,000 (200,000 with BENCH_QUICK=1). A leak per decision shows as growth
- * between the two; RSS that grows while heap and wasm memory do not is the C allocator's.
+ * between the two; RSS that grows while heap and wasm memory do not is V8 reserving a larger heap
+ * and the C allocator's arenas.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -57,7 +58,7 @@ const suite: Suite = {
         notes: [
           describe("glibc's default arenas", a),
           describe("MALLOC_ARENA_MAX=2", b),
-          "each checkpoint read after a full garbage collection, in fresh processes running dist/ (decide, validation included); growth of RSS that the JS heap and the wasm memory do not show is the C allocator's (docs/performance.md)",
+          "each checkpoint read after a full garbage collection, in fresh processes running dist/ (decide, validation included); RSS growth that the JS heap in use and the wasm memory do not show is V8 reserving a larger heap (its young generation) and the C allocator's arenas, not a leak (docs/performance.md)",
         ],
       };
     } finally {
