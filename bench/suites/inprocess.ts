@@ -6,7 +6,7 @@
  *   - the stock @open-policy-agent/opa-wasm `evaluate()`: JSON in, JSON out, nothing validated.
  */
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
-import { DECISION_ENTRYPOINT } from "../../src/bundle/build.js";
+import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../../src/contracts/metadata.js";
 import { loadBundle } from "../../src/bundle/load.js";
 import { OpaInstance } from "../../src/engine/host.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
@@ -23,7 +23,8 @@ const suite: Suite = {
     const stepup = new Stepup(bundle, WasmEngine.fromModule(module, bundle), { onError: () => failures++ });
     const floorHost = OpaInstance.create(module);
     floorHost.setData(bundle.data);
-    const entrypoint = floorHost.entrypoints[bundle.entrypoint]!;
+    // The floor evaluates what decide evaluates: the packed decision.
+    const entrypoint = floorHost.entrypoints[PACKED_ENTRYPOINT]!;
     const encoder = new TextEncoder();
     const serialized = ctx.corpus.map((input) => encoder.encode(JSON.stringify(input)));
     const stock = await loadPolicy(module);
@@ -37,7 +38,7 @@ const suite: Suite = {
         "opa_eval alone on pre-serialized input: the floor": () => floorHost.evaluateRaw(nextSerialized(), entrypoint),
         "stepup decide (validation + render)": () => stepup.decide(nextRaw()),
         "opa-wasm evaluate() (stock, no validation) of stepup/decision": () => stock.evaluate(nextInput(), DECISION_ENTRYPOINT),
-        "opa-wasm evaluate() (stock) of stepup/packed, for reference": () => stock.evaluate(nextInput(), bundle.entrypoint),
+        "opa-wasm evaluate() (stock) of stepup/packed, for reference": () => stock.evaluate(nextInput(), PACKED_ENTRYPOINT),
       },
       ctx,
       // Short rounds, many of them: the ratios here are the suite's point.
@@ -55,7 +56,7 @@ const suite: Suite = {
       ],
       notes: [
         `corpus: the ${ctx.corpus.length} scenario inputs, one per call in turn; the floor copies each input's JSON bytes into memory and calls opa_eval, leaving the result unread`,
-        `decide and the floor evaluate ${bundle.entrypoint} (the decision packed into an array) with our own host over OPA's wasm ABI; the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${bundle.entrypoint} for reference`,
+        `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI; the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
       ],
     };
   },

@@ -17,14 +17,18 @@ import { promisify } from "node:util";
 import { z } from "zod";
 import { ConfigSchema, type Config } from "../contracts/config.js";
 import { toIssues } from "../contracts/issues.js";
-import { BundleMetadataSchema, type BundleMetadata, type CodeEntry } from "../contracts/metadata.js";
+import {
+  BundleMetadataSchema,
+  DECISION_ENTRYPOINT,
+  PACKED_ENTRYPOINT,
+  type BundleMetadata,
+  type CodeEntry,
+} from "../contracts/metadata.js";
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
 
-export const DECISION_ENTRYPOINT = "stepup/decision";
-/** The same decision packed into an array: what the in-process engine evaluates (src/engine/packed.ts). */
-export const PACKED_ENTRYPOINT = "stepup/packed";
+export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };
 export const BUNDLE_ROOTS = ["stepup"];
 
 export interface BuildOptions {
@@ -52,7 +56,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const wasm = await compileWasm(opa, stage);
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
-      wasm: { entrypoint: PACKED_ENTRYPOINT, module: "/policy.wasm" },
+      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
       codes: await readCodes(opa, stage, options.regoDir),
     });
     await writeFile(join(stage, "policy.wasm"), wasm);
@@ -81,8 +85,8 @@ async function compileWasm(opa: string, stage: string): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
   try {
     const out = join(dir, "wasm.tar.gz");
-    // Both entrypoints: the SDK evaluates the packed one; the decision document stays callable
-    // in the same module for anyone using OPA's own wasm SDKs.
+    // Both entrypoints: the in-process engine evaluates the packed one; the decision document
+    // stays callable in the same module for anyone using OPA's own wasm SDKs.
     const entrypoints = [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT].flatMap((e) => ["--entrypoint", e]);
     await runTool(opa, ["build", "--target", "wasm", ...entrypoints, "--output", out, "."], {
       cwd: stage,

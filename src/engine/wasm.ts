@@ -1,12 +1,14 @@
 /**
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
- * (host.ts), at the entrypoint the bundle names — `stepup/packed` for bundles built by stepup,
- * whose array the engine unpacks (packed.ts). Synchronous and free of I/O once loaded. The
+ * (host.ts), at the entrypoint the bundle names, or at its packed twin `stepup/packed` when the
+ * module has it, whose array the engine unpacks (packed.ts). Synchronous and free of I/O once
+ * loaded. The
  * compiled module is kept so that a worker pool can instantiate it in every thread without
  * compiling it again.
  */
 import { jsonSchemaOf } from "../contracts/compiled.js";
 import { InputSchema, type Input } from "../contracts/input.js";
+import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../contracts/metadata.js";
 import type { Bundle } from "../bundle/load.js";
 import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStepupError } from "../errors.js";
 import type { Engine } from "./engine.js";
@@ -62,10 +64,13 @@ export class WasmEngine implements Engine {
       if (isStepupError(err) && err.code === "ERR_BUNDLE_INVALID") throw new BundleInvalidError(bundle.source, err.reason, { cause: err });
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
     }
-    const id = instance.entrypoints[bundle.entrypoint];
-    if (id === undefined) {
+    if (instance.entrypoints[bundle.entrypoint] === undefined) {
       throw new BundleInvalidError(bundle.source, `policy.wasm has no entrypoint ${bundle.entrypoint}`);
     }
+    // Bundles built by stepup also carry the decision packed into an array: the same values,
+    // cheaper to produce and to read (packed.ts); the engine prefers it when the module has it.
+    const packed = bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
+    const id = packed ?? instance.entrypoints[bundle.entrypoint]!;
     return new WasmEngine(module, instance, id, bundle.revision);
   }
 

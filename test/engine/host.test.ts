@@ -14,6 +14,7 @@ import { jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { InputSchema, type Input } from "../../src/contracts/input.js";
 import { OpaInstance } from "../../src/engine/host.js";
 import { compileInputWriter } from "../../src/engine/input-writer.js";
+import { WasmEngine } from "../../src/engine/wasm.js";
 import { BundleInvalidError, EngineEvaluationError } from "../../src/errors.js";
 import { parseInput } from "../../src/input/validate.js";
 import { sampleInputs } from "../support/arbitraries.js";
@@ -91,6 +92,25 @@ describe("the compiled input writer", () => {
   it("gives up (-1) rather than overrun on a string the schema does not bound", () => {
     const unchecked = { ...parseInput(corpus[0]), geo: { country: "X".repeat(100), lat: null, lon: null, accuracy_km: null, distance_km: null, previous: null } };
     expect(write(bytes, 0, unchecked as Input)).toBe(-1);
+  });
+});
+
+describe("the in-process engine", () => {
+  it("reads the packed twin of the decision when the module has it, and the same verdict comes out", async () => {
+    const { bundle } = await testStepup();
+    const engine = await WasmEngine.load(bundle);
+    const stock = await loadPolicy(bundle.wasm);
+    stock.setData(bundle.data);
+    for (const input of corpus.slice(0, 200)) {
+      const [{ result }] = stock.evaluate(input, "stepup/decision") as [{ result: unknown }];
+      expect(engine.evaluate(input)).toEqual(result);
+    }
+  });
+
+  it("evaluates the entrypoint the bundle names when the module has no packed twin", async () => {
+    const wasm = await compile('package stepup\n\ndecision := {"outcome": "allow", "app": input.target.app}\n', "stepup/decision");
+    const engine = WasmEngine.fromModule(new WebAssembly.Module(wasm), { source: "t", data: {}, entrypoint: "stepup/decision", revision: "r" });
+    expect(engine.evaluate(corpus[0]!)).toEqual({ outcome: "allow", app: corpus[0]!.target.app });
   });
 });
 
