@@ -12,10 +12,10 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench clean
+.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench bench-readme clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 setup: node_modules/.package-lock.json tools ## install Node packages and the pinned OPA, Regal and opa-envoy-plugin
 
@@ -65,3 +65,6 @@ clean: ## remove what the build wrote (keeps .tools)
 
 bench: build docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
 	npx tsx bench/run.ts
+
+bench-readme: ## copy bench/results/latest.md (from `make bench`) into the README's benchmark section
+	node scripts/bench-readme.mjs

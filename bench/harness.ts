@@ -47,37 +47,69 @@ export interface Suite {
 }
 
 export interface TimeOptions {
-  /** Milliseconds to measure (after warm-up). */
+  /** Milliseconds to measure each task in all (after warm-up), spread over the rounds. */
   readonly time?: number;
   readonly warmupTime?: number;
+  /**
+   * The tasks take turns this many times, each round measuring every task for time/rounds: on
+   * a shared machine, load that comes and goes then falls on all of them alike, so their ratios
+   * hold even when the absolute figures move.
+   */
+  readonly rounds?: number;
 }
 
 /**
- * Measures synchronous or asynchronous tasks in one tinybench run, so that they share the
- * machine's state; each call of `fn` is one sample.
+ * Measures synchronous or asynchronous tasks with tinybench, in interleaved rounds (see
+ * `TimeOptions.rounds`); each call of `fn` is one sample, and the median and p99 are taken over
+ * the samples of all rounds.
  */
 export async function measure(
   tasks: Record<string, () => unknown>,
   ctx: BenchContext,
   options: TimeOptions = {},
 ): Promise<Measurement[]> {
-  const bench = new Bench({
-    time: options.time ?? (ctx.quick ? 200 : 2_000),
-    warmupTime: options.warmupTime ?? (ctx.quick ? 50 : 500),
-    throws: true,
-  });
-  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
-  await bench.run();
-  return bench.tasks.map((task) => {
-    const result = task.result;
-    if (result.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${result.state}`);
+  const rounds = options.rounds ?? (ctx.quick ? 2 : 8);
+  const time = (options.time ?? (ctx.quick ? 200 : 2_000)) / rounds;
+  const samples = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({
+      time,
+      warmupTime: round === 0 ? (options.warmupTime ?? (ctx.quick ? 50 : 500)) : 0,
+      warmup: round === 0,
+      retainSamples: true,
+      throws: true,
+    });
+    // Each round starts with a different task, so none always runs first.
+    const names = Object.keys(tasks);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!;
+      bench.add(name, tasks[name]!);
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const result = task.result;
+      if (result.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${result.state}`);
+      samples.get(task.name)!.push(...(result.latency.samples ?? []));
+    }
+  }
+  return Object.keys(tasks).map((name) => {
+    const sorted = samples.get(name)!.sort((a, b) => a - b);
     return {
-      name: task.name,
-      median_us: result.latency.p50 * 1000,
-      p99_us: result.latency.p99 * 1000,
-      samples: result.latency.samplesCount,
+      name,
+      median_us: quantile(sorted, 0.5) * 1000,
+      p99_us: quantile(sorted, 0.99) * 1000,
+      samples: sorted.length,
     };
   });
+}
+
+/** The q-quantile of ascending samples, interpolated. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new Error("no samples");
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
 }
 
 /** A ratio of two measurements' medians (or of any two numbers), with an optional target. */

@@ -11,6 +11,7 @@ import { loadScenarios } from "../src/scenarios/catalog.js";
 import type { BenchContext, Suite, SuiteResult } from "./harness.js";
 
 const only = process.argv.slice(2);
+const started = performance.now();
 const dir = await mkdtemp(join(tmpdir(), "stepup-bench-"));
 try {
   const bundlePath = join(dir, "stepup.tar.gz");
@@ -35,6 +36,7 @@ try {
     node: process.version,
     date: new Date().toISOString(),
     corpus: `${ctx.corpus.length} scenario inputs`,
+    duration_s: Math.round((performance.now() - started) / 1000),
   };
   await mkdir("bench/results", { recursive: true });
   await writeFile("bench/results/latest.json", `${JSON.stringify({ machine, results }, null, 2)}\n`);
@@ -47,25 +49,29 @@ try {
 
 function toMarkdown(machine: Record<string, string | number>, results: SuiteResult[]): string {
   const lines = [
-    `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}.`,
+    `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}; the whole run took ${machine.duration_s} s.`,
     "",
   ];
   for (const r of results) {
-    lines.push(`### ${r.suite}`, "", "| measurement | median µs | p99 µs | ops/s | samples |", "| --- | ---: | ---: | ---: | ---: |");
-    for (const m of r.measurements) {
-      const ops = m.ops_per_s === undefined ? "" : Math.round(m.ops_per_s).toLocaleString("en");
-      lines.push(`| ${m.name} | ${fmt(m.median_us)} | ${fmt(m.p99_us)} | ${ops} | ${m.samples} |`);
+    lines.push(`### ${r.suite}`, "");
+    if (r.measurements.length > 0) {
+      lines.push("| measurement | median µs | p99 µs | ops/s | samples |", "| --- | ---: | ---: | ---: | ---: |");
+      for (const m of r.measurements) {
+        const ops = m.ops_per_s === undefined ? "" : Math.round(m.ops_per_s).toLocaleString("en");
+        lines.push(`| ${m.name} | ${fmt(m.median_us)} | ${fmt(m.p99_us)} | ${ops} | ${m.samples} |`);
+      }
+      lines.push("");
     }
     if (r.ratios.length > 0) {
-      lines.push("", "| ratio | value | target | met |", "| --- | ---: | --- | --- |");
+      lines.push("| ratio | value | target | met |", "| --- | ---: | --- | --- |");
       for (const q of r.ratios) lines.push(`| ${q.name} | ${q.value} | ${q.target ?? ""} | ${q.met === undefined ? "" : q.met ? "yes" : "no"} |`);
+      lines.push("");
     }
-    for (const note of r.notes) lines.push("", `- ${note}`);
-    lines.push("");
+    if (r.notes.length > 0) lines.push(...r.notes.map((note) => `- ${note}`), "");
   }
   return `${lines.join("\n")}\n`;
 }
 
 function fmt(us: number): string {
-  return us >= 100 ? us.toFixed(0) : us.toFixed(2);
+  return us >= 100 ? Math.round(us).toLocaleString("en") : us.toFixed(2);
 }

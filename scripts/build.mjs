@@ -15,4 +15,6 @@ const common = {
 };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js" });
 await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+// The decision pool's threads load this file from next to the bundle that starts them.
+await build({ ...common, entryPoints: ["src/engine/pool-worker.ts"], outfile: "dist/pool-worker.js" });
 execFileSync("npx", ["tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" });

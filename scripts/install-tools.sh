@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned OPA CLI, Regal and opa-envoy-plugin into .tools/bin (git-ignored), built from Go modules.
+# Installs the pinned OPA CLI, Regal, opa-envoy-plugin and OPA's wasm conformance-case generator
+# into .tools/bin (git-ignored), built from Go modules.
 # A tool is rebuilt only when the binary there is not the pinned version (read with `go version -m`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +40,13 @@ if has_version opa-envoy-plugin github.com/open-policy-agent/opa-envoy-plugin "$
 else
   echo "building opa-envoy-plugin $OPA_ENVOY_VERSION (static) into $BIN"
   (cd tools/opa-envoy-plugin && GOBIN="$BIN" CGO_ENABLED=0 go install github.com/open-policy-agent/opa-envoy-plugin/cmd/opa-envoy-plugin)
+fi
+
+# OPA's own generator of its wasm conformance cases, from the same module as the CLI: it compiles
+# the cases under v1/test/wasm/assets with the pinned compiler (test/engine/conformance.test.ts).
+if has_version wasm-rego-testgen github.com/open-policy-agent/opa "$OPA_VERSION"; then
+  echo "wasm-rego-testgen $OPA_VERSION already in $BIN"
+else
+  echo "building wasm-rego-testgen $OPA_VERSION into $BIN"
+  GOBIN="$BIN" CGO_ENABLED=0 go install "github.com/open-policy-agent/opa/v1/test/wasm/cmd/wasm-rego-testgen@$OPA_VERSION"
 fi

@@ -168,6 +168,11 @@ export class DecisionInvalidError extends StepupError {
   }
 }
 
+/** A decision pool was used after it was closed (or after all its threads failed). */
+export class PoolClosedError extends StepupError {
+  readonly code = "ERR_POOL_CLOSED" as const;
+}
+
 /** An external tool (the OPA CLI) failed. */
 export class ToolFailedError extends StepupError {
   readonly code = "ERR_TOOL_FAILED" as const;
@@ -305,7 +310,8 @@ export type StepupErrors =
   | LogInvalidError
   | RevisionNotFoundError
   | CheckRequestInvalidError
-  | EnvoySettingsInvalidError;
+  | EnvoySettingsInvalidError
+  | PoolClosedError;
 
 export type ErrorCode = StepupErrors["code"];
 
@@ -329,6 +335,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_ENGINE_UNAVAILABLE",
   "ERR_ENGINE_BAD_RESPONSE",
   "ERR_DECISION_INVALID",
+  "ERR_POOL_CLOSED",
   "ERR_TOOL_FAILED",
   "ERR_TOKEN_INVALID",
   "ERR_KEYS_UNAVAILABLE",

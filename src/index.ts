@@ -23,6 +23,8 @@ export { WasmEngine } from "./engine/wasm.js";
 export { RemoteEngine, type RemoteEngineOptions, type Health } from "./engine/remote.js";
 export type { SidecarAnswer, SidecarBundle } from "./engine/sidecar-answer.js";
 export type { RetryBudgetOptions } from "./engine/retry-budget.js";
+export { DecisionPool, type PoolOptions } from "./engine/pool.js";
+export { OpaInstance, type HostOptions, type Builtin } from "./engine/host.js";
 export type { Engine, AsyncEngine } from "./engine/engine.js";
 export { render, type RenderContext } from "./decision/render.js";
 export { conclude, concludeAsync, type DecisionEvent } from "./decision/conclude.js";

@@ -9,11 +9,13 @@ import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
 import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
 import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
+import type { RenderContext } from "./decision/render.js";
 import { parseVerdict } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
+import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
-import { parseInput } from "./input/validate.js";
+import { normalizeInput, parseInput } from "./input/validate.js";
 
 export interface StepupOptions {
   /**
@@ -37,6 +39,21 @@ export interface StepupLoadOptions extends StepupOptions {
 interface Active {
   readonly bundle: Bundle;
   readonly engine: Engine;
+}
+
+/**
+ * `decide` on any engine: with the in-process engine the document is checked against the input
+ * contract while it is written into the policy's memory (one pass); a document that fails that
+ * check, or any document for another engine, goes through `parseInput`, whose zod path names
+ * every problem. Shared with the decision pool's threads.
+ * @internal
+ */
+export function decideDocument(engine: Engine, raw: unknown, ctx: RenderContext, hooks: ConcludeHooks): Decision {
+  if (engine instanceof WasmEngine && engine.writeChecked(raw)) {
+    return conclude(normalizeInput(raw), ctx, hooks, () => engine.evaluateWrittenInput());
+  }
+  const input = parseInput(raw);
+  return conclude(input, ctx, hooks, () => engine.evaluate(input));
 }
 
 export class Stepup {
@@ -91,7 +108,8 @@ export class Stepup {
    * breaks the contract; a failure inside the policy yields the fail-closed decision instead.
    */
   decide(raw: unknown): Decision {
-    return this.decideInput(parseInput(raw));
+    const { bundle, engine } = this.active;
+    return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks);
   }
 
   /** Decides on an input that has already been validated with `parseInput`. */
@@ -111,6 +129,21 @@ export class Stepup {
     return conclude(input, ctx, this.hooks, () => {
       throw error;
     });
+  }
+
+  /**
+   * Starts worker threads that decide with the active bundle, for batch work: replaying decision
+   * logs, simulating a tuning change over a corpus. Each thread decides exactly as `decide` does;
+   * they share the module compiled for this instance. Close the pool when done.
+   * @example
+   * const pool = await stepup.pool({ size: 2 });
+   * const decisions = await pool.decideMany(inputs);
+   * await pool.close();
+   */
+  async pool(options?: PoolOptions): Promise<DecisionPool> {
+    const { bundle, engine } = this.active;
+    const module = engine instanceof WasmEngine ? engine.module : await WebAssembly.compile(bundle.wasm);
+    return DecisionPool.start(bundle, module, options);
   }
 
   /** The policy's raw verdict for a validated input, without rendering. */

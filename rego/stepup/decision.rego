@@ -23,46 +23,42 @@ import data.stepup.workload
 # scope: document
 default outcome := "step_up"
 
-outcome := "deny" if count(stops.active) > 0
-
-outcome := "allow" if {
-	count(stops.active) == 0
-	satisfied
-}
-
 outcome := "deny" if {
-	not satisfied
+	count(stops.active) > 0
+} else := "allow" if {
+	satisfied
+} else := "deny" if {
 	not subject.is_human
 }
 
 # METADATA
 # description: The subject already meets the requirement.
-# scope: document
-default satisfied := false
-
-satisfied if {
+satisfied := session.satisfies if {
 	subject.is_human
-	session.satisfies
-}
+} else := workload.satisfies
 
-satisfied if {
-	not subject.is_human
-	workload.satisfies
-}
+_gaps := session.gaps if {
+	subject.is_human
+} else := workload.gaps
 
-_gaps := session.gaps if subject.is_human
-
-_gaps := workload.gaps if not subject.is_human
-
-_requirement := requirement.required if subject.is_human
-
-_requirement := workload.required if not subject.is_human
-
-_notes := (target.notes | risk.notes) | exceptions.notes
+_requirement := requirement.required if {
+	subject.is_human
+} else := workload.required
 
 # METADATA
-# description: Why the outcome is what it is.
-reasons := (stops.active | _gaps) | _notes
+# description: |
+#   Why the outcome is what it is: the stops, the gaps and the notes. One definition per source
+#   rather than unions, which would copy every set into a new one.
+# scope: document
+reasons contains code if some code in stops.active
+
+reasons contains code if some code in _gaps
+
+reasons contains code if some code in target.notes
+
+reasons contains code if some code in risk.notes
+
+reasons contains code if some code in exceptions.notes
 
 # METADATA
 # description: What the caller must do besides enforcing the outcome.
@@ -103,3 +99,26 @@ decision := {
 	"exceptions": _exceptions,
 	"policy_version": config.policy_version,
 }
+
+# METADATA
+# title: Packed decision
+# description: |
+#   The decision as the in-process engine reads it: the same values as `decision`, in an array in
+#   a fixed order (src/engine/packed.ts unpacks it). OPA's wasm hashes every key of an object when
+#   it builds it and again when it writes it out, and the SDK parses every key back; an array's
+#   items cost neither. OPA, a sidecar and Envoy serve `decision`.
+# entrypoint: true
+packed := [
+	outcome,
+	target.tier,
+	risk.score,
+	risk.level,
+	risk.groups,
+	risk.contributions,
+	_requirement,
+	satisfied,
+	reasons,
+	obligations,
+	_exceptions,
+	config.policy_version,
+]

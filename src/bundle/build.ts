@@ -1,7 +1,8 @@
 /**
  * Building a stepup bundle with the pinned OPA CLI:
  *   1. stage the policy (every .rego but the tests) and its data.json files;
- *   2. compile the decision entrypoint to WebAssembly (`opa build -t wasm`);
+ *   2. compile the decision entrypoints to WebAssembly (`opa build -t wasm`): the decision
+ *      document, and the same decision packed into an array for the in-process engine;
  *   3. read the code catalog from the rules' METADATA annotations (`opa inspect -a`);
  *   4. write the .manifest — revision, roots, and stepup's metadata naming the wasm module — and
  *      let `opa build -b` package Rego, data, wasm and manifest into one tar.gz.
@@ -16,13 +17,19 @@ import { promisify } from "node:util";
 import { z } from "zod";
 import { ConfigSchema, type Config } from "../contracts/config.js";
 import { toIssues } from "../contracts/issues.js";
-import { BundleMetadataSchema, type BundleMetadata, type CodeEntry } from "../contracts/metadata.js";
+import {
+  BundleMetadataSchema,
+  DECISION_ENTRYPOINT,
+  PACKED_ENTRYPOINT,
+  type BundleMetadata,
+  type CodeEntry,
+} from "../contracts/metadata.js";
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 
-export const DECISION_ENTRYPOINT = "stepup/decision";
+export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };
 export const BUNDLE_ROOTS = ["stepup"];
 
 export interface BuildOptions {
@@ -86,7 +93,13 @@ async function compileWasm(opa: string, stage: string): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
   try {
     const out = join(dir, "wasm.tar.gz");
-    await runTool(opa, ["build", "--target", "wasm", "--entrypoint", DECISION_ENTRYPOINT, "--output", out, "."], {
+    // Both entrypoints: the in-process engine evaluates the packed one; the decision document
+    // stays callable in the same module for anyone using OPA's own wasm SDKs.
+    const entrypoints = [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT].flatMap((e) => ["--entrypoint", e]);
+    // The Envoy package is for opa-envoy-plugin, which runs the Rego: its rules are annotated as
+    // entrypoints and would otherwise be compiled into the module too, with JWT and x509 builtins
+    // that no wasm host provides. (--ignore matches base names; no other file is named "envoy".)
+    await runTool(opa, ["build", "--target", "wasm", "--ignore", "envoy", ...entrypoints, "--output", out, "."], {
       cwd: stage,
     });
     const files = await readArchive(await readFile(out), out);

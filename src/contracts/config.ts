@@ -16,7 +16,10 @@ const PerTier = <T extends z.ZodType>(schema: T) =>
 const Flags = z.record(z.string(), z.literal(true));
 
 const SessionRequirement = z.strictObject({ aal: Aal, phishing_resistant: z.boolean(), max_age: Seconds });
-const Thresholds = z.strictObject({ medium: Points, high: Points, critical: Points });
+/** The scores at which risk becomes medium, high and critical; they ascend, so the highest one reached names the level. */
+const Thresholds = z
+  .strictObject({ medium: Points, high: Points, critical: Points })
+  .refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical");
 
 const App = z.strictObject({
   tier: Tier,
@@ -38,7 +41,11 @@ const Exception = z.strictObject({
 
 export const ConfigSchema = z.strictObject({
   policy_version: z.string().min(1),
-  tiers: z.strictObject({ names: z.tuple([z.literal("low"), z.literal("standard"), z.literal("high"), z.literal("critical")]), rank: z.record(Tier, z.int()) }),
+  // A tier's rank is its position in names (the policy takes the highest floor by comparing ranks).
+  tiers: z.strictObject({
+    names: z.tuple([z.literal("low"), z.literal("standard"), z.literal("high"), z.literal("critical")]),
+    rank: z.strictObject({ low: z.literal(0), standard: z.literal(1), high: z.literal(2), critical: z.literal(3) }),
+  }),
   levels: z.tuple([z.literal("low"), z.literal("medium"), z.literal("high"), z.literal("critical")]),
   weights: z.record(Code, Points),
   caps: z.strictObject({ device: Points, network: Points, geo: Points, behavior: Points }),

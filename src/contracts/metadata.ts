@@ -7,6 +7,15 @@
 import { z } from "zod";
 import { Code } from "./decision.js";
 
+/** The decision document's entrypoint: what the manifest names and every runtime serves. */
+export const DECISION_ENTRYPOINT = "stepup/decision";
+
+/**
+ * The same decision packed into an array, compiled into the same module: what the in-process
+ * engine evaluates when the module has it (src/engine/packed.ts).
+ */
+export const PACKED_ENTRYPOINT = "stepup/packed";
+
 export const CodeEntry = z.strictObject({
   title: z.string().min(1),
   message: z.string().min(1),

@@ -27,14 +27,14 @@ export interface ConcludeHooks {
 }
 
 export function conclude(input: Input, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
-  const start = process.hrtime.bigint();
-  let event: DecisionEvent;
+  const start = clock(hooks);
+  let settled: Settled;
   try {
-    event = succeed(input, ctx, evaluate(), start);
+    settled = decided(input, ctx, evaluate());
   } catch (err) {
-    event = fail(input, ctx, hooks, err, start);
+    settled = failed(input, ctx, hooks, err);
   }
-  return announce(hooks, event);
+  return announce(hooks, input, settled, start);
 }
 
 export async function concludeAsync(
@@ -43,40 +43,50 @@ export async function concludeAsync(
   hooks: ConcludeHooks,
   evaluate: () => Promise<unknown>,
 ): Promise<Decision> {
-  const start = process.hrtime.bigint();
-  let event: DecisionEvent;
+  const start = clock(hooks);
+  let settled: Settled;
   try {
-    event = succeed(input, ctx, await evaluate(), start);
+    settled = decided(input, ctx, await evaluate());
   } catch (err) {
-    event = fail(input, ctx, hooks, err, start);
+    settled = failed(input, ctx, hooks, err);
   }
-  return announce(hooks, event);
+  return announce(hooks, input, settled, start);
 }
 
-function succeed(input: Input, ctx: RenderContext, raw: unknown, start: bigint): DecisionEvent {
+interface Settled {
+  readonly decision: Decision;
+  readonly verdict?: Verdict;
+  readonly error?: StepupErrors;
+}
+
+// The clock is read only for onDecision, its one reader.
+function clock(hooks: ConcludeHooks): bigint {
+  return hooks.onDecision ? process.hrtime.bigint() : 0n;
+}
+
+function decided(input: Input, ctx: RenderContext, raw: unknown): Settled {
   const verdict = parseVerdict(raw);
-  const decision = render(verdict, input, ctx);
-  return { input, decision, verdict, durationNs: Number(process.hrtime.bigint() - start) };
+  return { decision: render(verdict, input, ctx), verdict };
 }
 
-function fail(input: Input, ctx: RenderContext, hooks: ConcludeHooks, err: unknown, start: bigint): DecisionEvent {
+function failed(input: Input, ctx: RenderContext, hooks: ConcludeHooks, err: unknown): Settled {
   const error = asStepupError(err);
   hooks.onError(error, input, ctx.decisionId);
-  const decision = failClosed(input, error, ctx);
-  return { input, decision, error, durationNs: Number(process.hrtime.bigint() - start) };
+  return { decision: failClosed(input, error, ctx), error };
 }
 
 // Listeners run after the decision is made, outside the evaluation's try: a listener that throws
 // cannot turn a decision into the fail-closed one, and is reported without hiding the decision.
-function announce(hooks: ConcludeHooks, event: DecisionEvent): Decision {
-  try {
-    hooks.onDecision?.(event);
-  } catch (err) {
-    process.stderr.write(
-      `${JSON.stringify({ level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: event.decision.decision_id })}\n`,
-    );
+function announce(hooks: ConcludeHooks, input: Input, settled: Settled, start: bigint): Decision {
+  if (hooks.onDecision) {
+    try {
+      hooks.onDecision({ input, ...settled, durationNs: Number(process.hrtime.bigint() - start) });
+    } catch (err) {
+      const line = { level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: settled.decision.decision_id };
+      process.stderr.write(`${JSON.stringify(line)}\n`);
+    }
   }
-  return event.decision;
+  return settled.decision;
 }
 
 /** Any failure as a typed error: stepup's own pass through, anything else is an evaluation error. */

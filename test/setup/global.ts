@@ -22,9 +22,10 @@ export default async function setup(project: TestProject) {
   await buildBundle({ regoDir: "rego", out: bundlePath, revision: "test-revision" });
   // Inside the project, so the CLI's imports resolve to node_modules as they do from dist/.
   const cliPath = join(".tools", "test-build", "cli.js");
+  // The CLI and, beside it, the decision pool's worker script, as scripts/build.mjs lays out dist/.
   await build({
-    entryPoints: ["src/cli/main.ts"],
-    outfile: cliPath,
+    entryPoints: { cli: "src/cli/main.ts", "pool-worker": "src/engine/pool-worker.ts" },
+    outdir: join(".tools", "test-build"),
     bundle: true,
     platform: "node",
     format: "esm",

@@ -46,8 +46,10 @@ signals contains "behavior.unusual_hours" if input.behavior.usual_hours == false
 #   code: behavior.failed_attempts
 #   controls: [DE.CM-03, PR.AA-03]
 signals contains "behavior.failed_attempts" if {
-	input.behavior.failed_attempts_recent >= config.behavior.failed_attempts
-	input.behavior.failed_attempts_recent < config.behavior.many_failed_attempts
+	failed := input.behavior.failed_attempts_recent
+	limits := config.behavior
+	failed >= limits.failed_attempts
+	failed < limits.many_failed_attempts
 }
 
 # METADATA

@@ -67,8 +67,10 @@ signals contains "device.edr_missing" if input.device.edr_running == false
 #   code: device.patch_stale
 #   controls: [PR.PS-02, ID.RA-01]
 signals contains "device.patch_stale" if {
-	input.device.os_patch_age_days > config.device.patch_stale_days
-	input.device.os_patch_age_days <= config.device.patch_very_stale_days
+	days := input.device.os_patch_age_days
+	limits := config.device
+	days > limits.patch_stale_days
+	days <= limits.patch_very_stale_days
 }
 
 # METADATA

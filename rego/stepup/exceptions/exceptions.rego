@@ -12,8 +12,9 @@ import data.stepup.config
 # Exceptions in scope for this request: its subject, its app ("*" for every app), not yet expired.
 # Subjects and apps are objects keyed by name, so scoping is a lookup, not a scan.
 _in_scope[id] := exception if {
+	subject := input.subject.id
 	some id, exception in config.exceptions
-	exception.subjects[input.subject.id]
+	exception.subjects[subject]
 	_covers(exception.apps)
 	input.now < exception.expires_at
 }
@@ -24,10 +25,16 @@ _covers(apps) if apps[input.target.app]
 
 # METADATA
 # description: Some exception applies to this request.
+# scope: document
+default applies := false
+
 applies if count(_in_scope) > 0
 
 # METADATA
 # description: A break-glass exception applies to this request.
+# scope: document
+default is_break_glass := false
+
 is_break_glass if {
 	some exception in _in_scope
 	exception.kind == "break_glass"

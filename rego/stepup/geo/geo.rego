@@ -8,6 +8,7 @@
 #   travel: it is reported as unverifiable instead, and no hard stop follows from it.
 package stepup.geo
 
+import data.stepup.arith
 import data.stepup.config
 import data.stepup.network
 
@@ -46,19 +47,26 @@ signals contains "geo.travel_unverifiable" if {
 signals contains "geo.restricted_country" if config.geo.restricted_countries[input.geo.country]
 
 # An unknown accuracy radius counts as the default one.
-_radius(km) := km if is_number(km)
-
-_radius(km) := config.geo.default_accuracy_km if is_null(km)
+_radius(km) := km if {
+	is_number(km)
+} else := config.geo.default_accuracy_km if {
+	is_null(km)
+}
 
 # The distance the person certainly moved: the measured one less both places' accuracy radii.
-_certain_km := (input.geo.distance_km - _radius(input.geo.accuracy_km)) - _radius(input.geo.previous.accuracy_km) if {
-	is_number(input.geo.distance_km)
+# Radii only shorten it, so a measured distance under the minimum needs no arithmetic at all.
+_certain_km := (distance - _radius(input.geo.accuracy_km)) - _radius(input.geo.previous.accuracy_km) if {
+	distance := input.geo.distance_km
+	is_number(distance)
+	distance >= config.geo.min_distance_km
 }
+
+default _too_fast := false
 
 # Far enough to matter and faster than the maximum speed (compared without division).
 _too_fast if {
 	_certain_km >= config.geo.min_distance_km
-	_certain_km * 3600 > config.geo.max_speed_kmh * max({input.now - input.geo.previous.time, 1})
+	_certain_km * 3600 > config.geo.max_speed_kmh * arith.larger(input.now - input.geo.previous.time, 1)
 }
 
 default _anonymized := false

@@ -72,4 +72,7 @@ signals contains "network.tor" if input.network.anonymizer == "tor"
 
 # METADATA
 # description: The request's egress hides the person's location.
+# scope: document
+default is_anonymized := false
+
 is_anonymized if input.network.anonymizer in {"vpn", "tor", "proxy", "hosting"}

@@ -7,6 +7,7 @@
 #   values sent to the identity provider come from data, in the provider's own names.
 package stepup.requirement
 
+import data.stepup.arith
 import data.stepup.config
 import data.stepup.risk
 import data.stepup.target
@@ -17,33 +18,31 @@ _raise := config.requirements.levels[risk.level]
 
 # METADATA
 # description: The authenticator assurance level required, 1 to 3.
-aal := max({_base.aal, _raise.aal})
+aal := arith.larger(_base.aal, _raise.aal)
 
 # METADATA
 # description: A phishing-resistant authenticator is required.
-# scope: document
-default phishing_resistant := false
-
-phishing_resistant if _base.phishing_resistant
-
-phishing_resistant if _raise.phishing_resistant
+phishing_resistant if {
+	_base.phishing_resistant
+} else := _raise.phishing_resistant
 
 # METADATA
 # description: The longest time since authentication that is accepted, in seconds.
-max_age := min({_base.max_age, _raise.max_age})
-
-_aal_name := config.assurance.aal_names[aal]
-
-default _factor := "any"
-
-_factor := "phishing_resistant" if phishing_resistant
+max_age := arith.smaller(_base.max_age, _raise.max_age)
 
 # METADATA
 # description: The requirement as the decision states it, with the acr values to ask the identity provider for.
 required := {
 	"kind": "session",
-	"aal": _aal_name,
+	"aal": name,
 	"phishing_resistant": phishing_resistant,
 	"max_age": max_age,
-	"acr_values": config.assurance.acr_values[_aal_name][_factor],
+	"acr_values": acr_values,
+} if {
+	name := config.assurance.aal_names[aal]
+	acr_values := config.assurance.acr_values[name][_factor(phishing_resistant)]
 }
+
+_factor(true) := "phishing_resistant"
+
+_factor(false) := "any"

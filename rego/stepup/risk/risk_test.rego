@@ -64,3 +64,21 @@ test_relaxed_signals_do_not_count if {
 	risk.contributions == {} with input as i
 	risk.score == 0 with input as i
 }
+
+test_every_group_contributes if {
+	i := f.with_fields(f.person, {
+		"geo": {
+			"country": "JP", "accuracy_km": 20, "distance_km": 9700,
+			"previous": {"country": "FR", "accuracy_km": 20, "time": f.now - 3600, "anonymized": false},
+		},
+		"behavior": object.union(f.quiet, {"new_device": true}),
+	})
+	risk.contributions == {"geo.impossible_travel": 40, "behavior.new_device": 10} with input as i
+	risk.groups == {"device": 0, "network": 0, "geo": 40, "behavior": 10} with input as i
+	risk.score == 50 with input as i
+}
+
+test_raw_codes_of_a_workload_are_its_network_signals if {
+	i := f.with_fields(f.workload, {"network": object.union(f.corporate, {"zone": "external"})})
+	risk.raw_codes == {"network.external"} with input as i
+}

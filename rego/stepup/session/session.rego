@@ -12,44 +12,47 @@ import data.stepup.requirement
 
 # METADATA
 # description: The request carries an authenticated session.
+# scope: document
+default has_session := false
+
 has_session if is_object(input.session)
 
 default _acr_level := {"aal": 0, "phishing_resistant": false}
 
 _acr_level := config.assurance.acr[input.session.acr]
 
-# amr lists a handful of methods at most; the loop is cheap.
-_amr_aals contains level if {
-	some method in input.session.amr
-	level := config.assurance.amr[method].aal
-}
+# amr lists a handful of methods at most; an array (not a set) keeps the loop free of hashing.
+_amr_aal := max([amr[method].aal | amr := config.assurance.amr; some method in input.session.amr])
 
 # METADATA
 # description: The session's authenticator assurance level, 0 when unauthenticated.
-aal := max(_amr_aals | {_acr_level.aal})
+aal := _amr_aal if {
+	_amr_aal > _acr_level.aal
+} else := _acr_level.aal
 
 # METADATA
 # description: The session used a phishing-resistant authenticator.
 # scope: document
+default is_phishing_resistant := false
+
 is_phishing_resistant if _acr_level.phishing_resistant
 
 is_phishing_resistant if {
+	amr := config.assurance.amr
 	some method in input.session.amr
-	config.assurance.amr[method].phishing_resistant
+	amr[method].phishing_resistant
 }
-
-_elapsed := input.now - input.session.auth_time
 
 # METADATA
 # description: |
 #   Seconds since authentication; undefined when auth_time is missing or further in the future
 #   than the clock skew allowed (a little ahead counts as just now).
-# scope: document
-age := _elapsed if _elapsed >= 0
+age := _fresh(input.now - input.session.auth_time)
 
-age := 0 if {
-	_elapsed < 0
-	0 - _elapsed <= config.assurance.clock_skew
+_fresh(elapsed) := elapsed if {
+	elapsed >= 0
+} else := 0 if {
+	0 - elapsed <= config.assurance.clock_skew
 }
 
 # METADATA
@@ -104,10 +107,9 @@ raw_gaps contains "session.auth_time_invalid" if {
 
 # METADATA
 # description: Where the session falls short, less what an exception relaxes.
-gaps contains gap if {
-	some gap in raw_gaps
-	not gap in exceptions.relaxes
-}
+gaps := raw_gaps if {
+	not exceptions.applies
+} else := {gap | some gap in raw_gaps; not gap in exceptions.relaxes}
 
 # METADATA
 # description: The session meets every part of the requirement.

@@ -81,3 +81,7 @@ test_exception_relaxes_named_gaps_only if {
 	session.gaps == set() with input as i
 	session.satisfies with input as i
 }
+
+test_amr_can_raise_the_level_above_the_acr if {
+	session.aal == 2 with input as _with_session({"acr": "gold", "amr": ["hwk"], "auth_time": f.now})
+}

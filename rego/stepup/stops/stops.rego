@@ -43,8 +43,8 @@ raw contains "stop.impossible_travel" if {
 #   code: stop.shared_device
 #   controls: [PR.AA-03, PR.AA-05]
 raw contains "stop.shared_device" if {
-	subject.is_human
 	input.device.kind == "shared"
+	subject.is_human
 	target.tier == "critical"
 }
 
@@ -65,14 +65,13 @@ raw contains "stop.risk_too_high" if risk.score >= config.deny_score[target.tier
 #   code: stop.mfa_fatigue
 #   controls: [PR.AA-03, DE.CM-03]
 raw contains "stop.mfa_fatigue" if {
+	input.behavior.prompts_recent >= config.fatigue.max_prompts
 	subject.is_human
 	not session.satisfies
-	input.behavior.prompts_recent >= config.fatigue.max_prompts
 }
 
 # METADATA
 # description: The stops that hold, less those an exception lifts.
-active contains stop if {
-	some stop in raw
-	not stop in exceptions.relaxes
-}
+active := raw if {
+	not exceptions.applies
+} else := {stop | some stop in raw; not stop in exceptions.relaxes}

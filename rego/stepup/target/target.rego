@@ -7,38 +7,39 @@
 #   each set a floor, and the highest wins. An app missing from the catalog is treated as sensitive.
 package stepup.target
 
+import data.stepup.arith
 import data.stepup.config
 
 _app := config.catalog.apps[input.target.app]
 
 # METADATA
 # description: The app is in the bundle's catalog.
+# scope: document
+default is_known := false
+
 is_known if _app
-
-_app_tier := _app.tier
-
-_app_tier := config.catalog.unknown_app_tier if not is_known
-
-default _classification_tier := "low"
-
-_classification_tier := config.catalog.classification_floors[_app.classification]
-
-default _action_floor := "low"
-
-_action_floor := config.catalog.action_floors[input.target.action]
-
-default _app_action_tier := "low"
-
-_app_action_tier := _app.actions[input.target.action]
 
 # METADATA
 # description: The tier's rank, 0 (low) to 3 (critical); the highest of the floors.
-rank := max({
-	config.tiers.rank[_app_tier],
-	config.tiers.rank[_classification_tier],
-	config.tiers.rank[_action_floor],
-	config.tiers.rank[_app_action_tier],
-})
+rank := highest if {
+	# One body with object.get defaults rather than a rule per floor: in OPA's wasm each rule
+	# costs a call and a memo entry, and these floors are read only here.
+	catalog := config.catalog
+	ranks := config.tiers.rank
+	app := catalog.apps[input.target.app]
+	classification_floor := object.get(catalog.classification_floors, object.get(app, "classification", null), "low")
+	action_floor := object.get(catalog.action_floors, input.target.action, "low")
+	app_action_tier := object.get(app, ["actions", input.target.action], "low")
+	highest := _highest(ranks[app.tier], ranks[classification_floor], ranks[action_floor], ranks[app_action_tier])
+} else := highest if {
+	# An app missing from the catalog has no classification and no tiers of its own.
+	catalog := config.catalog
+	ranks := config.tiers.rank
+	action_floor := object.get(catalog.action_floors, input.target.action, "low")
+	highest := arith.larger(ranks[catalog.unknown_app_tier], ranks[action_floor])
+}
+
+_highest(a, b, c, d) := arith.larger(arith.larger(a, b), arith.larger(c, d))
 
 # METADATA
 # description: The tier's name.
@@ -46,11 +47,16 @@ tier := config.tiers.names[rank]
 
 # METADATA
 # description: High and critical targets are sensitive; hard stops and fail-closed apply to them.
+# scope: document
+default is_sensitive := false
+
 is_sensitive if rank >= config.tiers.rank.high
 
 # METADATA
 # description: The action is privileged everywhere (admin, approve, …) or on this app (writes to secrets, …).
 # scope: document
+default is_privileged := false
+
 is_privileged if config.catalog.privileged_actions[input.target.action]
 
 is_privileged if _app.privileged_actions[input.target.action]

@@ -104,10 +104,9 @@ _trusted_spiffe if config.workloads.spiffe_trust_domains[split(input.credential.
 
 # METADATA
 # description: What the credential lacks, less what an exception relaxes.
-gaps contains gap if {
-	some gap in raw_gaps
-	not gap in exceptions.relaxes
-}
+gaps := raw_gaps if {
+	not exceptions.applies
+} else := {gap | some gap in raw_gaps; not gap in exceptions.relaxes}
 
 # METADATA
 # description: The credential meets every part of the tier's requirement.

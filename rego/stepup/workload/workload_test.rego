@@ -88,3 +88,17 @@ test_missing_lists_what_is_lacking if {
 		"spiffe_id": "spiffe://evil.test/x",
 	})
 }
+
+test_exception_relaxes_named_credential_gaps_only if {
+	pilot := {"pilot": {
+		"kind": "supplier", "subjects": {"svc-billing": true}, "apps": {"wiki": true},
+		"relaxes": ["credential.insecure_storage"], "expires_at": f.now + 60,
+		"approver": "test", "reason": "test",
+	}}
+	service := f.with_fields(f.workload, {
+		"subject": {"id": "svc-billing", "kind": "service"},
+		"credential": object.union(f.svid, {"storage": "code", "expires_at": f.now - 1}),
+	})
+	workload.gaps == {"credential.expired"} with input as service with data.stepup.config.exceptions as pilot
+	workload.gaps == {"credential.expired", "credential.insecure_storage"} with input as service
+}

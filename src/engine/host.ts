@@ -1,0 +1,237 @@
+/**
+ * A host of our own over OPA's WebAssembly ABI (1.2 and later): instantiates a policy module,
+ * loads data once, and evaluates with the single-call `opa_eval`. The input goes straight into
+ * the module's memory (written there by a compiled writer, or copied as bytes), the result's end
+ * is found with `indexOf(0)`, and nothing is allocated per call but the result's text. It passes
+ * OPA's own wasm conformance cases (test/engine/conformance.test.ts) and gives the stock SDK's
+ * results on our policy (test/engine/host.test.ts).
+ */
+import { BundleInvalidError, EngineEvaluationError } from "../errors.js";
+
+/** A builtin implemented in JavaScript: JSON values in, a JSON value out (undefined when undefined). */
+export type Builtin = (...args: unknown[]) => unknown;
+
+export interface HostOptions {
+  /** Builtins the module calls by name (OPA compiles calls it cannot run natively to imports). */
+  readonly builtins?: Readonly<Record<string, Builtin>>;
+  /** Where the policy's `print` output goes; dropped by default. */
+  readonly println?: (line: string) => void;
+}
+
+/** Writes an input document at `at` and returns where it ends, or a negative answer (see input-writer.ts). */
+export type Writer<T> = (bytes: Uint8Array, at: number, value: T) => number;
+
+const PAGE = 65_536;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * One instance of a compiled policy, with its data loaded. Synchronous and single-threaded: each
+ * thread instantiates the same (shareable) `WebAssembly.Module` for itself.
+ */
+export class OpaInstance {
+  /** Entrypoint names to the numbers the evaluate methods take. */
+  readonly entrypoints: Readonly<Record<string, number>>;
+  /** Builtins the module calls out for, by name, with the ids the module gives them. */
+  readonly builtins: Readonly<Record<string, number>>;
+  private bytes: Uint8Array;
+  private decode: (start: number, end: number) => string;
+  private readonly heapBase: number;
+  private heap: number;
+  private dataAddr = 0;
+
+  private constructor(private readonly abi: Abi, private readonly memory: WebAssembly.Memory) {
+    this.bytes = new Uint8Array(memory.buffer);
+    this.decode = decoderFor(this.bytes);
+    this.entrypoints = this.readJson(abi.entrypoints()) as Record<string, number>;
+    this.builtins = this.readJson(abi.builtins()) as Record<string, number>;
+    this.heapBase = abi.opa_heap_ptr_get();
+    this.heap = this.heapBase;
+  }
+
+  /**
+   * Instantiates a compiled module. Throws `BundleInvalidError` when the module speaks another ABI
+   * or calls builtins that `options.builtins` does not provide.
+   */
+  static create(module: WebAssembly.Module, options: HostOptions = {}): OpaInstance {
+    const memory = new WebAssembly.Memory({ initial: 5 });
+    let self: OpaInstance | undefined;
+    const call = (id: number, args: number[]): number => self!.callBuiltin(id, args, options.builtins ?? {});
+    const env = {
+      memory,
+      opa_abort: (addr: number) => {
+        throw new EngineEvaluationError(`policy aborted: ${self ? self.readText(addr) : "during start-up"}`);
+      },
+      opa_println: (addr: number) => options.println?.(self!.readText(addr)),
+      opa_builtin0: (id: number) => call(id, []),
+      opa_builtin1: (id: number, _ctx: number, a: number) => call(id, [a]),
+      opa_builtin2: (id: number, _ctx: number, a: number, b: number) => call(id, [a, b]),
+      opa_builtin3: (id: number, _ctx: number, a: number, b: number, c: number) => call(id, [a, b, c]),
+      opa_builtin4: (id: number, _ctx: number, a: number, b: number, c: number, d: number) => call(id, [a, b, c, d]),
+    };
+    let exports: Record<string, unknown>;
+    try {
+      exports = new WebAssembly.Instance(module, { env }).exports;
+    } catch (err) {
+      throw new BundleInvalidError("policy.wasm", `it does not instantiate: ${(err as Error).message}`, { cause: err });
+    }
+    const version = (name: string) => Number((exports[name] as WebAssembly.Global | undefined)?.value ?? 0);
+    const [major, minor] = [version("opa_wasm_abi_version"), version("opa_wasm_abi_minor_version")];
+    if (major !== 1 || minor < 2) {
+      throw new BundleInvalidError("policy.wasm", `it speaks OPA wasm ABI ${major}.${minor}; this engine needs 1.2 or later`);
+    }
+    self = new OpaInstance(exports as unknown as Abi, memory);
+    const missing = Object.keys(self.builtins).filter((name) => !options.builtins?.[name]);
+    if (missing.length > 0) {
+      throw new BundleInvalidError("policy.wasm", `it calls builtins this engine does not provide: ${missing.sort().join(", ")}`);
+    }
+    return self;
+  }
+
+  /** Loads the data document (JSON text, or a value to serialize); evaluations start after it. */
+  setData(data: unknown): void {
+    this.abi.opa_heap_ptr_set(this.heapBase);
+    this.dataAddr = this.loadJson(typeof data === "string" ? data : JSON.stringify(data));
+    this.heap = this.abi.opa_heap_ptr_get();
+  }
+
+  /** Makes room for inputs of up to `bytes` once, so that writers need not check for space. */
+  reserveInput(bytes: number): void {
+    this.reserve(this.heap + bytes);
+  }
+
+  /**
+   * Puts an input into memory with a compiled writer (after `reserveInput` made room for the
+   * largest one) and gives its length, or the writer's negative answer (see input-writer.ts);
+   * `evaluateInput` then evaluates it.
+   */
+  writeInput<T>(write: Writer<T>, value: T): number {
+    const end = write(this.view(), this.heap, value);
+    return end < 0 ? end : end - this.heap;
+  }
+
+  /** Evaluates the input that `writeInput` put into memory; returns the result set's JSON text. */
+  evaluateInput(length: number, entrypoint: number): string {
+    return this.eval(entrypoint, this.heap, length);
+  }
+
+  /**
+   * Evaluates an entrypoint on an input that `write` puts straight into memory, and returns the
+   * result set's JSON text. When the writer gives up (the value is longer than it was compiled
+   * for), the input goes as text.
+   */
+  evaluateWritten<T>(write: Writer<T>, value: T, entrypoint: number): string {
+    const length = this.writeInput(write, value);
+    if (length < 0) return this.evaluateText(JSON.stringify(value), entrypoint);
+    return this.evaluateInput(length, entrypoint);
+  }
+
+  /** Evaluates on input given as UTF-8 JSON bytes; returns the result set's JSON text. */
+  evaluateBytes(input: Uint8Array, entrypoint: number): string {
+    this.reserve(this.heap + input.length);
+    this.view().set(input, this.heap);
+    return this.eval(entrypoint, this.heap, input.length);
+  }
+
+  /** Evaluates on input given as JSON text (undefined for none); returns the result set's JSON text. */
+  evaluateText(input: string | undefined, entrypoint: number): string {
+    if (input === undefined) return this.eval(entrypoint, 0, 0);
+    // encodeInto writes at most three bytes per UTF-16 unit.
+    this.reserve(this.heap + input.length * 3);
+    const { written } = encoder.encodeInto(input, this.view().subarray(this.heap));
+    return this.eval(entrypoint, this.heap, written);
+  }
+
+  /**
+   * Copies serialized input into memory and runs `opa_eval` on it, leaving the result unread:
+   * the floor that benchmarks compare everything else with. Returns the result's address.
+   */
+  evaluateRaw(input: Uint8Array, entrypoint: number): number {
+    this.reserve(this.heap + input.length);
+    this.view().set(input, this.heap);
+    return this.abi.opa_eval(0, entrypoint, this.dataAddr, this.heap, input.length, this.heap + input.length, 0);
+  }
+
+  /** The module's memory in bytes (it grows and never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Evaluates and parses: the result set, an array of `{result}` objects. */
+  evaluate(input: string | undefined, entrypoint: number): unknown[] {
+    return JSON.parse(this.evaluateText(input, entrypoint)) as unknown[];
+  }
+
+  private eval(entrypoint: number, input: number, length: number): string {
+    const heap = input === 0 ? this.heap : input + length;
+    return this.readText(this.abi.opa_eval(0, entrypoint, this.dataAddr, input, length, heap, 0));
+  }
+
+  private callBuiltin(id: number, args: number[], builtins: Readonly<Record<string, Builtin>>): number {
+    const name = Object.keys(this.builtins).find((key) => this.builtins[key] === id) ?? String(id);
+    const impl = builtins[name];
+    if (!impl) throw new EngineEvaluationError(`the policy called builtin ${name}, which this engine does not provide`);
+    const result = impl(...args.map((arg) => this.readJson(arg)));
+    return result === undefined ? 0 : this.loadJson(JSON.stringify(result));
+  }
+
+  /** A JSON document parsed into the module's heap. */
+  private loadJson(text: string): number {
+    const max = text.length * 3;
+    const addr = this.abi.opa_malloc(max);
+    const { written } = encoder.encodeInto(text, this.view().subarray(addr, addr + max));
+    const value = this.abi.opa_json_parse(addr, written);
+    if (value === 0) throw new EngineEvaluationError("the policy could not parse a JSON document");
+    return value;
+  }
+
+  private readJson(value: number): unknown {
+    return JSON.parse(this.readText(this.abi.opa_json_dump(value)));
+  }
+
+  /** The NUL-terminated string at `addr`. */
+  private readText(addr: number): string {
+    const bytes = this.view();
+    const end = bytes.indexOf(0, addr);
+    return this.decode(addr, end < 0 ? bytes.length : end);
+  }
+
+  /** The memory as bytes; a new view only after the memory grew (growing detaches the old one). */
+  private view(): Uint8Array {
+    if (this.bytes.buffer !== this.memory.buffer) {
+      this.bytes = new Uint8Array(this.memory.buffer);
+      this.decode = decoderFor(this.bytes);
+    }
+    return this.bytes;
+  }
+
+  private reserve(end: number): void {
+    const size = this.memory.buffer.byteLength;
+    if (end > size) this.memory.grow(Math.ceil((end - size) / PAGE));
+  }
+}
+
+/**
+ * UTF-8 text from a range of memory: through a Buffer view where Node's Buffer exists (it decodes
+ * without the intermediate view TextDecoder needs, a measurable share of a small result), else
+ * with TextDecoder.
+ */
+function decoderFor(bytes: Uint8Array): (start: number, end: number) => string {
+  if (typeof Buffer === "function") {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return (start, end) => buffer.toString("utf8", start, end);
+  }
+  return (start, end) => decoder.decode(bytes.subarray(start, end));
+}
+
+/** The exports of ABI 1.2 that the host calls. */
+interface Abi {
+  opa_eval(reserved: number, entrypoint: number, data: number, input: number, length: number, heap: number, format: number): number;
+  opa_malloc(size: number): number;
+  opa_json_parse(addr: number, length: number): number;
+  opa_json_dump(value: number): number;
+  opa_heap_ptr_get(): number;
+  opa_heap_ptr_set(addr: number): void;
+  entrypoints(): number;
+  builtins(): number;
+}

@@ -1,0 +1,82 @@
+/**
+ * A thread of the decision pool (pool.ts): instantiates the module compiled once in the main
+ * thread, then decides batches of inputs exactly as `Stepup.decide` does — validation, the wasm,
+ * the verdict's validation and rendering, the fail-closed deny — and answers with the batch's
+ * decisions as one JSON text (cheaper to hand across threads than a graph of objects).
+ */
+import { parentPort } from "node:worker_threads";
+import { randomUUID } from "node:crypto";
+import type { CodeEntry } from "../contracts/metadata.js";
+import { logFailure } from "../decision/conclude.js";
+import { InputNotJsonError, isStepupError } from "../errors.js";
+import { decideDocument } from "../stepup.js";
+import { WasmEngine } from "./wasm.js";
+
+/** What the pool sends a thread when it starts. */
+export interface PoolSetup {
+  readonly module: WebAssembly.Module;
+  readonly data: string;
+  readonly entrypoint: string;
+  readonly revision: string;
+  readonly source: string;
+  readonly codes: Readonly<Record<string, CodeEntry>>;
+}
+
+/** A batch to decide: input documents, or NDJSON text whose first line is line `first` of the whole. */
+export type PoolRequest =
+  | { readonly id: number; readonly inputs: readonly unknown[] }
+  | { readonly id: number; readonly lines: string; readonly first: number };
+
+/**
+ * The answer: the decisions as one JSON array (for documents) or as NDJSON (for lines), or the
+ * first input that broke the contract, by its index in the batch (or its line).
+ */
+export type PoolReply =
+  | { readonly id: number; readonly decisions: string }
+  | { readonly id: number; readonly index: number; readonly error: { code: string; message: string; issues?: unknown } };
+
+const port = parentPort;
+if (!port) throw new Error("pool-worker.ts runs as a worker thread");
+
+let decide: ((raw: unknown) => unknown) | undefined;
+
+port.on("message", (message: PoolSetup | PoolRequest) => {
+  if ("module" in message) {
+    const engine = WasmEngine.fromModule(message.module, { ...message, data: JSON.parse(message.data) as Record<string, unknown> });
+    const ctx = { revision: message.revision, codes: message.codes };
+    const hooks = { onError: logFailure };
+    decide = (raw) => decideDocument(engine, raw, { ...ctx, decisionId: randomUUID() }, hooks);
+    port.postMessage({ ready: true });
+    return;
+  }
+  port.postMessage(decideBatch(message));
+});
+
+function decideBatch(request: PoolRequest): PoolReply {
+  const decisions: string[] = [];
+  let index = 0;
+  try {
+    if ("inputs" in request) {
+      for (; index < request.inputs.length; index++) decisions.push(JSON.stringify(decide!(request.inputs[index])));
+      return { id: request.id, decisions: `[${decisions.join(",")}]` };
+    }
+    const lines = request.lines.split("\n");
+    for (; index < lines.length; index++) {
+      const line = lines[index]!;
+      if (line.trim() !== "") decisions.push(JSON.stringify(decide!(parseLine(line, request.first + index))));
+    }
+    return { id: request.id, decisions: decisions.join("\n") };
+  } catch (err) {
+    const { code, message, issues } = err as { code?: string; message?: string; issues?: unknown };
+    const at = "inputs" in request ? index : request.first + index;
+    return { id: request.id, index: at, error: { code: isStepupError(err) && code ? code : "ERR_ENGINE_EVALUATION", message: message ?? String(err), issues } };
+  }
+}
+
+function parseLine(line: string, number: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (err) {
+    throw new InputNotJsonError(`line ${number + 1} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The decision pool: the same decisions as deciding one by one, in order, on several threads
+ * sharing one compiled module; bad inputs named by their index in the whole call.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Decision } from "../../src/contracts/decision.js";
+import type { DecisionPool } from "../../src/engine/pool.js";
+import { InputInvalidError, PoolClosedError } from "../../src/errors.js";
+import { sampleInputs } from "../support/arbitraries.js";
+import { scenarios, testStepup } from "../helpers.js";
+
+const withoutId = ({ decision_id: _, ...rest }: Decision) => rest;
+
+let pool: DecisionPool;
+beforeAll(async () => {
+  pool = await (await testStepup()).pool({ size: 2, batchSize: 64 });
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe("the decision pool", () => {
+  it("decides as deciding one by one does, in order", async () => {
+    const stepup = await testStepup();
+    const raw = [...(await scenarios()).map((s) => s.input), ...sampleInputs(77, 500)].map((i) => JSON.parse(JSON.stringify(i)) as unknown);
+    const decisions = await pool.decideMany(raw);
+    expect(pool.size).toBe(2);
+    expect(decisions).toHaveLength(raw.length);
+    expect(decisions.map(withoutId)).toEqual(raw.map((input) => withoutId(stepup.decide(input))));
+    expect(new Set(decisions.map((d) => d.decision_id)).size).toBe(raw.length);
+  });
+
+  it("names a bad input by its index in the whole call", async () => {
+    const good = (await scenarios()).map((s) => s.input);
+    const inputs: unknown[] = [...good, ...good, ...good];
+    inputs[100] = { ...good[0], now: "yesterday" };
+    const error = await pool.decideMany(inputs).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(InputInvalidError);
+    expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[100].now"]);
+  });
+
+  it("answers an empty batch at once", async () => {
+    expect(await pool.decideMany([])).toEqual([]);
+  });
+
+  it("refuses work once closed", async () => {
+    const other = await (await testStepup()).pool({ size: 1 });
+    await other.close();
+    await expect(other.decideMany([{}])).rejects.toThrow(PoolClosedError);
+  });
+});
+
+describe("the decision pool on NDJSON", () => {
+  it("answers one decision per document line, in order, blank lines skipped", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s) => s.input);
+    const text = `${inputs.map((i) => JSON.stringify(i)).join("\n\n")}\n`;
+    const out = await pool.decideLines(text);
+    const decisions = out.trimEnd().split("\n").map((line) => JSON.parse(line) as Decision);
+    expect(out.endsWith("\n")).toBe(true);
+    expect(decisions.map(withoutId)).toEqual(inputs.map((i) => withoutId(stepup.decideInput(i))));
+  });
+
+  it("names the line that is not JSON or breaks the contract", async () => {
+    const good = JSON.stringify((await scenarios())[0]!.input);
+    const lines = Array.from({ length: 150 }, () => good);
+    lines[130] = "{ not json";
+    await expect(pool.decideLines(lines.join("\n"))).rejects.toThrow(/line 131 is not JSON/);
+    lines[130] = JSON.stringify({ ...JSON.parse(good), now: -1 });
+    const error = await pool.decideLines(lines.join("\n")).catch((err: unknown) => err);
+    expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[130].now"]);
+  });
+
+  it("answers empty text with empty text", async () => {
+    expect(await pool.decideLines("")).toBe("");
+    expect(await pool.decideLines("\n\n")).toBe("");
+  });
+});
