@@ -41,7 +41,7 @@ const suite: Suite = {
         suite: "sidecar",
         measurements: [local, viaSidecar, roundTrip],
         ratios: [
-          ratio("sidecar / in-process (median)", viaSidecar.median_us / local.median_us),
+          ratio("sidecar / in-process (median)", viaSidecar.median_us / local.median_us, { text: "≥ 20", met: (v) => v >= 20 }),
           ratio("sidecar / in-process (p99)", viaSidecar.p99_us / local.p99_us),
         ],
         notes: [

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `stepup` command: parses arguments, calls the SDK, formats what it returns. */
 import { Command, InvalidArgumentError } from "commander";
+import type { Decision } from "../contracts/decision.js";
 import { explain } from "../decision/explain.js";
 import { parseInputText } from "../input/validate.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
@@ -22,31 +23,24 @@ const bundleOption = ["-b, --bundle <path>", "bundle (.tar.gz or folder)"] as co
 const sidecarOption = ["-s, --sidecar <url>", "decide through an OPA sidecar serving the bundle (e.g. http://127.0.0.1:8181)"] as const;
 const timeoutOption = ["--timeout <ms>", "the sidecar's deadline per decision, retries included (default 200)"] as const;
 
-program
-  .command("eval")
-  .description("decide on an input document and print the decision as JSON")
-  .argument("<input>", "input JSON file, or - for stdin")
-  .option(...bundleOption)
-  .option(...sidecarOption)
-  .option(...timeoutOption)
-  .action(async (file: string, opts: DeciderOptions) => {
-    const decision = await decideFile(file, opts);
-    process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
-    process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
-  });
-
-program
-  .command("explain")
-  .description("decide on an input document and explain the decision")
-  .argument("<input>", "input JSON file, or - for stdin")
-  .option(...bundleOption)
-  .option(...sidecarOption)
-  .option(...timeoutOption)
-  .action(async (file: string, opts: DeciderOptions) => {
-    const decision = await decideFile(file, opts);
-    process.stdout.write(`${explain(decision)}\n`);
-    process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
-  });
+/** `eval` and `explain`: one decision on one input, printed one way or the other. */
+for (const [name, description, print] of [
+  ["eval", "decide on an input document and print the decision as JSON", (d: Decision) => JSON.stringify(d, null, 2)],
+  ["explain", "decide on an input document and explain the decision", explain],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .argument("<input>", "input JSON file, or - for stdin")
+    .option(...bundleOption)
+    .option(...sidecarOption)
+    .option(...timeoutOption)
+    .action(async (file: string, opts: DeciderOptions) => {
+      const decision = await decideFile(file, opts);
+      process.stdout.write(`${print(decision)}\n`);
+      process.exitCode = decision.error ? EXIT.failed : EXIT.ok;
+    });
+}
 
 program
   .command("scenarios")

@@ -28,8 +28,15 @@ interface Job {
 
 interface Thread {
   readonly worker: Worker;
-  job?: Job;
+  /** Batches sent and not yet answered, oldest first (a thread answers in order). */
+  readonly jobs: Job[];
 }
+
+/**
+ * Batches in flight per thread: the next one waits in the thread's own queue, so a thread never
+ * idles while the main thread is busy handing out work or reading answers.
+ */
+const IN_FLIGHT = 2;
 
 let nextId = 0;
 
@@ -132,18 +139,20 @@ export class DecisionPool {
   }
 
   private dispatch(): void {
-    for (const thread of this.threads) {
-      if (thread.job || this.queue.length === 0) continue;
-      thread.job = this.queue.shift()!;
-      thread.worker.ref();
-      thread.worker.postMessage(thread.job.request);
+    for (let round = 0; round < IN_FLIGHT; round++) {
+      for (const thread of this.threads) {
+        if (thread.jobs.length >= IN_FLIGHT || this.queue.length === 0) continue;
+        const job = this.queue.shift()!;
+        thread.jobs.push(job);
+        thread.worker.ref();
+        thread.worker.postMessage(job.request);
+      }
     }
   }
 
   private settle(thread: Thread, reply: PoolReply): void {
-    const job = thread.job;
-    thread.job = undefined;
-    thread.worker.unref();
+    const job = thread.jobs.shift();
+    if (thread.jobs.length === 0) thread.worker.unref();
     if (job) {
       if ("decisions" in reply) job.resolve(reply.decisions);
       else job.reject(rebuild(reply));
@@ -153,9 +162,9 @@ export class DecisionPool {
 
   private fail(thread: Thread, err: Error): void {
     if (this.closed) return;
-    const job = thread.job;
-    thread.job = undefined;
-    job?.reject(new EngineEvaluationError(`a decision pool thread failed: ${err.message}`, { cause: err }));
+    for (const job of thread.jobs.splice(0)) {
+      job.reject(new EngineEvaluationError(`a decision pool thread failed: ${err.message}`, { cause: err }));
+    }
     // A thread that failed takes no more work; the others carry on, and with none left the pool closes.
     this.threads.splice(this.threads.indexOf(thread), 1);
     if (this.threads.length === 0) void this.close();
@@ -186,7 +195,7 @@ function startThread(setup: PoolSetup): Promise<Thread> {
     worker.once("message", () => {
       worker.off("error", failed);
       worker.unref();
-      resolve({ worker });
+      resolve({ worker, jobs: [] });
     });
     worker.once("error", failed);
     worker.postMessage(setup);
