@@ -2,9 +2,8 @@
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
  * (host.ts), at the entrypoint the bundle names, or at its packed twin `stepup/packed` when the
  * module has it, whose array the engine unpacks (packed.ts). Synchronous and free of I/O once
- * loaded. The
- * compiled module is kept so that a worker pool can instantiate it in every thread without
- * compiling it again.
+ * loaded. The compiled module is kept so that a worker pool can instantiate it in every thread
+ * without compiling it again.
  */
 import { jsonSchemaOf } from "../contracts/compiled.js";
 import { InputSchema, type Input } from "../contracts/input.js";
@@ -40,6 +39,8 @@ export class WasmEngine implements Engine {
   ) {}
 
   private readonly writers = compiledWriters();
+  /** The length of the input `writeChecked` left in memory, or -1 when none is waiting. */
+  private written = -1;
 
   /** Compiles the bundle's module and loads its data. */
   static async load(bundle: Bundle): Promise<WasmEngine> {
@@ -112,8 +113,6 @@ export class WasmEngine implements Engine {
     }
     return this.result(text);
   }
-
-  private written = -1;
 
   private result(text: string): unknown {
     const resultSet = JSON.parse(text) as unknown[];
