@@ -1,5 +1,8 @@
-/** Loopback ports for tests: a free one to hand to a server that cannot pick its own, or a closed one. */
-import { createServer } from "node:net";
+/**
+ * Loopback ports for tests: a free one to hand to a server that cannot pick its own, a closed one,
+ * and whether something accepts connections on one yet.
+ */
+import { connect, createServer } from "node:net";
 
 /** A port that was free on 127.0.0.1 a moment ago (the kernel picked it). */
 export function freePort(): Promise<number> {
@@ -15,3 +18,15 @@ export function freePort(): Promise<number> {
 
 /** A port nothing listens on: connections to it are refused. */
 export const closedPort = freePort;
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

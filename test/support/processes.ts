@@ -7,10 +7,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { opaBinary } from "../../src/bundle/opa-cli.js";
-import { freePort } from "./ports.js";
+import { accepts, freePort } from "./ports.js";
 
 export interface Running {
   readonly url: string;
@@ -102,15 +101,4 @@ async function supervise(child: ChildProcess, name: string, port: number, extra?
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { url: `http://127.0.0.1:${port}`, port, output: () => output, stop };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

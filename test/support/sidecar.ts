@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { opaBinary } from "../../src/bundle/opa-cli.js";
+import { freePort } from "./ports.js";
 
 export type SidecarMode = "container" | "process";
 
@@ -195,16 +195,4 @@ export async function untilHealthy(url: string, timeoutMs = STARTUP_MS): Promise
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the sidecar at ${url} did not become healthy within ${timeoutMs} ms (${last})`);
-}
-
-/** A port free on 127.0.0.1 now: the kernel picks it, then the probe lets it go. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }

@@ -7,13 +7,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeArchive } from "../../../src/bundle/archive.js";
 import type { EnvoySettings } from "../../../src/contracts/envoy.js";
 import { packageRoot } from "../../../src/paths.js";
-import { freePort, sidecarMode, type SidecarMode } from "../sidecar.js";
+import { accepts, freePort } from "../ports.js";
+import { sidecarMode, type SidecarMode } from "../sidecar.js";
 
 export interface EnvoyPlugin {
   readonly mode: SidecarMode;
@@ -180,15 +180,4 @@ function logsOf(output: string): Record<string, unknown>[] {
     }
   }
   return events;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
