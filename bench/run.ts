@@ -1,6 +1,7 @@
 /**
- * `make bench`: builds a bundle from rego/, runs every suite in bench/suites/ (or those named on
- * the command line) and writes bench/results/latest.json and latest.md.
+ * `make bench`: builds a bundle from rego/ (or from the policy folder in $BENCH_REGO, to measure
+ * a variant of the policy through the same suites), runs every suite in bench/suites/ (or those
+ * named on the command line) and writes bench/results/latest.json and latest.md.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -15,7 +16,7 @@ const started = performance.now();
 const dir = await mkdtemp(join(tmpdir(), "stepup-bench-"));
 try {
   const bundlePath = join(dir, "stepup.tar.gz");
-  await buildBundle({ regoDir: "rego", out: bundlePath, revision: "bench" });
+  await buildBundle({ regoDir: process.env.BENCH_REGO ?? "rego", out: bundlePath, revision: "bench" });
   const ctx: BenchContext = {
     bundlePath,
     corpus: (await loadScenarios("scenarios")).map((s) => s.input),
