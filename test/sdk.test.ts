@@ -167,6 +167,31 @@ describe("failing closed", () => {
     }
   });
 
+  it("hands listeners and failures the normalized input when deciding a caller's document", async () => {
+    const bundle = (await testStepup()).bundle;
+    // Absent fields the contract fills with null: listeners must see them filled, and the
+    // caller's document must stay as it was.
+    const raw = { now: 1795852800, subject: { id: "alice", kind: "human" }, target: { app: "intranet", action: "read" } };
+    const before = structuredClone(raw);
+    const events: unknown[] = [];
+    const listened = new Stepup(bundle, await WasmEngine.load(bundle), { onDecision: (e) => void events.push(e.input), onError: () => {} });
+    const decision = listened.decide(raw);
+    expect(decision.target).toEqual({ app: "intranet", action: "read", tier: "low" });
+    expect(events).toEqual([parseInput(raw)]);
+    expect(raw).toEqual(before);
+
+    const engine = await WasmEngine.load(bundle);
+    engine.evaluateWrittenInput = () => {
+      throw new TypeError("boom");
+    };
+    const seen: unknown[] = [];
+    const failing = new Stepup(bundle, engine, { onError: (_e, input) => void seen.push(input) });
+    const denied = failing.decide(raw);
+    expect(denied.outcome).toBe("deny");
+    expect(denied.target).toEqual({ app: "intranet", action: "read", tier: "critical" });
+    expect(seen).toEqual([parseInput(raw)]);
+  });
+
   it("denies when the policy returns something that is not a verdict", async () => {
     const { stepup, onError } = await withEngine(() => ({ outcome: "allow" }));
     const decision = stepup.decideInput(input);

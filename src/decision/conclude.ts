@@ -21,12 +21,30 @@ export interface DecisionEvent {
   readonly durationNs: number;
 }
 
+/**
+ * A document checked against the input contract as it was written into the policy's memory.
+ * Concluding a decision reads only its target; the normalized copy (every unknown filled with
+ * null) is made only for those that receive the whole input: `onDecision` listeners, and
+ * `onError` with the fail-closed decision when evaluating failed.
+ */
+export interface CheckedDocument {
+  readonly target: Input["target"];
+  normalized(): Input;
+}
+
+/** The input a decision is concluded on: normalized already, or checked and normalized on demand. */
+export type ConcludeInput = Input | CheckedDocument;
+
+function whole(input: ConcludeInput): Input {
+  return "normalized" in input ? input.normalized() : input;
+}
+
 export interface ConcludeHooks {
   readonly onError: (error: StepupErrors, input: Input, decisionId: string) => void;
   readonly onDecision?: (event: DecisionEvent) => void;
 }
 
-export function conclude(input: Input, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
+export function conclude(input: ConcludeInput, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
   const start = clock(hooks);
   let settled: Settled;
   try {
@@ -38,7 +56,7 @@ export function conclude(input: Input, ctx: RenderContext, hooks: ConcludeHooks,
 }
 
 export async function concludeAsync(
-  input: Input,
+  input: ConcludeInput,
   ctx: RenderContext,
   hooks: ConcludeHooks,
   evaluate: () => Promise<unknown>,
@@ -64,23 +82,24 @@ function clock(hooks: ConcludeHooks): bigint {
   return hooks.onDecision ? process.hrtime.bigint() : 0n;
 }
 
-function decided(input: Input, ctx: RenderContext, raw: unknown): Settled {
+function decided(input: ConcludeInput, ctx: RenderContext, raw: unknown): Settled {
   const verdict = parseVerdict(raw);
-  return { decision: render(verdict, input, ctx), verdict };
+  return { decision: render(verdict, input.target, ctx), verdict };
 }
 
-function failed(input: Input, ctx: RenderContext, hooks: ConcludeHooks, err: unknown): Settled {
+function failed(input: ConcludeInput, ctx: RenderContext, hooks: ConcludeHooks, err: unknown): Settled {
   const error = asStepupError(err);
-  hooks.onError(error, input, ctx.decisionId);
-  return { decision: failClosed(input, error, ctx), error };
+  const full = whole(input);
+  hooks.onError(error, full, ctx.decisionId);
+  return { decision: failClosed(full, error, ctx), error };
 }
 
 // Listeners run after the decision is made, outside the evaluation's try: a listener that throws
 // cannot turn a decision into the fail-closed one, and is reported without hiding the decision.
-function announce(hooks: ConcludeHooks, input: Input, settled: Settled, start: bigint): Decision {
+function announce(hooks: ConcludeHooks, input: ConcludeInput, settled: Settled, start: bigint): Decision {
   if (hooks.onDecision) {
     try {
-      hooks.onDecision({ input, ...settled, durationNs: Number(process.hrtime.bigint() - start) });
+      hooks.onDecision({ input: whole(input), ...settled, durationNs: Number(process.hrtime.bigint() - start) });
     } catch (err) {
       const line = { level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: settled.decision.decision_id };
       process.stderr.write(`${JSON.stringify(line)}\n`);

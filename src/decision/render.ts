@@ -6,7 +6,7 @@
 import type { Decision, Verdict } from "../contracts/decision.js";
 import type { Input } from "../contracts/input.js";
 import type { CodeEntry } from "../contracts/metadata.js";
-import { describeCode } from "./codes.js";
+import { describeCode, SDK_CODES } from "./codes.js";
 
 export interface RenderContext {
   readonly decisionId: string;
@@ -24,40 +24,67 @@ const REASON_ORDER: Readonly<Record<string, number>> = {
   exception: 5,
 };
 
-export function render(verdict: Verdict, input: Input, ctx: RenderContext): Decision {
-  const contributions = Object.entries(verdict.risk.contributions)
-    .map(([signal, points]) => {
-      const entry = describeCode(signal, ctx.codes);
-      return { signal, group: groupOf(signal), points, title: entry.title, detail: entry.message };
-    })
-    .sort((a, b) => b.points - a.points || compare(a.signal, b.signal));
-  const reasons = [...new Set(verdict.reasons)]
-    .sort((a, b) => rank(a) - rank(b) || compare(a, b))
+/** A code as rendering needs it, worked out once per code catalog. */
+interface Described {
+  readonly group: string;
+  readonly rank: number;
+  readonly entry: CodeEntry;
+}
+
+// Rendering runs between two evaluations, whose wasm evicts the caches: a lookup per code beats
+// slicing, ranking and describing it again on every decision (1–2 µs a decision, in situ).
+const described = new WeakMap<object, Map<string, Described>>();
+
+function describe(code: string, codes: Readonly<Record<string, CodeEntry>>): Described {
+  let known = described.get(codes);
+  if (!known) described.set(codes, (known = new Map()));
+  let found = known.get(code);
+  if (!found) {
+    const group = groupOf(code);
+    found = { group, rank: REASON_ORDER[group] ?? 9, entry: describeCode(code, codes) };
+    // Only the catalog's own codes are kept: a runtime answering with codes of its own must not
+    // grow the cache without bound.
+    if (Object.hasOwn(codes, code) || Object.hasOwn(SDK_CODES, code)) known.set(code, found);
+  }
+  return found;
+}
+
+export function render(verdict: Verdict, target: Input["target"], ctx: RenderContext): Decision {
+  const { codes } = ctx;
+  const contributions: Decision["risk"]["contributions"] = [];
+  for (const [signal, points] of Object.entries(verdict.risk.contributions)) {
+    const { group, entry } = describe(signal, codes);
+    contributions.push({ signal, group, points, title: entry.title, detail: entry.message });
+  }
+  contributions.sort((a, b) => b.points - a.points || compare(a.signal, b.signal));
+  const reasons = unique(verdict.reasons)
+    .sort((a, b) => describe(a, codes).rank - describe(b, codes).rank || compare(a, b))
     .map((code) => {
-      const entry = describeCode(code, ctx.codes);
+      const { entry } = describe(code, codes);
       return { code, title: entry.title, message: entry.message, controls: [...entry.controls] };
     });
   return {
     decision_id: ctx.decisionId,
     outcome: verdict.outcome,
-    target: { app: input.target.app, action: input.target.action, tier: verdict.tier },
+    target: { app: target.app, action: target.action, tier: verdict.tier },
     risk: { score: verdict.risk.score, level: verdict.risk.level, groups: verdict.risk.groups, contributions },
     requirement: verdict.requirement,
     satisfied: verdict.satisfied,
     reasons,
-    obligations: [...new Set(verdict.obligations)].sort(),
+    obligations: unique(verdict.obligations).sort(),
     exceptions: [...verdict.exceptions].sort((a, b) => compare(a.id, b.id)),
     policy: { revision: ctx.revision, version: verdict.policy_version },
   };
 }
 
+/** A new array of the items, each once (a list of one or none needs no set). */
+function unique<T>(items: readonly T[]): T[] {
+  return items.length < 2 ? [...items] : [...new Set(items)];
+}
+
 /** The group a code belongs to: the part before the first dot. */
 export function groupOf(code: string): string {
   return code.slice(0, code.indexOf("."));
-}
-
-function rank(code: string): number {
-  return REASON_ORDER[groupOf(code)] ?? 9;
 }
 
 function compare(a: string, b: string): number {

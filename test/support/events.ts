@@ -27,6 +27,6 @@ export function exceptionVerdict(id = "brk-001", obligations: Verdict["obligatio
 }
 
 export function exceptionEvent(input: Input, verdict = exceptionVerdict()): DecisionEvent {
-  const decision = render(verdict, input, { decisionId: randomUUID(), revision: "test-revision", codes: {} });
+  const decision = render(verdict, input.target, { decisionId: randomUUID(), revision: "test-revision", codes: {} });
   return { input, decision, verdict, durationNs: 42_000 };
 }
