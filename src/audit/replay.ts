@@ -108,6 +108,12 @@ export async function verify(
       report.unreplayable++;
       continue;
     }
+    // A revision the source lacks is asked for once, not once per event: each miss is a failed
+    // read of the store and an error with its stack.
+    if (Object.hasOwn(report.missing_revisions, revision)) {
+      report.missing_revisions[revision]!++;
+      continue;
+    }
     let bundle: Bundle;
     try {
       bundle = await source.get(revision);

@@ -93,6 +93,16 @@ describe("stepup replay", () => {
     expect(result.stdout).toContain(`${lines} name revision test-revision, which the store does not hold`);
   });
 
+  it("asks for a missing revision once, however many events name it", async () => {
+    const asked: string[] = [];
+    const store = new BundleStore(join(dir, "empty-store"));
+    const counting = { get: (revision: string) => (asked.push(revision), store.get(revision)) };
+    const report = await verify(readLogEvents([join(logDir, "decisions.ndjson")]), counting);
+    expect(report.missing_revisions["test-revision"]).toBeGreaterThan(1);
+    expect(report.missing_revisions["test-revision"]).toBe(report.events);
+    expect(asked).toEqual(["test-revision"]);
+  });
+
   it(`reports exactly the transitions a direct evaluation gives, against a candidate with one weight changed`, async () => {
     const result = await runCli(["replay", logDir, "--against", candidatePath, "--json"]);
     expect(result.code).toBe(0);
