@@ -58,7 +58,7 @@ const suite: Suite = {
         notes: [
           `sidecar: OPA ${sidecar.mode === "container" ? "in a container (FROM scratch, host network)" : "as a plain process"} on 127.0.0.1, bundle revision ${remote.revision}; both sides validate the input and render the decision`,
           "one decision in flight at a time; the sidecar's figure includes HTTP on loopback and OPA evaluating the Rego",
-          "the official client (fetch, Node's keep-alive agent) gets OPA's decision document as it is: it neither checks the input nor renders reasons",
+          "the official client (fetch, through undici's connection pool) gets OPA's decision document as it is: it neither checks the input nor renders reasons",
         ],
       };
     } finally {
