@@ -8,14 +8,14 @@
  *     runs (copying and parsing the input, writing a result), so that the floor splits into the
  *     runtime's share and the policy's own.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadPolicy } from "@open-policy-agent/opa-wasm";
 import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../../src/contracts/metadata.js";
-import { readArchive } from "../../src/bundle/archive.js";
+import { compileWasm } from "../../src/bundle/build.js";
 import { loadBundle } from "../../src/bundle/load.js";
-import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
+import { opaBinary } from "../../src/bundle/opa-cli.js";
 import { OpaInstance } from "../../src/engine/host.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { Stepup } from "../../src/stepup.js";
@@ -87,11 +87,7 @@ async function emptyPolicy(): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "stepup-empty-"));
   try {
     await writeFile(join(dir, "empty.rego"), "package stepup\n\npacked := []\n");
-    const out = join(dir, "empty.tar.gz");
-    await runTool(opaBinary(), ["build", "--target", "wasm", "--entrypoint", PACKED_ENTRYPOINT, "--output", out, "empty.rego"], { cwd: dir });
-    const wasm = (await readArchive(await readFile(out), out)).get("policy.wasm");
-    if (!wasm) throw new Error("opa build produced no policy.wasm for the empty policy");
-    return wasm;
+    return await compileWasm(opaBinary(), dir, [PACKED_ENTRYPOINT]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -58,7 +58,12 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const stage = await mkdtemp(join(tmpdir(), "stepup-bundle-"));
   try {
     await stagePolicy(options.regoDir, stage);
-    const wasm = await compileWasm(opa, stage);
+    // Both entrypoints: the in-process engine evaluates the packed one; the decision document
+    // stays callable in the same module for anyone using OPA's own wasm SDKs. The Envoy package is
+    // for opa-envoy-plugin, which runs the Rego: its rules are annotated as entrypoints and would
+    // otherwise be compiled into the module too, with JWT and x509 builtins that no wasm host
+    // provides. (--ignore matches base names; no other file is named "envoy".)
+    const wasm = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
       wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
@@ -89,25 +94,18 @@ async function stagePolicy(regoDir: string, stage: string): Promise<void> {
   });
 }
 
-async function compileWasm(opa: string, stage: string): Promise<Uint8Array> {
-  const dir = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
+/** The policy in `dir` compiled to wasm by OPA at these entrypoints; the module's bytes. */
+export async function compileWasm(opa: string, dir: string, entrypoints: readonly string[], ignore: readonly string[] = []): Promise<Uint8Array> {
+  const tmp = await mkdtemp(join(tmpdir(), "stepup-wasm-"));
   try {
-    const out = join(dir, "wasm.tar.gz");
-    // Both entrypoints: the in-process engine evaluates the packed one; the decision document
-    // stays callable in the same module for anyone using OPA's own wasm SDKs.
-    const entrypoints = [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT].flatMap((e) => ["--entrypoint", e]);
-    // The Envoy package is for opa-envoy-plugin, which runs the Rego: its rules are annotated as
-    // entrypoints and would otherwise be compiled into the module too, with JWT and x509 builtins
-    // that no wasm host provides. (--ignore matches base names; no other file is named "envoy".)
-    await runTool(opa, ["build", "--target", "wasm", "--ignore", "envoy", ...entrypoints, "--output", out, "."], {
-      cwd: stage,
-    });
-    const files = await readArchive(await readFile(out), out);
-    const wasm = files.get("policy.wasm");
+    const out = join(tmp, "wasm.tar.gz");
+    const args = [...ignore.flatMap((name) => ["--ignore", name]), ...entrypoints.flatMap((e) => ["--entrypoint", e])];
+    await runTool(opa, ["build", "--target", "wasm", ...args, "--output", out, "."], { cwd: dir });
+    const wasm = (await readArchive(await readFile(out), out)).get("policy.wasm");
     if (!wasm) throw new BundleInvalidError(out, "opa build produced no policy.wasm");
     return wasm;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 
