@@ -35,6 +35,8 @@ export interface SuiteResult {
 export interface BenchContext {
   /** The bundle built for this run. */
   readonly bundlePath: string;
+  /** The same bundle with OPA's wasm as `opa build` wrote it (no binaryen), to price the optimizer. */
+  readonly asBuiltBundlePath: string;
   /** The fixed corpus: every scenario's input, validated. */
   readonly corpus: readonly Input[];
   /** A shorter run (BENCH_QUICK=1), for checking the harness itself. */

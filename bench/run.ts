@@ -16,9 +16,13 @@ const started = performance.now();
 const dir = await mkdtemp(join(tmpdir(), "stepup-bench-"));
 try {
   const bundlePath = join(dir, "stepup.tar.gz");
-  await buildBundle({ regoDir: process.env.BENCH_REGO ?? "rego", out: bundlePath, revision: "bench" });
+  const asBuiltBundlePath = join(dir, "stepup-as-built.tar.gz");
+  const regoDir = process.env.BENCH_REGO ?? "rego";
+  await buildBundle({ regoDir, out: bundlePath, revision: "bench" });
+  await buildBundle({ regoDir, out: asBuiltBundlePath, revision: "bench", optimize: false });
   const ctx: BenchContext = {
     bundlePath,
+    asBuiltBundlePath,
     corpus: (await loadScenarios("scenarios")).map((s) => s.input),
     quick: process.env.BENCH_QUICK === "1",
   };

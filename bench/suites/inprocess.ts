@@ -6,7 +6,9 @@
  *   - the stock @open-policy-agent/opa-wasm `evaluate()`: JSON in, JSON out, nothing validated;
  *   - `opa_eval` of an empty policy on the same inputs: what OPA's runtime costs before any rule
  *     runs (copying and parsing the input, writing a result), so that the floor splits into the
- *     runtime's share and the policy's own.
+ *     runtime's share and the policy's own;
+ *   - the floor again on OPA's module as `opa build` wrote it, before binaryen's optimizer: what
+ *     the bundle builder's optimization buys.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../../src/contracts/meta
 import { compileWasm } from "../../src/bundle/build.js";
 import { loadBundle } from "../../src/bundle/load.js";
 import { opaBinary } from "../../src/bundle/opa-cli.js";
+import { optimizeWasm, optimizerName } from "../../src/bundle/optimize.js";
 import { OpaInstance } from "../../src/engine/host.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { Stepup } from "../../src/stepup.js";
@@ -38,39 +41,47 @@ const suite: Suite = {
     const stock = await loadPolicy(module);
     stock.setData(bundle.data);
     const raw = ctx.corpus.map((input) => JSON.parse(JSON.stringify(input)) as unknown);
+    const asBuilt = await loadBundle(ctx.asBuiltBundlePath);
+    const asBuiltHost = OpaInstance.create(await WebAssembly.compile(asBuilt.wasm));
+    asBuiltHost.setData(asBuilt.data);
+    const asBuiltEntrypoint = asBuiltHost.entrypoints[PACKED_ENTRYPOINT]!;
     const empty = OpaInstance.create(await WebAssembly.compile(await emptyPolicy()));
     empty.setData({});
     const emptyEntrypoint = empty.entrypoints[PACKED_ENTRYPOINT]!;
     const nextSerialized = cycle(serialized);
     const nextEmpty = cycle(serialized);
+    const nextAsBuilt = cycle(serialized);
     const nextRaw = cycle(raw);
     const nextInput = cycle(ctx.corpus);
-    const [floor, decide, stockEvaluate, stockPacked, fixed] = await measure(
+    const [floor, decide, stockEvaluate, stockPacked, fixed, unoptimized] = await measure(
       {
         "opa_eval alone on pre-serialized input: the floor": () => floorHost.evaluateRaw(nextSerialized(), entrypoint),
         "stepup decide (validation + render)": () => stepup.decide(nextRaw()),
         "opa-wasm evaluate() (stock, no validation) of stepup/decision": () => stock.evaluate(nextInput(), DECISION_ENTRYPOINT),
         "opa-wasm evaluate() (stock) of stepup/packed, for reference": () => stock.evaluate(nextInput(), PACKED_ENTRYPOINT),
         "opa_eval of an empty policy, same input: OPA's runtime alone": () => empty.evaluateRaw(nextEmpty(), emptyEntrypoint),
+        "opa_eval alone, OPA's module before binaryen's optimizer": () => asBuiltHost.evaluateRaw(nextAsBuilt(), asBuiltEntrypoint),
       },
       ctx,
       // Short rounds, many of them: the ratios here are the suite's point.
       ctx.quick ? {} : { time: 3_000, rounds: 20 },
     );
-    if (!floor || !decide || !stockEvaluate || !stockPacked || !fixed) throw new Error("missing measurement");
+    if (!floor || !decide || !stockEvaluate || !stockPacked || !fixed || !unoptimized) throw new Error("missing measurement");
     if (failures > 0) throw new Error(`${failures} decisions failed closed during the run; the figures would be void`);
     return {
       suite: "in-process",
-      measurements: [floor, decide, stockEvaluate, stockPacked, fixed],
+      measurements: [floor, decide, stockEvaluate, stockPacked, fixed, unoptimized],
       ratios: [
         ratio("decide / floor (median)", decide.median_us / floor.median_us, { text: "≤ 1.5", met: (v) => v <= 1.5 }),
         ratio("decide / stock evaluate (median)", decide.median_us / stockEvaluate.median_us, { text: "< 1", met: (v) => v < 1 }),
         ratio("floor median, µs", floor.median_us, { text: "≤ 15", met: (v) => v <= 15 }),
         ratio("the policy's own share of the floor (floor − empty policy), µs", floor.median_us - fixed.median_us),
+        ratio("floor / floor on OPA's module before binaryen (median)", floor.median_us / unoptimized.median_us, { text: "< 1", met: (v) => v < 1 }),
       ],
       notes: [
         `corpus: the ${ctx.corpus.length} scenario inputs, one per call in turn; the floor copies each input's JSON bytes into memory and calls opa_eval, leaving the result unread`,
-        "the empty policy is `package stepup` with `packed := []`, built by the same pinned OPA: its opa_eval copies and parses the same input, evaluates nothing and writes `[{\"result\":[]}]`",
+        "the empty policy is `package stepup` with `packed := []`, built by the same pinned OPA and optimized as bundles are: its opa_eval copies and parses the same input, evaluates nothing and writes `[{\"result\":[]}]`",
+        `the bundle's module is OPA's, optimized by ${optimizerName()} when the bundle is built (src/bundle/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
         `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI; the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
       ],
     };
@@ -80,14 +91,14 @@ const suite: Suite = {
 export default suite;
 
 /**
- * `package stepup` with `packed := []`, compiled by the pinned OPA: the same runtime and the same
- * entrypoint name as the real module, and no rules to run.
+ * `package stepup` with `packed := []`, compiled by the pinned OPA and optimized as bundles are: the
+ * same runtime and the same entrypoint name as the real module, and no rules to run.
  */
 async function emptyPolicy(): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), "stepup-empty-"));
   try {
     await writeFile(join(dir, "empty.rego"), "package stepup\n\npacked := []\n");
-    return await compileWasm(opaBinary(), dir, [PACKED_ENTRYPOINT]);
+    return await optimizeWasm(await compileWasm(opaBinary(), dir, [PACKED_ENTRYPOINT]), dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

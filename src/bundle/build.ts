@@ -2,7 +2,8 @@
  * Building a stepup bundle with the pinned OPA CLI:
  *   1. stage the policy (every .rego but the tests) and its data.json files;
  *   2. compile the decision entrypoints to WebAssembly (`opa build -t wasm`): the decision
- *      document, and the same decision packed into an array for the in-process engine;
+ *      document, and the same decision packed into an array for the in-process engine; then
+ *      optimize the module with binaryen (optimize.ts), which the manifest records;
  *   3. read the code catalog from the rules' METADATA annotations (`opa inspect -a`);
  *   4. write the .manifest — revision, roots, and stepup's metadata naming the wasm module — and
  *      let `opa build -b` package Rego, data, wasm and manifest into one tar.gz.
@@ -27,6 +28,7 @@ import {
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
+import { optimizeWasm, optimizerName } from "./optimize.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 
 export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };
@@ -40,6 +42,8 @@ export interface BuildOptions {
   /** The revision; by default the git commit of regoDir, with "-dirty" when it has changes. */
   readonly revision?: string;
   readonly opa?: string;
+  /** Run binaryen's optimizer over OPA's wasm (default true); false ships OPA's module as built. */
+  readonly optimize?: boolean;
   /** Sign the bundle (OPA's `.signatures.json`) with this key. */
   readonly signing?: SignOptions;
 }
@@ -63,10 +67,12 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     // for opa-envoy-plugin, which runs the Rego: its rules are annotated as entrypoints and would
     // otherwise be compiled into the module too, with JWT and x509 builtins that no wasm host
     // provides. (--ignore matches base names; no other file is named "envoy".)
-    const wasm = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
+    const built = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
+    const optimize = options.optimize ?? true;
+    const wasm = optimize ? await optimizeWasm(built, options.regoDir) : built;
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
-      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm" },
+      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm", ...(optimize ? { optimizer: optimizerName() } : {}) },
       codes: await readCodes(opa, stage, options.regoDir),
     });
     await writeFile(join(stage, "policy.wasm"), wasm);

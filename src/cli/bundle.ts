@@ -28,13 +28,14 @@ export function registerBundleCommands(program: Command): Command {
     .option("--rego <dir>", "policy folder", `${packageRoot()}rego`)
     .option("-o, --out <file>", "bundle to write", defaultBundlePath())
     .option("-r, --revision <rev>", "revision (default: the git commit)")
+    .option("--no-optimize", "ship OPA's wasm as built, without binaryen's optimizer")
     .option("--signing-key <pem>", "sign the bundle with this private key (PEM file)")
     .option("--signing-alg <alg>", ALGORITHMS, "RS256")
     .option("--key-id <id>", "key id written in the signature", DEFAULT_KEY_ID)
     .option("--scope <scope>", "scope written in the signature")
-    .action(async (opts: { rego: string; out: string; revision?: string } & SigningFlags) => {
+    .action(async (opts: { rego: string; out: string; revision?: string; optimize: boolean } & SigningFlags) => {
       const signing = opts.signingKey ? await signOptions(opts) : undefined;
-      const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision, signing });
+      const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision, optimize: opts.optimize, signing });
       const signed = result.keyId ? `, signed with key ${result.keyId}` : "";
       process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes${signed})\n`);
     });

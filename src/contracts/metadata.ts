@@ -29,7 +29,8 @@ export const CodeEntry = z.strictObject({
  */
 export const BundleMetadataSchema = z.strictObject({
   policy_version: z.string(),
-  wasm: z.strictObject({ entrypoint: z.string(), module: z.string() }),
+  // `optimizer`: what rewrote OPA's module after `opa build` (absent: shipped as OPA built it).
+  wasm: z.strictObject({ entrypoint: z.string(), module: z.string(), optimizer: z.string().optional() }),
   codes: z.record(Code, CodeEntry),
 });
 

@@ -3,16 +3,18 @@
  * pinned OPA module) are compiled by OPA's generator at the pinned version, exactly as OPA's wasm
  * runner (assets/test.js) gets them, and judged by the same rules: want_defined, want_result in
  * any order, or want_error as a substring of the abort message. Cases OPA marks `skip` are not run
- * and are counted.
+ * and are counted. The bundle builder optimizes OPA's module with binaryen (src/bundle/optimize.ts),
+ * so every case runs twice: on the module as OPA's generator compiled it, and optimized.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readArchive } from "../../src/bundle/archive.js";
 import { OpaInstance } from "../../src/engine/host.js";
+import { optimizeAll } from "../support/optimizer-pool.js";
 
 interface Case {
   note: string;
@@ -60,11 +62,13 @@ const builtins = {
   },
 };
 
-/** Runs one case; returns why it failed, or undefined when it passed. */
-function run(c: Case): string | undefined {
+/** Runs one case on a module (OPA's, or optimized); returns why it failed, or undefined when it passed. */
+function run(c: Case, wasm: Uint8Array): string | undefined {
+  // Memoization is per evaluation: each case starts with the builtin not yet called.
+  memoized = false;
   let resultSet: unknown[];
   try {
-    const instance = OpaInstance.create(new WebAssembly.Module(Buffer.from(c.wasm, "base64")), { builtins });
+    const instance = OpaInstance.create(new WebAssembly.Module(wasm), { builtins });
     if (c.data !== undefined) instance.setData(c.data);
     resultSet = instance.evaluate(c.input === undefined ? undefined : JSON.stringify(c.input), 0);
   } catch (err) {
@@ -84,20 +88,43 @@ function run(c: Case): string | undefined {
 }
 
 const cases = await compileCases();
+const files = [...cases].sort(([a], [b]) => (a < b ? -1 : 1));
+const modules = new Map<string, Uint8Array>();
+for (const [, list] of files) for (const c of list) if (c.skip !== true) modules.set(c.wasm, Buffer.from(c.wasm, "base64"));
 
-describe(`OPA ${OPA_VERSION} wasm conformance cases on our host`, () => {
-  it("has the cases", () => {
-    expect(cases.size).toBeGreaterThanOrEqual(19);
-  });
-
-  for (const [file, list] of [...cases].sort(([a], [b]) => (a < b ? -1 : 1))) {
+function check(wasmOf: (c: Case) => Uint8Array) {
+  for (const [file, list] of files) {
     const skipped = list.filter((c) => c.skip === true).length;
     it(`${file}: ${list.length - skipped} cases pass${skipped > 0 ? ` (${skipped} marked skip by OPA)` : ""}`, () => {
       const failures = list
         .filter((c) => c.skip !== true)
-        .map((c) => [c.note, run(c)] as const)
+        .map((c) => [c.note, run(c, wasmOf(c))] as const)
         .filter(([, why]) => why !== undefined);
       expect(failures).toEqual([]);
     });
   }
+}
+
+describe(`OPA ${OPA_VERSION} wasm conformance cases on our host`, () => {
+  it("has the cases", () => {
+    expect(cases.size).toBeGreaterThanOrEqual(19);
+    expect(modules.size).toBeGreaterThanOrEqual(300);
+  });
+  check((c) => modules.get(c.wasm)!);
+});
+
+describe(`the same cases on modules optimized as bundles are (binaryen)`, () => {
+  const optimized = new Map<string, Uint8Array>();
+  // About a second per module per core: hundreds of modules.
+  beforeAll(async () => {
+    const keys = [...modules.keys()];
+    const out = await optimizeAll(keys.map((k) => modules.get(k)!));
+    keys.forEach((k, i) => optimized.set(k, out[i]!));
+  }, 900_000);
+
+  it("optimized every module, each different from OPA's", () => {
+    expect(optimized.size).toBe(modules.size);
+    for (const [k, bytes] of optimized) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(modules.get(k)!))).not.toBe(0);
+  });
+  check((c) => optimized.get(c.wasm)!);
 });

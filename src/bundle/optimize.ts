@@ -1,0 +1,67 @@
+/**
+ * Binaryen's optimizer over the module OPA compiles. OPA's planner emits wasm without optimizing
+ * it, and V8 (Node 20) does not inline one wasm function into another, so every rule's call into
+ * OPA's runtime (memo, value lookups, allocation) stays a call. `wasm-opt -O2` inlines and
+ * simplifies across that boundary: ~12 % off `opa_eval` for the decision policy (docs/performance.md).
+ * Semantics are binaryen's to keep (traps included: no "traps never happen" assumptions), and OPA's
+ * own wasm conformance cases are run on modules optimized here (test/engine/conformance.test.ts).
+ */
+import { createRequire } from "node:module";
+import { BundleInvalidError } from "../errors.js";
+
+/** Binaryen's optimize level (as `wasm-opt -O2`); -O3 measured no faster for this policy. */
+const OPTIMIZE_LEVEL = 2;
+
+/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2". */
+export function optimizerName(): string {
+  const { version } = createRequire(import.meta.url)("binaryen/package.json") as { version: string };
+  return `binaryen ${version} -O${OPTIMIZE_LEVEL}`;
+}
+
+/**
+ * The module optimized, with the same exports (imports it no longer calls, such as the builtin
+ * dispatchers of a policy that calls no JavaScript builtin, are dropped). Features stay those of the MVP (what
+ * OPA's modules use), so the result runs wherever OPA's own module runs; a module that needs more
+ * is refused rather than optimized blind. `where` names the module in errors.
+ */
+export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Uint8Array> {
+  // Loaded on demand: ~15 MB of JavaScript that only bundle builds need, never a decision.
+  try {
+    new WebAssembly.Module(bytes);
+  } catch (err) {
+    throw new BundleInvalidError(where, `the wasm module does not compile: ${(err as Error).message}`, { cause: err });
+  }
+  const { default: binaryen } = await import("binaryen");
+  const module = binaryen.readBinary(bytes);
+  try {
+    module.setFeatures(binaryen.Features.MVP);
+    if (!module.validate()) {
+      throw new BundleInvalidError(where, "the wasm module does not validate as WebAssembly 1.0 (MVP); build without optimizing (--no-optimize)");
+    }
+    const exportsBefore = exportNames(binaryen, module);
+    binaryen.setOptimizeLevel(OPTIMIZE_LEVEL);
+    binaryen.setShrinkLevel(0);
+    // The name section stays: CPU profiles of the wasm keep OPA's function names.
+    binaryen.setDebugInfo(true);
+    module.optimize();
+    if (!module.validate()) throw new BundleInvalidError(where, "the optimized wasm module does not validate");
+    const exportsAfter = exportNames(binaryen, module);
+    if (exportsAfter.join() !== exportsBefore.join()) {
+      throw new BundleInvalidError(where, `the optimizer changed the module's exports: ${exportsBefore.join(", ")} → ${exportsAfter.join(", ")}`);
+    }
+    return module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+}
+
+type Binaryen = typeof import("binaryen").default;
+
+function exportNames(binaryen: Binaryen, module: InstanceType<Binaryen["Module"]>): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const info = binaryen.getExportInfo(module.getExportByIndex(i));
+    names.push(`${info.name}:${info.kind}`);
+  }
+  return names.sort();
+}

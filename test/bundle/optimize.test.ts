@@ -1,0 +1,108 @@
+/**
+ * Binaryen's optimizer in the bundle build: the bundle's module answers every input of the parity
+ * corpus exactly as OPA's module does, at both entrypoints, and keeps OPA's ABI; the manifest says
+ * which optimizer rewrote it; a module it cannot take is refused with a typed error. OPA's own
+ * conformance cases run on optimized modules in test/engine/conformance.test.ts.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadBundle, type Bundle } from "../../src/bundle/load.js";
+import { optimizeWasm, optimizerName } from "../../src/bundle/optimize.js";
+import type { Input } from "../../src/contracts/input.js";
+import { OpaInstance } from "../../src/engine/host.js";
+import { BundleInvalidError } from "../../src/errors.js";
+import { sampleInputs } from "../support/arbitraries.js";
+import { runCli, scenarios, testStepup } from "../helpers.js";
+
+let scratch: string;
+let asBuilt: Bundle;
+let optimized: Bundle;
+let corpus: Input[];
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "stepup-optimize-"));
+  // Through the CLI's flag, as an operator would turn the optimizer off.
+  const out = join(scratch, "as-built.tar.gz");
+  const build = await runCli(["bundle", "build", "--rego", "rego", "--out", out, "--revision", "as-built", "--no-optimize"]);
+  expect(build.stderr).toBe("");
+  asBuilt = await loadBundle(out);
+  optimized = (await testStepup()).bundle;
+  corpus = [...(await scenarios()).map((s) => s.input), ...sampleInputs(20261129, 2000)];
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+// WebAssembly.Module's static reflection, which this project's TypeScript libs leave out.
+const reflect = WebAssembly.Module as unknown as {
+  exports(module: WebAssembly.Module): { name: string; kind: string }[];
+  imports(module: WebAssembly.Module): { module: string; name: string; kind: string }[];
+};
+
+function exportsOf(wasm: Uint8Array): string[] {
+  return reflect
+    .exports(new WebAssembly.Module(wasm))
+    .map((e) => `${e.name}:${e.kind}`)
+    .sort();
+}
+
+describe("the bundle's optimized module", () => {
+  it("is not OPA's module as built, and the manifest names the optimizer", () => {
+    expect(Buffer.compare(Buffer.from(optimized.wasm), Buffer.from(asBuilt.wasm))).not.toBe(0);
+    expect(optimized.metadata.wasm.optimizer).toBe(optimizerName());
+    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2$/);
+    expect(asBuilt.metadata.wasm.optimizer).toBeUndefined();
+  });
+
+  it("keeps OPA's exports, and imports nothing OPA's module does not", () => {
+    expect(exportsOf(optimized.wasm)).toEqual(exportsOf(asBuilt.wasm));
+    const imports = (wasm: Uint8Array) => reflect.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name}:${i.kind}`);
+    const before = imports(asBuilt.wasm);
+    const after = imports(optimized.wasm);
+    // The builtin dispatchers (opa_builtin0…4) go when nothing calls them: this policy calls no
+    // JavaScript builtin, as the design asks.
+    expect(after.filter((i) => !before.includes(i))).toEqual([]);
+    expect(after).toEqual(expect.arrayContaining(["env.memory:memory", "env.opa_abort:function"]));
+    expect(after.filter((i) => i.startsWith("env.opa_builtin"))).toEqual([]);
+  });
+
+  it("gives OPA's module's result set for every input of the parity corpus, at both entrypoints", () => {
+    const hosts = [asBuilt, optimized].map((bundle) => {
+      const host = OpaInstance.create(new WebAssembly.Module(bundle.wasm));
+      host.setData(bundle.data);
+      return host;
+    });
+    const [before, after] = hosts as [OpaInstance, OpaInstance];
+    expect(Object.keys(after.entrypoints).sort()).toEqual(Object.keys(before.entrypoints).sort());
+    let compared = 0;
+    for (const name of Object.keys(before.entrypoints)) {
+      for (const input of corpus) {
+        const text = JSON.stringify(input);
+        expect(after.evaluateText(text, after.entrypoints[name]!), name).toBe(before.evaluateText(text, before.entrypoints[name]!));
+        compared++;
+      }
+    }
+    expect(compared).toBe(2 * corpus.length);
+  });
+});
+
+describe("optimizeWasm", () => {
+  it("refuses bytes that are not a wasm module, naming where they came from", async () => {
+    const err = await optimizeWasm(new TextEncoder().encode("not wasm"), "rego/").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleInvalidError);
+    expect(err).toMatchObject({ code: "ERR_BUNDLE_INVALID", path: "rego/" });
+    expect((err as Error).message).toMatch(/does not compile/);
+  });
+
+  it("refuses a module that needs more than WebAssembly 1.0 rather than optimizing it blind", async () => {
+    // (module (func (param i32) (result i32) local.get 0 i32.extend8_s)): a sign-extension op.
+    const signExt = Uint8Array.from([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x07, 0x01, 0x05, 0x00,
+      0x20, 0x00, 0xc0, 0x0b,
+    ]);
+    const err = await optimizeWasm(signExt, "custom.wasm").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleInvalidError);
+    expect((err as Error).message).toMatch(/WebAssembly 1\.0 \(MVP\)/);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Optimizes many wasm modules on every core, for the conformance cases (binaryen takes about a
+ * second per module, and there are hundreds). The threads run TypeScript through tsx's loader, as
+ * the decision pool's threads do under the tests. Results are kept in .tools/cache (git-ignored),
+ * keyed by the module's bytes and the optimizer's name and level, so a developer's second run
+ * skips the work; CI starts from a clean clone and optimizes every module.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { optimizerName } from "../../src/bundle/optimize.js";
+
+const CACHE = join(".tools", "cache", "optimized-wasm");
+
+export async function optimizeAll(modules: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  await mkdir(CACHE, { recursive: true });
+  const optimizer = optimizerName();
+  const keys = modules.map((bytes) => createHash("sha256").update(optimizer).update(bytes).digest("hex"));
+  const cached = await Promise.all(keys.map((key) => readFile(join(CACHE, `${key}.wasm`)).catch(() => undefined)));
+  const missing = modules.flatMap((_, i) => (cached[i] ? [] : [i]));
+  const fresh = await optimizeOnThreads(missing.map((i) => modules[i]!));
+  await Promise.all(
+    missing.map(async (i, n) => {
+      // Written aside and renamed: a run cut short leaves no half-written module behind.
+      const path = join(CACHE, `${keys[i]}.wasm`);
+      await writeFile(`${path}.${process.pid}`, fresh[n]!);
+      await rename(`${path}.${process.pid}`, path);
+    }),
+  );
+  return modules.map((_, i) => cached[i] ?? fresh[missing.indexOf(i)]!);
+}
+
+type Reply = { id: number; bytes: Uint8Array } | { id: number; error: string };
+
+async function optimizeOnThreads(modules: readonly Uint8Array[]): Promise<Uint8Array[]> {
+  if (modules.length === 0) return [];
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("tsx/package.json");
+  const exports = (require("tsx/package.json") as { exports: Record<string, { import: { default: string } }> }).exports;
+  const api = new URL(exports["./esm/api"]!.import.default, pathToFileURL(manifest)).href;
+  const source = new URL("./optimizer-worker.ts", import.meta.url).href;
+  const boot = new URL(`data:text/javascript,${encodeURIComponent(`const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(source)});`)}`);
+  const results: Uint8Array[] = new Array(modules.length);
+  let next = 0;
+  const threads = Array.from({ length: Math.min(availableParallelism(), modules.length) }, () => new Worker(boot));
+  try {
+    await Promise.all(
+      threads.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              if (next >= modules.length) return resolve();
+              const id = next++;
+              worker.postMessage({ id, bytes: modules[id] });
+            };
+            worker.on("message", (reply: Reply) => {
+              if ("error" in reply) return reject(new Error(`optimizing module ${reply.id}: ${reply.error}`));
+              results[reply.id] = reply.bytes;
+              send();
+            });
+            worker.on("error", reject);
+            send();
+          }),
+      ),
+    );
+    return results;
+  } finally {
+    await Promise.all(threads.map((worker) => worker.terminate()));
+  }
+}
