@@ -177,13 +177,21 @@ export class DecisionPool {
  */
 function workerScript(): URL {
   if (!import.meta.url.endsWith(".ts")) return new URL("./pool-worker.js", import.meta.url);
+  return typescriptWorker(new URL("./pool-worker.ts", import.meta.url));
+}
+
+/**
+ * A worker script that registers tsx's loader and then imports a TypeScript module, for threads
+ * started from the sources (the tests' own worker threads use it too).
+ * @internal
+ */
+export function typescriptWorker(source: URL): URL {
   // tsx's ESM API, found through its package.json exports (a data: URL cannot resolve packages).
   const require = createRequire(import.meta.url);
   const manifest = require.resolve("tsx/package.json");
   const exports = (require("tsx/package.json") as { exports: Record<string, { import: { default: string } }> }).exports;
   const api = new URL(exports["./esm/api"]!.import.default, pathToFileURL(manifest)).href;
-  const source = new URL("./pool-worker.ts", import.meta.url).href;
-  const boot = `const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(source)});`;
+  const boot = `const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(source.href)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
 }
 

@@ -1,18 +1,17 @@
 /**
  * Optimizes many wasm modules on every core, for the conformance cases (binaryen takes about a
- * second per module, and there are hundreds). The threads run TypeScript through tsx's loader, as
- * the decision pool's threads do under the tests. Results are kept in .tools/cache (git-ignored),
- * keyed by the module's bytes and the optimizer's name and level, so a developer's second run
- * skips the work; CI starts from a clean clone and optimizes every module.
+ * second per module, and there are hundreds). The threads run TypeScript through tsx's loader
+ * (`typescriptWorker`), as the decision pool's threads do under the tests. Results are kept in
+ * .tools/cache (git-ignored), keyed by the module's bytes and the optimizer's name and level, so a
+ * developer's second run skips the work; CI starts from a clean clone and optimizes every module.
  */
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { optimizerName } from "../../src/bundle/optimize.js";
+import { typescriptWorker } from "../../src/engine/pool.js";
 
 const CACHE = join(".tools", "cache", "optimized-wasm");
 
@@ -38,12 +37,7 @@ type Reply = { id: number; bytes: Uint8Array } | { id: number; error: string };
 
 async function optimizeOnThreads(modules: readonly Uint8Array[]): Promise<Uint8Array[]> {
   if (modules.length === 0) return [];
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const exports = (require("tsx/package.json") as { exports: Record<string, { import: { default: string } }> }).exports;
-  const api = new URL(exports["./esm/api"]!.import.default, pathToFileURL(manifest)).href;
-  const source = new URL("./optimizer-worker.ts", import.meta.url).href;
-  const boot = new URL(`data:text/javascript,${encodeURIComponent(`const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(source)});`)}`);
+  const boot = typescriptWorker(new URL("./optimizer-worker.ts", import.meta.url));
   const results: Uint8Array[] = new Array(modules.length);
   let next = 0;
   const threads = Array.from({ length: Math.min(availableParallelism(), modules.length) }, () => new Worker(boot));
