@@ -7,7 +7,7 @@
  * own wasm conformance cases are run on modules optimized here (test/engine/conformance.test.ts).
  */
 import { createRequire } from "node:module";
-import { BundleInvalidError } from "../errors.js";
+import { BundleInvalidError, ToolFailedError } from "../errors.js";
 
 /** Binaryen's optimize level (as `wasm-opt -O2`); -O3 measured no faster for this policy. */
 const OPTIMIZE_LEVEL = 2;
@@ -20,18 +20,17 @@ export function optimizerName(): string {
 
 /**
  * The module optimized, with the same exports (imports it no longer calls, such as the builtin
- * dispatchers of a policy that calls no JavaScript builtin, are dropped). Features stay those of the MVP (what
- * OPA's modules use), so the result runs wherever OPA's own module runs; a module that needs more
- * is refused rather than optimized blind. `where` names the module in errors.
+ * dispatchers of a policy that calls no JavaScript builtin, are dropped). Features stay those of
+ * the MVP (what OPA's modules use), so the result runs wherever OPA's own module runs; a module
+ * that needs more is refused rather than optimized blind. `where` names the module in errors.
  */
 export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Uint8Array> {
-  // Loaded on demand: ~15 MB of JavaScript that only bundle builds need, never a decision.
   try {
     new WebAssembly.Module(bytes);
   } catch (err) {
     throw new BundleInvalidError(where, `the wasm module does not compile: ${(err as Error).message}`, { cause: err });
   }
-  const { default: binaryen } = await import("binaryen");
+  const binaryen = await loadBinaryen();
   const module = binaryen.readBinary(bytes);
   try {
     module.setFeatures(binaryen.Features.MVP);
@@ -56,6 +55,19 @@ export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Ui
 }
 
 type Binaryen = typeof import("binaryen").default;
+
+/**
+ * binaryen, loaded on demand: ~15 MB of JavaScript (~100 MB installed) that only bundle builds
+ * need, never a decision, so it is an optional peer dependency, not one every service installs.
+ */
+async function loadBinaryen(): Promise<Binaryen> {
+  try {
+    return (await import("binaryen")).default;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
+    throw new ToolFailedError("binaryen", "not installed: `npm install binaryen@^132` to build optimized bundles, or build with --no-optimize");
+  }
+}
 
 function exportNames(binaryen: Binaryen, module: InstanceType<Binaryen["Module"]>): string[] {
   const names: string[] = [];

@@ -4,11 +4,14 @@
  * which optimizer rewrote it; a module it cannot take is refused with a typed error. OPA's own
  * conformance cases run on optimized modules in test/engine/conformance.test.ts.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadBundle, type Bundle } from "../../src/bundle/load.js";
+import { opaBinary } from "../../src/bundle/opa-cli.js";
 import { optimizeWasm, optimizerName } from "../../src/bundle/optimize.js";
 import type { Input } from "../../src/contracts/input.js";
 import { OpaInstance } from "../../src/engine/host.js";
@@ -104,5 +107,33 @@ describe("optimizeWasm", () => {
     const err = await optimizeWasm(signExt, "custom.wasm").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleInvalidError);
     expect((err as Error).message).toMatch(/WebAssembly 1\.0 \(MVP\)/);
+  });
+});
+
+describe("stepup bundle build where binaryen is not installed (an optional peer dependency)", () => {
+  it("says how to install it, and builds OPA's module as is with --no-optimize", async () => {
+    // The CLI as built, beside a node_modules holding every installed package but binaryen.
+    const root = join(scratch, "no-binaryen");
+    await mkdir(join(root, "node_modules"), { recursive: true });
+    for (const name of await readdir("node_modules")) {
+      if (name !== "binaryen" && name !== ".bin") await symlink(resolve("node_modules", name), join(root, "node_modules", name));
+    }
+    await copyFile(inject("cliPath"), join(root, "cli.js"));
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [join(root, "cli.js"), "bundle", "build", "--rego", resolve("rego"), ...args], {
+        env: { ...process.env, STEPUP_OPA: resolve(opaBinary()) },
+      }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      );
+    const refused = await run(["--out", join(root, "optimized.tar.gz")]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/binaryen failed: not installed: `npm install binaryen@\^132`.*--no-optimize/);
+    const plain = await run(["--out", join(root, "plain.tar.gz"), "--no-optimize"]);
+    expect(plain.stderr).toBe("");
+    expect(plain.code).toBe(0);
+    const bundle = await loadBundle(join(root, "plain.tar.gz"));
+    expect(bundle.metadata.wasm.optimizer).toBeUndefined();
+    expect(Buffer.compare(Buffer.from(bundle.wasm), Buffer.from(asBuilt.wasm))).toBe(0);
   });
 });
