@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench bench-readme clean
+.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench bench-quick bench-readme clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ clean: ## remove what the build wrote (keeps .tools)
 
 bench: build docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
 	npx tsx bench/run.ts
+
+bench-quick: build docker ## every suite end to end in about a minute (CI runs it): checks the harness, the figures mean nothing
+	BENCH_QUICK=1 BENCH_OUT=.tools/bench-quick npx tsx bench/run.ts
 
 bench-readme: ## copy bench/results/latest.md (from `make bench`) into the README's benchmark section
 	node scripts/bench-readme.mjs

@@ -1,7 +1,8 @@
 /**
  * `make bench`: builds a bundle from rego/ (or from the policy folder in $BENCH_REGO, to measure
  * a variant of the policy through the same suites), runs every suite in bench/suites/ (or those
- * named on the command line) and writes bench/results/latest.json and latest.md.
+ * named on the command line) and writes bench/results/latest.json and latest.md (or into the
+ * folder in $BENCH_OUT, so that a smoke run leaves the latest real figures alone).
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -48,10 +49,11 @@ try {
     corpus: `${ctx.corpus.length} scenario inputs`,
     duration_s: Math.round((performance.now() - started) / 1000),
   };
-  await mkdir("bench/results", { recursive: true });
-  await writeFile("bench/results/latest.json", `${JSON.stringify({ machine, results }, null, 2)}\n`);
+  const out = process.env.BENCH_OUT ?? "bench/results";
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
   const md = toMarkdown(machine, results);
-  await writeFile("bench/results/latest.md", md);
+  await writeFile(join(out, "latest.md"), md);
   process.stdout.write(md);
 } finally {
   await rm(dir, { recursive: true, force: true });
