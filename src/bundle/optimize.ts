@@ -25,33 +25,48 @@ export function optimizerName(): string {
  * that needs more is refused rather than optimized blind. `where` names the module in errors.
  */
 export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Uint8Array> {
-  try {
-    new WebAssembly.Module(bytes);
-  } catch (err) {
-    throw new BundleInvalidError(where, `the wasm module does not compile: ${(err as Error).message}`, { cause: err });
-  }
+  const exportsBefore = exportsOf(compile(bytes, where, "the wasm module"));
   const binaryen = await loadBinaryen();
   const module = binaryen.readBinary(bytes);
+  let optimized: Uint8Array;
   try {
     module.setFeatures(binaryen.Features.MVP);
     if (!module.validate()) {
       throw new BundleInvalidError(where, "the wasm module does not validate as WebAssembly 1.0 (MVP); build without optimizing (--no-optimize)");
     }
-    const exportsBefore = exportNames(binaryen, module);
     binaryen.setOptimizeLevel(OPTIMIZE_LEVEL);
     binaryen.setShrinkLevel(0);
     // The name section stays: CPU profiles of the wasm keep OPA's function names.
     binaryen.setDebugInfo(true);
     module.optimize();
-    if (!module.validate()) throw new BundleInvalidError(where, "the optimized wasm module does not validate");
-    const exportsAfter = exportNames(binaryen, module);
-    if (exportsAfter.join() !== exportsBefore.join()) {
-      throw new BundleInvalidError(where, `the optimizer changed the module's exports: ${exportsBefore.join(", ")} → ${exportsAfter.join(", ")}`);
-    }
-    return module.emitBinary();
+    optimized = module.emitBinary();
   } finally {
     module.dispose();
   }
+  // The engine that will run it judges the result: it must compile, with the same exports.
+  const exportsAfter = exportsOf(compile(optimized, where, "the optimized wasm module"));
+  if (exportsAfter.join() !== exportsBefore.join()) {
+    throw new BundleInvalidError(where, `the optimizer changed the module's exports: ${exportsBefore.join(", ")} → ${exportsAfter.join(", ")}`);
+  }
+  return optimized;
+}
+
+function compile(bytes: Uint8Array, where: string, what: string): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (err) {
+    throw new BundleInvalidError(where, `${what} does not compile: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+// WebAssembly.Module's static reflection, which this project's TypeScript libs leave out.
+const reflect = WebAssembly.Module as unknown as { exports(module: WebAssembly.Module): { name: string; kind: string }[] };
+
+function exportsOf(module: WebAssembly.Module): string[] {
+  return reflect
+    .exports(module)
+    .map((e) => `${e.name}:${e.kind}`)
+    .sort();
 }
 
 type Binaryen = typeof import("binaryen").default;
@@ -67,13 +82,4 @@ async function loadBinaryen(): Promise<Binaryen> {
     if ((err as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw err;
     throw new ToolFailedError("binaryen", "not installed: `npm install binaryen@^132` to build optimized bundles, or build with --no-optimize");
   }
-}
-
-function exportNames(binaryen: Binaryen, module: InstanceType<Binaryen["Module"]>): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < module.getNumExports(); i++) {
-    const info = binaryen.getExportInfo(module.getExportByIndex(i));
-    names.push(`${info.name}:${info.kind}`);
-  }
-  return names.sort();
 }
