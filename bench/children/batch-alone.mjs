@@ -16,7 +16,8 @@ for (let i = 0; i < 3 * lines.length; i++) stepup.decide(JSON.parse(lines[i % li
 process.stdout.write("ready\n");
 
 // Chunks of 128 lines (the pool's batch) until the window closes: each chunk is parsed, decided
-// and serialized into one NDJSON text, as a pool thread does with its batch.
+// and serialized into NDJSON bytes, as a pool thread does with its batch.
+const encoder = new TextEncoder();
 const window = () => {
   const start = performance.now();
   const end = start + Number(windowMs);
@@ -24,7 +25,7 @@ const window = () => {
   while (performance.now() < end) {
     const out = [];
     for (let k = 0; k < 128; k++) out.push(JSON.stringify(stepup.decide(JSON.parse(lines[(decisions + k) % lines.length]))));
-    out.join("\n");
+    encoder.encode(out.join("\n"));
     decisions += 128;
   }
   return { decisions, ms: performance.now() - start, failures };

@@ -6,12 +6,17 @@ import { isStepupError } from "../errors.js";
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export async function readText(path: string): Promise<string> {
+  return (await readBytes(path)).toString("utf8");
+}
+
+/** A file's bytes, or stdin's for "-". */
+export async function readBytes(path: string): Promise<Buffer> {
   if (path === "-") {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
+    return Buffer.concat(chunks);
   }
-  return readFile(path, "utf8");
+  return readFile(path);
 }
 
 /** Errors that mean the caller gave something wrong (an input, a flag, a key file), not that a check failed. */

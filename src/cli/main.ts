@@ -12,7 +12,7 @@ import { openDecider, type DeciderOptions } from "./decider.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerEnvoyCommands } from "./envoy.js";
-import { EXIT, readText, report } from "./io.js";
+import { EXIT, readBytes, readText, report } from "./io.js";
 
 const program = new Command("stepup")
   .description("Step-up authentication decisions as code")
@@ -78,9 +78,10 @@ program
     const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
     const pool = await stepup.pool({ size: opts.workers });
     try {
-      const out = await pool.decideLines(await readText(file));
+      // Bytes through: the threads decode and encode, the main thread only cuts and joins.
+      const out = await pool.decideLines(await readBytes(file));
       process.stdout.write(out);
-      const failed = out.split("\n").some((line) => line !== "" && (JSON.parse(line) as { error?: unknown }).error !== undefined);
+      const failed = out.toString("utf8").split("\n").some((line) => line !== "" && (JSON.parse(line) as { error?: unknown }).error !== undefined);
       process.exitCode = failed ? EXIT.failed : EXIT.ok;
     } finally {
       await pool.close();

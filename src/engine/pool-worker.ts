@@ -22,17 +22,21 @@ export interface PoolSetup {
   readonly codes: Readonly<Record<string, CodeEntry>>;
 }
 
-/** A batch to decide: input documents, or NDJSON text whose first line is line `first` of the whole. */
+/**
+ * A batch to decide: input documents, or NDJSON — text, or UTF-8 bytes whose buffer is
+ * transferred, not copied — whose first line is line `first` of the whole.
+ */
 export type PoolRequest =
   | { readonly id: number; readonly inputs: readonly unknown[] }
-  | { readonly id: number; readonly lines: string; readonly first: number };
+  | { readonly id: number; readonly lines: string | Uint8Array; readonly first: number };
 
 /**
- * The answer: the decisions as one JSON array (for documents) or as NDJSON (for lines), or the
- * first input that broke the contract, by its index in the batch (or its line).
+ * The answer: the decisions as one JSON array (for documents) or as NDJSON, each line ending in a
+ * newline, in the form the lines came in (bytes transferred, not copied), or the first input that
+ * broke the contract, by its index in the batch (or its line).
  */
 export type PoolReply =
-  | { readonly id: number; readonly decisions: string }
+  | { readonly id: number; readonly decisions: string | Uint8Array }
   | { readonly id: number; readonly index: number; readonly error: { code: string; message: string; issues?: unknown } };
 
 const port = parentPort;
@@ -49,8 +53,13 @@ port.on("message", (message: PoolSetup | PoolRequest) => {
     port.postMessage({ ready: true });
     return;
   }
-  port.postMessage(decideBatch(message));
+  const reply = decideBatch(message);
+  if ("decisions" in reply && typeof reply.decisions !== "string") port.postMessage(reply, [reply.decisions.buffer as ArrayBuffer]);
+  else port.postMessage(reply);
 });
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function decideBatch(request: PoolRequest): PoolReply {
   const decisions: string[] = [];
@@ -60,12 +69,15 @@ function decideBatch(request: PoolRequest): PoolReply {
       for (; index < request.inputs.length; index++) decisions.push(JSON.stringify(decide!(request.inputs[index])));
       return { id: request.id, decisions: `[${decisions.join(",")}]` };
     }
-    const lines = request.lines.split("\n");
+    const text = typeof request.lines === "string" ? request.lines : decoder.decode(request.lines);
+    const lines = text.split("\n");
     for (; index < lines.length; index++) {
       const line = lines[index]!;
       if (line.trim() !== "") decisions.push(JSON.stringify(decide!(parseLine(line, request.first + index))));
     }
-    return { id: request.id, decisions: decisions.join("\n") };
+    const out = decisions.length === 0 ? "" : `${decisions.join("\n")}\n`;
+    // TextEncoder's bytes own their buffer (a Buffer may be a slice of a shared pool), so it can be transferred.
+    return { id: request.id, decisions: text === request.lines ? out : encoder.encode(out) };
   } catch (err) {
     const { code, message, issues } = err as { code?: string; message?: string; issues?: unknown };
     const at = "inputs" in request ? index : request.first + index;

@@ -71,8 +71,31 @@ describe("the decision pool on NDJSON", () => {
     expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[130].now"]);
   });
 
+  it("answers bytes with bytes, cutting batches between characters and leaving the caller's buffer whole", async () => {
+    const stepup = await testStepup();
+    // Multi-byte characters (2, 3 and 4 bytes in UTF-8) in every line, so batch edges fall among them.
+    const inputs = (await scenarios()).map((s, i) => ({ ...s.input, subject: { ...s.input.subject, id: `zoë-東京-🙂-${i}@example.com` } }));
+    const text = `${inputs.map((i) => JSON.stringify(i)).join("\n")}\n`;
+    const bytes = new TextEncoder().encode(text);
+    const small = await stepup.pool({ size: 2, batchSize: 3 });
+    try {
+      const out = await small.decideLines(bytes);
+      expect(Buffer.isBuffer(out)).toBe(true);
+      const decisions = out.toString("utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as Decision);
+      expect(decisions.map(withoutId)).toEqual(inputs.map((i) => withoutId(stepup.decideInput(i))));
+      expect((await small.decideLines(text)).split("\n").map((line) => line.replace(/"decision_id":"[^"]+"/, ""))).toEqual(
+        out.toString("utf8").split("\n").map((line) => line.replace(/"decision_id":"[^"]+"/, "")),
+      );
+      // Batches travel in buffers of their own: the caller's bytes are neither moved nor changed.
+      expect(new TextDecoder().decode(bytes)).toBe(text);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("answers empty text with empty text", async () => {
     expect(await pool.decideLines("")).toBe("");
     expect(await pool.decideLines("\n\n")).toBe("");
+    expect((await pool.decideLines(new Uint8Array(0))).length).toBe(0);
   });
 });
