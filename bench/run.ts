@@ -1,8 +1,9 @@
 /**
  * `make bench`: builds a bundle from rego/ (or from the policy folder in $BENCH_REGO, to measure
  * a variant of the policy through the same suites), runs every suite in bench/suites/ (or those
- * named on the command line) and writes bench/results/latest.json and latest.md (or into the
- * folder in $BENCH_OUT, so that a smoke run leaves the latest real figures alone).
+ * named on the command line) and writes bench/results/latest.json and latest.md (the named suites
+ * alone go to bench/results/partial/; $BENCH_OUT names another folder, so that a smoke run leaves
+ * the latest real figures alone).
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -49,7 +50,9 @@ try {
     corpus: `${ctx.corpus.length} scenario inputs`,
     duration_s: Math.round((performance.now() - started) / 1000),
   };
-  const out = process.env.BENCH_OUT ?? "bench/results";
+  // A run of named suites writes beside the full run's table, not over it: `make bench-readme`
+  // copies latest.md into the README, which must show every suite from one run.
+  const out = process.env.BENCH_OUT ?? (only.length > 0 ? "bench/results/partial" : "bench/results");
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
   const md = toMarkdown(machine, results);
