@@ -106,6 +106,7 @@ export class DecisionPool {
    */
   decideLines(ndjson: string): Promise<string>;
   decideLines(ndjson: Uint8Array): Promise<Buffer>;
+  decideLines(ndjson: string | Uint8Array): Promise<string | Buffer>;
   async decideLines(ndjson: string | Uint8Array): Promise<string | Buffer> {
     if (this.closed) throw new PoolClosedError("the decision pool is closed");
     const text = typeof ndjson === "string";
