@@ -1,6 +1,8 @@
 // One cold start in a fresh process: import the SDK (dist/, as users run it), load the bundle,
 // make the first decision. Prints the phases in milliseconds as JSON. With "stock" as the third
-// argument, the same for @open-policy-agent/opa-wasm: import, loadPolicy + setData, first evaluate.
+// argument, the same for @open-policy-agent/opa-wasm as its users run it, on the bundle's module and
+// data already unpacked beside it (policy.wasm, data.json, entrypoint): import, read the files,
+// loadPolicy + setData, first evaluate.
 // usage: node cold-start.mjs <bundle> <input.json> [stock]
 import { readFile } from "node:fs/promises";
 
@@ -9,13 +11,12 @@ const input = JSON.parse(await readFile(inputPath, "utf8"));
 const t0 = performance.now();
 if (mode === "stock") {
   const { loadPolicy } = await import("@open-policy-agent/opa-wasm");
-  const { loadBundle } = await import("../../dist/index.js");
   const t1 = performance.now();
-  const bundle = await loadBundle(bundlePath);
-  const policy = await loadPolicy(bundle.wasm);
-  policy.setData(bundle.data);
+  const [wasm, data, entrypoint] = await Promise.all(["policy.wasm", "data.json", "entrypoint"].map((name) => readFile(`${bundlePath}/${name}`)));
+  const policy = await loadPolicy(wasm);
+  policy.setData(JSON.parse(data.toString("utf8")));
   const t2 = performance.now();
-  policy.evaluate(input, bundle.entrypoint);
+  policy.evaluate(input, entrypoint.toString("utf8"));
   const t3 = performance.now();
   print(t0, t1, t2, t3);
 } else {

@@ -4,8 +4,11 @@
  * supports long polling (Content-Type `application/vnd.openpolicyagent.bundles`),
  * `wait=<seconds>`; a bearer token when configured. The body is bounded while it streams in.
  */
-import axios, { AxiosError, type AxiosInstance } from "axios";
+import type { AxiosInstance, AxiosStatic } from "axios";
 import { BundleDownloadError, BundleTooLargeError } from "../errors.js";
+import { lazyRequire } from "../lazy.js";
+
+const axios = lazyRequire<AxiosStatic>("axios");
 
 /** The content type by which a bundle server says it supports long polling. */
 export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";
@@ -30,7 +33,7 @@ export type FetchResult =
   | { readonly modified: false; readonly longPoll?: true };
 
 /** Downloads the bundle unless it is unchanged. Throws `BundleDownloadError` or `BundleTooLargeError`. */
-export async function fetchBundle(request: FetchRequest, http: AxiosInstance = axios): Promise<FetchResult> {
+export async function fetchBundle(request: FetchRequest, http: AxiosInstance = axios()): Promise<FetchResult> {
   const where = redactUrl(request.url);
   const prefer = ["modes=snapshot"];
   if (request.waitSeconds !== undefined) prefer.push(`wait=${request.waitSeconds}`);
@@ -62,7 +65,7 @@ export async function fetchBundle(request: FetchRequest, http: AxiosInstance = a
 }
 
 function downloadFailure(where: string, err: unknown, maxBytes: number): Error {
-  if (err instanceof AxiosError) {
+  if (axios().isAxiosError(err)) {
     if (/maxContentLength/.test(err.message)) {
       return new BundleTooLargeError(where, `the download exceeds ${maxBytes} bytes`, { cause: err });
     }

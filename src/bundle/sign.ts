@@ -4,12 +4,14 @@
  * the signatures file with its SHA-256 (structured documents in OPA's normal form), the key id in
  * the header's `kid` and, for older OPAs, in the payload's `keyid`, and an optional `scope`.
  */
-import { SignJWT } from "jose";
 import type { SigningAlgorithm } from "../contracts/signing.js";
 import type { SignedFile } from "../contracts/signing.js";
+import { lazyImport } from "../lazy.js";
 import { readArchive, writeArchive, type BundleFiles } from "./archive.js";
 import { hashBundleFile } from "./hash.js";
 import { DEFAULT_ALGORITHM, privateKey } from "./keys.js";
+
+const jose = lazyImport(() => import("jose"));
 
 export const SIGNATURES_FILE = ".signatures.json";
 export const DEFAULT_KEY_ID = "default";
@@ -50,6 +52,7 @@ export async function signFiles(files: BundleFiles, options: SignOptions): Promi
   }
   const payload: Record<string, unknown> = { files: listed, keyid: keyId };
   if (options.scope !== undefined) payload.scope = options.scope;
+  const { SignJWT } = await jose();
   const token = await new SignJWT(payload).setProtectedHeader({ alg: algorithm, kid: keyId, typ: "JWT" }).sign(key);
   const signatures = Buffer.from(JSON.stringify({ signatures: [token] }, null, 1));
   return new Map([[SIGNATURES_FILE, signatures], ...kept]);

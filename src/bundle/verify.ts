@@ -7,7 +7,6 @@
  * match an `exclude` pattern are left out on both sides.
  */
 import type { KeyObject } from "node:crypto";
-import { compactVerify, decodeProtectedHeader } from "jose";
 import { minimatch } from "minimatch";
 import {
   SignaturePayloadSchema,
@@ -19,10 +18,13 @@ import {
 } from "../contracts/signing.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleSignatureError, ConfigInvalidError } from "../errors.js";
+import { lazyImport } from "../lazy.js";
 import type { BundleFiles } from "./archive.js";
 import { FILE_HASH_ALGORITHMS, hashBundleFile } from "./hash.js";
 import { publicKey } from "./keys.js";
 import { isSignaturesFile } from "./sign.js";
+
+const jose = lazyImport(() => import("jose"));
 
 /** What a successful verification established. */
 export interface Verification {
@@ -73,6 +75,7 @@ export class BundleVerifier {
       throw new BundleSignatureError(source, reason, cause === undefined ? undefined : { cause });
     };
     const token = signatureToken(files, fail);
+    const { compactVerify, decodeProtectedHeader } = await jose();
     let header;
     try {
       header = decodeProtectedHeader(token);

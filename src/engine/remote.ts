@@ -6,14 +6,17 @@
  */
 import http from "node:http";
 import https from "node:https";
-import axios, { type AxiosInstance } from "axios";
+import type { AxiosInstance, AxiosStatic } from "axios";
 import type { Input } from "../contracts/input.js";
 import { EngineTimeoutError, EngineUndefinedError } from "../errors.js";
 import { DECISION_ENTRYPOINT } from "../bundle/build.js";
+import { lazyRequire } from "../lazy.js";
 import type { AsyncEngine } from "./engine.js";
 import { networkFailure, statusFailure, type Failure } from "./remote-failure.js";
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
 import { readAnswer, readBundles, type SidecarAnswer, type SidecarBundle } from "./sidecar-answer.js";
+
+const axios = lazyRequire<AxiosStatic>("axios");
 
 export interface RemoteEngineOptions {
   /** The sidecar's base URL, for instance `http://127.0.0.1:8181`. */
@@ -73,7 +76,7 @@ export class RemoteEngine implements AsyncEngine {
     this.budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET);
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
     this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-    this.http = axios.create({
+    this.http = axios().create({
       baseURL: options.url.replace(/\/$/, ""),
       httpAgent: this.agents.http,
       httpsAgent: this.agents.https,

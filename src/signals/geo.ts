@@ -6,9 +6,12 @@
  * are missing or out of range stay null: an unknown place is never guessed.
  */
 import { createRequire } from "node:module";
-import maxmind, { type Reader, type Response } from "maxmind";
+import type { Reader, Response } from "maxmind";
 import { GeoDatabaseInvalidError } from "../errors.js";
+import { lazyRequire } from "../lazy.js";
 import { AddressSet } from "./ip.js";
+
+const maxmind = lazyRequire<typeof import("maxmind").default>("maxmind");
 
 export interface GeoOptions {
   /** A country database; defaults to the bundled one, `false` for none. */
@@ -90,7 +93,7 @@ export class GeoLocator {
 
 async function openDb(path: string): Promise<Reader<Response>> {
   try {
-    return await maxmind.open<Response>(path, { cache: { max: 10_000 } });
+    return await maxmind().open<Response>(path, { cache: { max: 10_000 } });
   } catch (err) {
     throw new GeoDatabaseInvalidError(path, (err as Error).message, { cause: err });
   }

@@ -3,12 +3,15 @@
  * not verify is `TokenInvalidError` with a short reason; keys that cannot be had are
  * `KeysUnavailableError`, an internal failure rather than the caller's fault.
  */
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import type { errors, JWTPayload, JWTVerifyOptions } from "jose";
 import { KeysUnavailableError, TokenInvalidError } from "../errors.js";
+import { lazyImport } from "../lazy.js";
 import type { Keys } from "./keys.js";
 import type { VerifiedCache } from "./verified-cache.js";
 
 /** Asymmetric algorithms only: a shared secret has no place in a key set that many parties read. */
+const jose = lazyImport(() => import("jose"));
+
 export const DEFAULT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 
 /** Longer than any sane token; refused before parsing. */
@@ -33,6 +36,7 @@ export async function verifyJwt(token: string, keys: Keys, options: JWTVerifyOpt
 }
 
 async function verifyUncached(token: string, keys: Keys, options: JWTVerifyOptions, now: number): Promise<Verified> {
+  const { errors: joseErrors, jwtVerify } = await jose();
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
       algorithms: DEFAULT_ALGORITHMS,
@@ -41,12 +45,12 @@ async function verifyUncached(token: string, keys: Keys, options: JWTVerifyOptio
     });
     return { payload, typ: protectedHeader.typ };
   } catch (err) {
-    throw classify(err, keys.source);
+    throw classify(err, keys.source, joseErrors);
   }
 }
 
-function classify(err: unknown, source: string): TokenInvalidError | KeysUnavailableError {
-  const code = err instanceof errors.JOSEError ? err.code : undefined;
+function classify(err: unknown, source: string, joseErrors: typeof errors): TokenInvalidError | KeysUnavailableError {
+  const code = err instanceof joseErrors.JOSEError ? err.code : undefined;
   switch (code) {
     case "ERR_JWT_EXPIRED":
       return new TokenInvalidError("expired", "the token has expired", { cause: err });

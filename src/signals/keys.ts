@@ -3,8 +3,11 @@
  * URL (fetched and cached by jose, with a timeout), or a key set given inline.
  */
 import { readFile } from "node:fs/promises";
-import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { KeysUnavailableError } from "../errors.js";
+import { lazyImport } from "../lazy.js";
+
+const jose = lazyImport(() => import("jose"));
 
 export type KeySource =
   | { readonly jwksFile: string }
@@ -19,6 +22,14 @@ export interface Keys {
 
 /** Resolves a key source; a file that cannot be read or parsed is a `KeysUnavailableError`. */
 export async function loadKeys(source: KeySource): Promise<Keys> {
+  const { createLocalJWKSet, createRemoteJWKSet } = await jose();
+  const localSet = (jwks: JSONWebKeySet, from: string): JWTVerifyGetKey => {
+    try {
+      return createLocalJWKSet(jwks);
+    } catch (err) {
+      throw new KeysUnavailableError(from, { cause: err });
+    }
+  };
   if ("jwks" in source) return { getKey: localSet(source.jwks, "inline JWKS"), source: "inline JWKS" };
   if ("jwksFile" in source) {
     let jwks: JSONWebKeySet;
@@ -40,12 +51,4 @@ export async function loadKeys(source: KeySource): Promise<Keys> {
     cacheMaxAge: source.cacheMaxAgeMs ?? 10 * 60_000,
   });
   return { getKey, source: url.href };
-}
-
-function localSet(jwks: JSONWebKeySet, source: string): JWTVerifyGetKey {
-  try {
-    return createLocalJWKSet(jwks);
-  } catch (err) {
-    throw new KeysUnavailableError(source, { cause: err });
-  }
 }

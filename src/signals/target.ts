@@ -5,9 +5,12 @@
  * from the bundle's catalog, never from the caller. A request that no rule maps is an error, which
  * the HTTP integrations turn into a fail-closed deny.
  */
-import { match, type MatchFunction } from "path-to-regexp";
+import type { MatchFunction } from "path-to-regexp";
 import type { Input } from "../contracts/input.js";
 import { SignalConfigInvalidError, TargetUnmappedError, type Issue } from "../errors.js";
+import { lazyRequire } from "../lazy.js";
+
+const pathToRegexp = lazyRequire<typeof import("path-to-regexp")>("path-to-regexp");
 
 export type Target = Input["target"];
 
@@ -62,7 +65,7 @@ export class TargetMap {
       if (!rule.app || rule.app.length > 128) issues.push({ path: `targets.routes[${i}].app`, message: "expected 1 to 128 characters" });
       try {
         const methods = rule.method === undefined ? null : new Set([rule.method].flat().map((m) => m.toUpperCase()));
-        return [{ rule, methods, matches: match(rule.path, { decode: safeDecode, sensitive: false, trailing: true }) }];
+        return [{ rule, methods, matches: pathToRegexp().match(rule.path, { decode: safeDecode, sensitive: false, trailing: true }) }];
       } catch (err) {
         issues.push({ path: `targets.routes[${i}].path`, message: (err as Error).message });
         return [];

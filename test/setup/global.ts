@@ -1,6 +1,6 @@
 /**
  * Builds what the suites need from the current sources, so a test never runs against a stale
- * bundle or CLI: the bundle from rego/ (with the pinned OPA), and the CLI bundled by esbuild.
+ * bundle or CLI: the bundle from rego/ (with the pinned OPA), and the CLI and library bundled by esbuild.
  */
 import { build } from "esbuild";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,6 +13,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     bundlePath: string;
     cliPath: string;
+    libPath: string;
   }
 }
 
@@ -22,9 +23,9 @@ export default async function setup(project: TestProject) {
   await buildBundle({ regoDir: "rego", out: bundlePath, revision: "test-revision" });
   // Inside the project, so the CLI's imports resolve to node_modules as they do from dist/.
   const cliPath = join(".tools", "test-build", "cli.js");
-  // The CLI and, beside it, the decision pool's worker script, as scripts/build.mjs lays out dist/.
+  // The CLI, the library and the decision pool's worker script, as scripts/build.mjs lays out dist/.
   await build({
-    entryPoints: { cli: "src/cli/main.ts", "pool-worker": "src/engine/pool-worker.ts" },
+    entryPoints: { cli: "src/cli/main.ts", index: "src/index.ts", "pool-worker": "src/engine/pool-worker.ts" },
     outdir: join(".tools", "test-build"),
     bundle: true,
     platform: "node",
@@ -35,6 +36,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide("bundlePath", bundlePath);
   project.provide("cliPath", cliPath);
+  project.provide("libPath", join(".tools", "test-build", "index.js"));
   return async () => {
     await rm(dir, { recursive: true, force: true });
   };

@@ -5,8 +5,11 @@
  * for the disk; past `maxBufferedBytes` of unwritten lines new events are dropped and counted.
  */
 import { basename, dirname, resolve } from "node:path";
-import { createStream, type RotatingFileStream } from "rotating-file-stream";
+import type { RotatingFileStream } from "rotating-file-stream";
+import { lazyRequire } from "../../lazy.js";
 import { DropReporter, type DropListener, type Sink } from "../sink.js";
+
+const rotatingFileStream = lazyRequire<typeof import("rotating-file-stream")>("rotating-file-stream");
 
 export interface FileSinkOptions {
   /** The file events are written to; rotated files sit beside it. */
@@ -35,7 +38,7 @@ export class FileSink implements Sink {
   constructor(options: FileSinkOptions) {
     this.path = resolve(options.path);
     this.maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
-    this.stream = createStream(basename(this.path), {
+    this.stream = rotatingFileStream().createStream(basename(this.path), {
       path: `${dirname(this.path)}/`,
       size: `${Math.max(1, Math.floor(options.maxBytes ?? 64 * 1024 * 1024))}B`,
       rotate: options.maxFiles ?? 10,

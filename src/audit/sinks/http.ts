@@ -9,8 +9,11 @@
  */
 import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
-import axios from "axios";
+import type { AxiosStatic } from "axios";
+import { lazyRequire } from "../../lazy.js";
 import { DropReporter, type DropListener, type Sink } from "../sink.js";
+
+const axios = lazyRequire<AxiosStatic>("axios");
 
 const gzip = promisify(gzipCb);
 
@@ -137,7 +140,7 @@ export class HttpSink implements Sink {
     if (!next) return true;
     const { chunk, lines } = next;
     try {
-      const response = await axios.post(this.endpoint, chunk, {
+      const response = await axios().post(this.endpoint, chunk, {
         headers: this.headers,
         timeout: this.options.timeoutMs,
         maxRedirects: 0,

@@ -9,15 +9,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import protobuf from "protobufjs";
+import type { Reader, Root, Type } from "protobufjs";
+import { lazyRequire } from "../../lazy.js";
 
 const require = createRequire(import.meta.url);
-const DEPS = join(dirname(require.resolve("@grpc/grpc-js-xds/package.json")), "deps");
-// Envoy's API and what it imports; protobufjs's own copy of google/protobuf/descriptor.proto last.
-const INCLUDE = [
-  ...["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((d) => join(DEPS, d)),
-  dirname(require.resolve("protobufjs/package.json")),
-];
+// protobufjs is loaded with the protos, when a server first needs them (lazy.ts).
+const protobuf = lazyRequire<typeof import("protobufjs")>("protobufjs");
 const SERVICE = "envoy.service.auth.v3.Authorization";
 
 /** A CheckRequest as decoded: the protobuf message as a plain object (snake_case names, longs as numbers). */
@@ -28,21 +25,29 @@ export type Decoded = { readonly ok: true; readonly request: CheckRequestObject 
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
-/** A reader whose strings must be valid UTF-8, passed down to every nested message's decoder. */
-class StrictReader extends protobuf.Reader {
-  override string(): string {
-    return fatal.decode(this.bytes());
-  }
+interface AuthProtos {
+  readonly root: Root;
+  readonly request: Type;
+  readonly response: Type;
+  /** A reader whose strings must be valid UTF-8, passed down to every nested message's decoder. */
+  readonly StrictReader: new (bytes: Uint8Array) => Reader;
 }
 
-let loaded: { root: protobuf.Root; request: protobuf.Type; response: protobuf.Type } | undefined;
+let loaded: AuthProtos | undefined;
 
 /** The protobuf root with Envoy's ext_authz v3 messages (loaded once, from the package's protos). */
-export function authProtos(): { root: protobuf.Root; request: protobuf.Type; response: protobuf.Type } {
+export function authProtos(): AuthProtos {
   if (loaded) return loaded;
-  const root = new protobuf.Root();
+  const { Reader, Root } = protobuf();
+  const deps = join(dirname(require.resolve("@grpc/grpc-js-xds/package.json")), "deps");
+  // Envoy's API and what it imports; protobufjs's own copy of google/protobuf/descriptor.proto last.
+  const include = [
+    ...["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((d) => join(deps, d)),
+    dirname(require.resolve("protobufjs/package.json")),
+  ];
+  const root = new Root();
   root.resolvePath = (_origin, target) => {
-    const found = INCLUDE.map((dir) => join(dir, target)).find((candidate) => existsSync(candidate));
+    const found = include.map((dir) => join(dir, target)).find((candidate) => existsSync(candidate));
     return found ?? target;
   };
   root.loadSync("envoy/service/auth/v3/external_auth.proto", { keepCase: true });
@@ -51,13 +56,18 @@ export function authProtos(): { root: protobuf.Root; request: protobuf.Type; res
     root,
     request: root.lookupType("envoy.service.auth.v3.CheckRequest"),
     response: root.lookupType("envoy.service.auth.v3.CheckResponse"),
+    StrictReader: class extends Reader {
+      override string(): string {
+        return fatal.decode(this.bytes());
+      }
+    },
   };
   return loaded;
 }
 
 /** Decodes a CheckRequest; never throws. */
 export function decodeCheckRequest(bytes: Buffer): Decoded {
-  const { request } = authProtos();
+  const { request, StrictReader } = authProtos();
   try {
     const message = request.decode(new StrictReader(bytes));
     return { ok: true, request: request.toObject(message, { longs: Number, enums: String, bytes: String, defaults: false }) };

@@ -7,13 +7,14 @@
  * a malformed one is denied (fail closed) and logged.
  */
 import { randomUUID } from "node:crypto";
-import { Server, ServerCredentials, status as GrpcStatus, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
+import type { Server, ServerCredentials, ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
+import type { HealthImplementation } from "grpc-health-check";
 import type { EnvoySettings } from "../../contracts/envoy.js";
 import type { Input } from "../../contracts/input.js";
 import { CheckRequestInvalidError, EngineEvaluationError, EngineTimeoutError, type StepupErrors } from "../../errors.js";
 import { asStepupError } from "../../decision/conclude.js";
 import { parseInput } from "../../input/validate.js";
+import { lazyRequire } from "../../lazy.js";
 import { Signals, type SignalsOptions } from "../../signals/collect.js";
 import type { Stepup } from "../../stepup.js";
 import { answerDecision } from "../answer.js";
@@ -22,6 +23,10 @@ import { readCheckRequest, type EdgeRequest } from "./check-request.js";
 import { GRPC, checkResponse, type CheckResponseObject } from "./check-response.js";
 import { AUTHORIZATION_SERVICE, authorizationService, type Decoded } from "./protos.js";
 import { envoySignalsOptions } from "./settings.js";
+
+// gRPC is loaded when a server is made, not when the SDK is imported (lazy.ts).
+const grpc = lazyRequire<typeof import("@grpc/grpc-js")>("@grpc/grpc-js");
+const health = lazyRequire<typeof import("grpc-health-check")>("grpc-health-check");
 
 /**
  * What Envoy is told when stepup cannot decide (the policy failed, a signal source failed on a
@@ -62,7 +67,7 @@ const REQUEST_FAULTS = new Set(["ERR_CHECK_REQUEST_INVALID", "ERR_TARGET_UNMAPPE
 
 export class ExtAuthzServer {
   private readonly server: Server;
-  private readonly health = new HealthImplementation({ "": "SERVING", [AUTHORIZATION_SERVICE]: "SERVING" });
+  private readonly health: HealthImplementation;
   private readonly settings: EnvoySettings;
   private bound: number | null = null;
 
@@ -71,12 +76,13 @@ export class ExtAuthzServer {
     private readonly options: ExtAuthzOptions = {},
   ) {
     this.settings = options.settings ?? {};
-    this.server = new Server({ "grpc.max_receive_message_length": options.maxRequestBytes ?? 4 * 2 ** 20 });
+    this.server = new (grpc().Server)({ "grpc.max_receive_message_length": options.maxRequestBytes ?? 4 * 2 ** 20 });
+    this.health = new (health().HealthImplementation)({ "": "SERVING", [AUTHORIZATION_SERVICE]: "SERVING" });
     this.server.addService(authorizationService(), {
       Check: (call: ServerUnaryCall<Decoded, CheckResponseObject>, done: sendUnaryData<CheckResponseObject>) => {
         this.check(call.request).then(
           (answer) => (answer.error ? done(answer.error) : done(null, answer.response)),
-          (err) => done({ code: GrpcStatus.INTERNAL, details: String(err) }),
+          (err) => done({ code: grpc().status.INTERNAL, details: String(err) }),
         );
       },
     });
@@ -101,7 +107,7 @@ export class ExtAuthzServer {
     const host = options.host ?? "127.0.0.1";
     const address = host.includes(":") ? `[${host}]:${options.port ?? 0}` : `${host}:${options.port ?? 0}`;
     this.bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, options.credentials ?? ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync(address, options.credentials ?? grpc().ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
     return this.bound;
   }
@@ -155,7 +161,7 @@ export class ExtAuthzServer {
     const mode = this.options.failureMode ?? "deny";
     if (mode === "deny") return this.deny(error, edge);
     this.report(error, edge, mode === "allow" ? "allowed (failure mode allow)" : "gRPC UNAVAILABLE (failure mode error)");
-    if (mode === "error") return { error: { code: GrpcStatus.UNAVAILABLE, details: `stepup could not decide: ${error.code}` } };
+    if (mode === "error") return { error: { code: grpc().status.UNAVAILABLE, details: `stepup could not decide: ${error.code}` } };
     return {
       response: {
         status: { code: GRPC.OK },

@@ -5,8 +5,9 @@
  * Redis in clear. Failures and timeouts become `BehaviorStoreError`, never a hung decision.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { BehaviorStoreError } from "../../errors.js";
+import { lazyRequire } from "../../lazy.js";
 import { OBSERVE, RECORD_EVENT, RECORD_LOGIN } from "./redis-scripts.js";
 import {
   DEFAULT_WINDOWS,
@@ -18,6 +19,8 @@ import {
   type Observation,
   type Probe,
 } from "./store.js";
+
+const ioredis = lazyRequire<typeof import("ioredis")>("ioredis");
 
 interface ScriptCommands {
   stepupObserve(...args: (string | number)[]): Promise<unknown[]>;
@@ -68,7 +71,7 @@ export class RedisBehaviorStore implements BehaviorStore {
    * const store = await RedisBehaviorStore.connect({ host: "127.0.0.1", port: 6379 });
    */
   static async connect(options: RedisOptions, storeOptions?: RedisStoreOptions): Promise<RedisBehaviorStore> {
-    const redis = new Redis({ ...FAIL_FAST, ...options });
+    const redis = new (ioredis().Redis)({ ...FAIL_FAST, ...options });
     try {
       await redis.connect();
       await Promise.all([OBSERVE, RECORD_LOGIN, RECORD_EVENT].map((lua) => redis.script("LOAD", lua)));

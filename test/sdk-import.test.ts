@@ -1,0 +1,55 @@
+/**
+ * Importing the SDK loads only what deciding needs: the integrations' dependencies (axios for the
+ * sidecar client, bundle polling and the HTTP log sink; ioredis; gRPC and protobufjs for the Envoy
+ * server; prom-client; maxmind; path-to-regexp; rotating-file-stream; jose) load when an integration is
+ * first used (src/lazy.ts).
+ */
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { describe, expect, inject, it } from "vitest";
+
+const run = promisify(execFile);
+const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "rotating-file-stream", "jose"];
+
+describe("importing the SDK", () => {
+  it("imports none of the integrations' dependencies statically", async () => {
+    // The library as scripts/build.mjs bundles it: every package it imports at the top is loaded with it.
+    const { metafile } = await build({
+      entryPoints: ["src/index.ts"],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      packages: "external",
+      write: false,
+      outdir: "unused",
+      metafile: true,
+      logLevel: "silent",
+    });
+    const imported = Object.values(metafile.outputs).flatMap((output) =>
+      output.imports.filter((i) => i.external && i.kind === "import-statement").map((i) => i.path),
+    );
+    expect(imported).toContain("zod");
+    for (const name of DEFERRED) expect(imported, name).not.toContain(name);
+  });
+
+  it("loads them when an integration is made", async () => {
+    // A fresh process on the bundled library: CommonJS packages it has loaded are in require's cache.
+    const lib = JSON.stringify(resolve(inject("libPath")));
+    const source = `
+      const sdk = await import(${lib});
+      const { createRequire } = await import("node:module");
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).join("\\n");
+      const before = loaded();
+      new sdk.StepupMetrics();
+      new sdk.RemoteEngine({ url: "http://127.0.0.1:1" });
+      console.log(JSON.stringify({ before, after: loaded() }));`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", source]);
+    const { before, after } = JSON.parse(stdout) as { before: string; after: string };
+    for (const name of ["prom-client", "axios"]) {
+      expect(before, name).not.toContain(`/node_modules/${name}/`);
+      expect(after, name).toContain(`/node_modules/${name}/`);
+    }
+  }, 30_000);
+});
