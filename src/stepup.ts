@@ -10,7 +10,7 @@ import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
 import { conclude, logFailure, type CheckedDocument, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import type { RenderContext } from "./decision/render.js";
-import { parseVerdict } from "./decision/verdict.js";
+import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
 import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
@@ -93,7 +93,9 @@ export class Stepup {
 
   /** Compiles a bundle already loaded (and verified) and decides with it. */
   static async create(bundle: Bundle, options?: StepupOptions): Promise<Stepup> {
-    return new Stepup(bundle, await WasmEngine.load(bundle), options);
+    const engine = await WasmEngine.load(bundle);
+    prepareVerdictCheck();
+    return new Stepup(bundle, engine, options);
   }
 
   /** The bundle that makes decisions now. */

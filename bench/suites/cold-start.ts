@@ -54,8 +54,8 @@ const suite: Suite = {
         suite: "cold start",
         measurements: [
           row("stepup: import + load bundle + first decide", ours.map((p) => p.total)),
-          row("  import the SDK (compiles the contract checks)", ours.map((p) => p.import)),
-          row("  load the bundle (read, compile wasm, load data)", ours.map((p) => p.load)),
+          row("  import the SDK", ours.map((p) => p.import)),
+          row("  load the bundle (read; compile the wasm, the input writers and the verdict check; load data)", ours.map((p) => p.load)),
           row("  first decide", ours.map((p) => p.first)),
           row("stock opa-wasm: import + read module and data + loadPolicy + setData + first evaluate", stock.map((p) => p.total)),
           row("  import opa-wasm", stock.map((p) => p.import)),

@@ -10,7 +10,11 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { z } from "zod";
 
 /** A compiled yes/no check of a value against a contract. */
-export type Check = (value: unknown) => boolean;
+export interface Check {
+  (value: unknown): boolean;
+  /** Compiles the check now instead of on its first use (ajv takes tens of milliseconds). */
+  prepare(): void;
+}
 
 const IPv6 = z.ipv6();
 
@@ -41,10 +45,8 @@ export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<
 /** Compiles a contract into a yes/no check, on its first use (importing the SDK stays cheap). */
 export function compileCheck(schema: z.ZodType, io: "input" | "output"): Check {
   let validate: ((value: unknown) => boolean) | undefined;
-  return (value) => {
-    validate ??= ajv.compile(flattenNullable(jsonSchemaOf(schema, io)) as Record<string, unknown>);
-    return validate(value) === true;
-  };
+  const compiled = () => (validate ??= ajv.compile(flattenNullable(jsonSchemaOf(schema, io)) as Record<string, unknown>));
+  return Object.assign((value: unknown) => compiled()(value) === true, { prepare: () => void compiled() });
 }
 
 type Node = Record<string, unknown>;

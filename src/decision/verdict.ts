@@ -10,6 +10,14 @@ import { DecisionInvalidError } from "../errors.js";
 
 const meetsContract = compileCheck(VerdictSchema, "output");
 
+/**
+ * Compiles the verdict check ahead of the first decision, when a bundle is loaded: the first
+ * request should not wait for ajv.
+ */
+export function prepareVerdictCheck(): void {
+  meetsContract.prepare();
+}
+
 /** Validates what a runtime returned against the verdict contract. */
 export function parseVerdict(raw: unknown): Verdict {
   if (meetsContract(raw)) return raw as Verdict;
