@@ -77,7 +77,7 @@ function decideBatch(request: PoolRequest): PoolReply {
     }
     const out = decisions.length === 0 ? "" : `${decisions.join("\n")}\n`;
     // TextEncoder's bytes own their buffer (a Buffer may be a slice of a shared pool), so it can be transferred.
-    return { id: request.id, decisions: text === request.lines ? out : encoder.encode(out) };
+    return { id: request.id, decisions: typeof request.lines === "string" ? out : encoder.encode(out) };
   } catch (err) {
     const { code, message, issues } = err as { code?: string; message?: string; issues?: unknown };
     const at = "inputs" in request ? index : request.first + index;
