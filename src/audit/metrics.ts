@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionEvent } from "../decision/conclude.js";
-import { lazyRequire } from "../lazy.js";
+import { promClient } from "../lazy.js";
 import type { DropReason } from "./sink.js";
 
 export interface MetricsOptions {
@@ -16,8 +16,6 @@ export interface MetricsOptions {
   /** Latency buckets in seconds; the default spans 10 µs to 100 ms. */
   readonly buckets?: readonly number[];
 }
-
-const promClient = lazyRequire<typeof import("prom-client")>("prom-client");
 
 const DEFAULT_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
 

@@ -4,11 +4,9 @@
  * supports long polling (Content-Type `application/vnd.openpolicyagent.bundles`),
  * `wait=<seconds>`; a bearer token when configured. The body is bounded while it streams in.
  */
-import type { AxiosInstance, AxiosStatic } from "axios";
+import type { AxiosInstance } from "axios";
 import { BundleDownloadError, BundleTooLargeError } from "../errors.js";
-import { lazyRequire } from "../lazy.js";
-
-const axios = lazyRequire<AxiosStatic>("axios");
+import { axios } from "../lazy.js";
 
 /** The content type by which a bundle server says it supports long polling. */
 export const LONG_POLL_CONTENT_TYPE = "application/vnd.openpolicyagent.bundles";

@@ -6,12 +6,10 @@
  */
 import type { SigningAlgorithm } from "../contracts/signing.js";
 import type { SignedFile } from "../contracts/signing.js";
-import { lazyImport } from "../lazy.js";
+import { jose } from "../lazy.js";
 import { readArchive, writeArchive, type BundleFiles } from "./archive.js";
 import { hashBundleFile } from "./hash.js";
 import { DEFAULT_ALGORITHM, privateKey } from "./keys.js";
-
-const jose = lazyImport(() => import("jose"));
 
 export const SIGNATURES_FILE = ".signatures.json";
 export const DEFAULT_KEY_ID = "default";

@@ -18,13 +18,11 @@ import {
 } from "../contracts/signing.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleSignatureError, ConfigInvalidError } from "../errors.js";
-import { lazyImport } from "../lazy.js";
+import { jose } from "../lazy.js";
 import type { BundleFiles } from "./archive.js";
 import { FILE_HASH_ALGORITHMS, hashBundleFile } from "./hash.js";
 import { publicKey } from "./keys.js";
 import { isSignaturesFile } from "./sign.js";
-
-const jose = lazyImport(() => import("jose"));
 
 /** What a successful verification established. */
 export interface Verification {

@@ -4,7 +4,7 @@
  * decides is whether the cause is passing (a refused or reset connection, a 502/503/504) or not
  * (OPA's own evaluation error, an answer that is not OPA's).
  */
-import type { AxiosError, AxiosStatic } from "axios";
+import type { AxiosError } from "axios";
 import {
   EngineBadResponseError,
   EngineEvaluationError,
@@ -12,9 +12,7 @@ import {
   EngineUnavailableError,
   type StepupErrors,
 } from "../errors.js";
-import { lazyRequire } from "../lazy.js";
-
-const axios = lazyRequire<AxiosStatic>("axios");
+import { axios } from "../lazy.js";
 
 function isAxiosError(err: unknown): err is AxiosError {
   return axios().isAxiosError(err);

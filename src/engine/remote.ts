@@ -6,17 +6,15 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { AxiosInstance, AxiosStatic } from "axios";
+import type { AxiosInstance } from "axios";
 import type { Input } from "../contracts/input.js";
 import { EngineTimeoutError, EngineUndefinedError } from "../errors.js";
 import { DECISION_ENTRYPOINT } from "../bundle/build.js";
-import { lazyRequire } from "../lazy.js";
+import { axios } from "../lazy.js";
 import type { AsyncEngine } from "./engine.js";
 import { networkFailure, statusFailure, type Failure } from "./remote-failure.js";
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
 import { readAnswer, readBundles, type SidecarAnswer, type SidecarBundle } from "./sidecar-answer.js";
-
-const axios = lazyRequire<AxiosStatic>("axios");
 
 export interface RemoteEngineOptions {
   /** The sidecar's base URL, for instance `http://127.0.0.1:8181`. */

@@ -8,10 +8,8 @@
 import { createRequire } from "node:module";
 import type { Reader, Response } from "maxmind";
 import { GeoDatabaseInvalidError } from "../errors.js";
-import { lazyRequire } from "../lazy.js";
+import { maxmind } from "../lazy.js";
 import { AddressSet } from "./ip.js";
-
-const maxmind = lazyRequire<typeof import("maxmind").default>("maxmind");
 
 export interface GeoOptions {
   /** A country database; defaults to the bundled one, `false` for none. */

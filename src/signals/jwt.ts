@@ -5,13 +5,11 @@
  */
 import type { errors, JWTPayload, JWTVerifyOptions } from "jose";
 import { KeysUnavailableError, TokenInvalidError } from "../errors.js";
-import { lazyImport } from "../lazy.js";
+import { jose } from "../lazy.js";
 import type { Keys } from "./keys.js";
 import type { VerifiedCache } from "./verified-cache.js";
 
 /** Asymmetric algorithms only: a shared secret has no place in a key set that many parties read. */
-const jose = lazyImport(() => import("jose"));
-
 export const DEFAULT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
 
 /** Longer than any sane token; refused before parsing. */

@@ -5,9 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import { KeysUnavailableError } from "../errors.js";
-import { lazyImport } from "../lazy.js";
-
-const jose = lazyImport(() => import("jose"));
+import { jose } from "../lazy.js";
 
 export type KeySource =
   | { readonly jwksFile: string }

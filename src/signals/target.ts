@@ -8,9 +8,7 @@
 import type { MatchFunction } from "path-to-regexp";
 import type { Input } from "../contracts/input.js";
 import { SignalConfigInvalidError, TargetUnmappedError, type Issue } from "../errors.js";
-import { lazyRequire } from "../lazy.js";
-
-const pathToRegexp = lazyRequire<typeof import("path-to-regexp")>("path-to-regexp");
+import { pathToRegexp } from "../lazy.js";
 
 export type Target = Input["target"];
 

@@ -6,10 +6,8 @@
  */
 import { basename, dirname, resolve } from "node:path";
 import type { RotatingFileStream } from "rotating-file-stream";
-import { lazyRequire } from "../../lazy.js";
+import { rotatingFileStream } from "../../lazy.js";
 import { DropReporter, type DropListener, type Sink } from "../sink.js";
-
-const rotatingFileStream = lazyRequire<typeof import("rotating-file-stream")>("rotating-file-stream");
 
 export interface FileSinkOptions {
   /** The file events are written to; rotated files sit beside it. */

@@ -9,11 +9,8 @@
  */
 import { promisify } from "node:util";
 import { gzip as gzipCb } from "node:zlib";
-import type { AxiosStatic } from "axios";
-import { lazyRequire } from "../../lazy.js";
+import { axios } from "../../lazy.js";
 import { DropReporter, type DropListener, type Sink } from "../sink.js";
-
-const axios = lazyRequire<AxiosStatic>("axios");
 
 const gzip = promisify(gzipCb);
 

@@ -10,11 +10,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import type { Reader, Root, Type } from "protobufjs";
-import { lazyRequire } from "../../lazy.js";
+import { protobuf } from "../../lazy.js";
 
 const require = createRequire(import.meta.url);
-// protobufjs is loaded with the protos, when a server first needs them (lazy.ts).
-const protobuf = lazyRequire<typeof import("protobufjs")>("protobufjs");
 const SERVICE = "envoy.service.auth.v3.Authorization";
 
 /** A CheckRequest as decoded: the protobuf message as a plain object (snake_case names, longs as numbers). */

@@ -14,7 +14,7 @@ import type { Input } from "../../contracts/input.js";
 import { CheckRequestInvalidError, EngineEvaluationError, EngineTimeoutError, type StepupErrors } from "../../errors.js";
 import { asStepupError } from "../../decision/conclude.js";
 import { parseInput } from "../../input/validate.js";
-import { lazyRequire } from "../../lazy.js";
+import { grpc, grpcHealth } from "../../lazy.js";
 import { Signals, type SignalsOptions } from "../../signals/collect.js";
 import type { Stepup } from "../../stepup.js";
 import { answerDecision } from "../answer.js";
@@ -23,10 +23,6 @@ import { readCheckRequest, type EdgeRequest } from "./check-request.js";
 import { GRPC, checkResponse, type CheckResponseObject } from "./check-response.js";
 import { AUTHORIZATION_SERVICE, authorizationService, type Decoded } from "./protos.js";
 import { envoySignalsOptions } from "./settings.js";
-
-// gRPC is loaded when a server is made, not when the SDK is imported (lazy.ts).
-const grpc = lazyRequire<typeof import("@grpc/grpc-js")>("@grpc/grpc-js");
-const health = lazyRequire<typeof import("grpc-health-check")>("grpc-health-check");
 
 /**
  * What Envoy is told when stepup cannot decide (the policy failed, a signal source failed on a
@@ -77,7 +73,7 @@ export class ExtAuthzServer {
   ) {
     this.settings = options.settings ?? {};
     this.server = new (grpc().Server)({ "grpc.max_receive_message_length": options.maxRequestBytes ?? 4 * 2 ** 20 });
-    this.health = new (health().HealthImplementation)({ "": "SERVING", [AUTHORIZATION_SERVICE]: "SERVING" });
+    this.health = new (grpcHealth().HealthImplementation)({ "": "SERVING", [AUTHORIZATION_SERVICE]: "SERVING" });
     this.server.addService(authorizationService(), {
       Check: (call: ServerUnaryCall<Decoded, CheckResponseObject>, done: sendUnaryData<CheckResponseObject>) => {
         this.check(call.request).then(

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
 import { BehaviorStoreError } from "../../errors.js";
-import { lazyRequire } from "../../lazy.js";
+import { ioredis } from "../../lazy.js";
 import { OBSERVE, RECORD_EVENT, RECORD_LOGIN } from "./redis-scripts.js";
 import {
   DEFAULT_WINDOWS,
@@ -19,8 +19,6 @@ import {
   type Observation,
   type Probe,
 } from "./store.js";
-
-const ioredis = lazyRequire<typeof import("ioredis")>("ioredis");
 
 interface ScriptCommands {
   stepupObserve(...args: (string | number)[]): Promise<unknown[]>;
