@@ -2,7 +2,8 @@
  * Batch throughput: NDJSON input documents decided into NDJSON decisions (the shape of decision
  * logs, as replay and simulation read and write them), by one thread and by the decision pool on
  * every core. Both take the UTF-8 bytes of a file and answer bytes, and do the same work per line:
- * parse, decide (validation and rendering included), serialize. Rounds alternate, and each figure is the median round.
+ * parse, decide (validation and rendering included), serialize. Rounds alternate, and each figure
+ * is the median round.
  *
  * Beside them, the machine's own ceiling for any pool: the same single-thread work in separate
  * processes, each for fixed windows alone and then all at once. Nothing is shared between those
