@@ -17,6 +17,16 @@ export interface Check {
 }
 
 const IPv6 = z.ipv6();
+const isIPv6 = (text: string) => IPv6.safeParse(text).success;
+
+/**
+ * The contracts' string formats as zod judges them, for every compiled check: its IPv4 check is
+ * the pattern the schema carries; its IPv6 check is more than a pattern.
+ */
+export const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
+  ipv4: () => true,
+  ipv6: isIPv6,
+};
 
 // Options that make ajv judge exactly as zod does: string lengths in code points (both
 // libraries' default), patterns compiled without the u flag as zod's are, no NaN or Infinity for
@@ -32,7 +42,7 @@ const ajv = new Ajv2020({
   formats: {
     // zod's IPv4 check is its pattern, which the schema carries; its IPv6 check is more.
     ipv4: true,
-    ipv6: { type: "string", validate: (s: string) => IPv6.safeParse(s).success },
+    ipv6: { type: "string", validate: isIPv6 },
   },
 });
 

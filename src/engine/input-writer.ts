@@ -14,7 +14,7 @@
  * writer is compiled (`maxBytes`): the engine reserves that much once instead of checking for
  * space while writing.
  */
-import { z } from "zod";
+import { FORMATS } from "../contracts/compiled.js";
 
 type Schema = {
   readonly type?: string | readonly string[];
@@ -57,13 +57,6 @@ const MAX_NUMBER_BYTES = 24;
 // What a string without maxLength is assumed to need (formats and patterns bound those in effect).
 const UNBOUNDED_STRING = 64;
 
-// zod judges the string formats (its IPv6 check is more than the pattern the schema carries);
-// the schema is built once, not on every address.
-const IPV6 = z.ipv6();
-const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
-  ipv4: () => true,
-  ipv6: (text) => IPV6.safeParse(text).success,
-};
 
 /**
  * Compiles a writer. Unchecked (the default), for documents that already meet the schema (every
