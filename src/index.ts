@@ -94,6 +94,7 @@ export {
   type WhatIfReport,
   type Transition,
 } from "./audit/replay.js";
+export { verifyLogs, whatIfLogs, type ReplayOptions } from "./audit/replay-pool.js";
 export {
   DecisionLogEventSchema,
   MaskRuleSchema,

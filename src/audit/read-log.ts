@@ -7,7 +7,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { DecisionLogEventSchema, type DecisionLogEvent } from "../contracts/decision-log.js";
@@ -26,28 +25,79 @@ export async function expandLogPaths(paths: readonly string[]): Promise<string[]
   return files;
 }
 
-/** Every event of the logs, in file order; validated. */
-export async function* readLogEvents(paths: readonly string[]): AsyncGenerator<DecisionLogEvent> {
-  for (const file of await expandLogPaths(paths)) yield* readLogFile(file);
+/** Whole lines of one log file as UTF-8 bytes, and the number of the first of them (from 1). */
+export interface LogChunk {
+  readonly file: string;
+  readonly first: number;
+  readonly bytes: Uint8Array;
 }
 
-async function* readLogFile(file: string): AsyncGenerator<DecisionLogEvent> {
+/** Every event of the logs, in file order; validated. */
+export async function* readLogEvents(paths: readonly string[]): AsyncGenerator<DecisionLogEvent> {
+  for await (const chunk of readLogChunks(paths)) yield* parseLogChunk(chunk);
+}
+
+/**
+ * The logs as runs of whole lines, in file order, each at least `minBytes` long but for a file's
+ * last: the unit that replay hands to a thread. Lines are not parsed here.
+ */
+export async function* readLogChunks(paths: readonly string[], minBytes = 64 * 1024): AsyncGenerator<LogChunk> {
+  for (const file of await expandLogPaths(paths)) yield* chunksOf(file, minBytes);
+}
+
+const NEWLINE = 0x0a;
+
+async function* chunksOf(file: string, minBytes: number): AsyncGenerator<LogChunk> {
   let stream: Readable = file === "-" ? process.stdin : createReadStream(file);
   if (file.endsWith(".gz")) stream = stream.pipe(createGunzip());
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Pieces read since the last chunk; they are joined only when a chunk is due.
+  let pieces: Buffer[] = [];
+  let pending = 0;
+  let line = 1;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    pieces.push(piece);
+    pending += piece.length;
+    if (pending < minBytes || piece.lastIndexOf(NEWLINE) < 0) continue;
+    const joined = Buffer.concat(pieces, pending);
+    const end = joined.lastIndexOf(NEWLINE) + 1;
+    // A copy of the rest, so that the chunk owns its memory alone and can be handed to a thread.
+    const rest = Buffer.from(joined.subarray(end));
+    yield { file, first: line, bytes: joined.subarray(0, end) };
+    line += countLines(joined, end);
+    pieces = rest.length > 0 ? [rest] : [];
+    pending = rest.length;
+  }
+  if (pending > 0) yield { file, first: line, bytes: Buffer.concat(pieces, pending) };
+}
+
+function countLines(bytes: Uint8Array, end: number): number {
   let n = 0;
-  for await (const line of lines) {
-    n++;
+  for (let at = bytes.indexOf(NEWLINE); at >= 0 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) n++;
+  return n;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The events of a chunk, validated, in order. A line may hold one event or an array of them;
+ * blank lines are skipped; a line that is not an event throws `ERR_LOG_INVALID` naming the file,
+ * the line and the field.
+ */
+export function* parseLogChunk(chunk: LogChunk): Generator<DecisionLogEvent> {
+  const lines = decoder.decode(chunk.bytes).split("\n");
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line.trim() === "") continue;
+    const n = chunk.first + i;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      throw new LogInvalidError(file, n, [{ path: "", message: "not JSON" }]);
+      throw new LogInvalidError(chunk.file, n, [{ path: "", message: "not JSON" }]);
     }
-    for (const [i, item] of (Array.isArray(value) ? value : [value]).entries()) {
+    for (const [j, item] of (Array.isArray(value) ? value : [value]).entries()) {
       const parsed = DecisionLogEventSchema.safeParse(item);
-      if (!parsed.success) throw new LogInvalidError(file, n, toIssues(parsed.error, Array.isArray(value) ? `[${i}]` : ""));
+      if (!parsed.success) throw new LogInvalidError(chunk.file, n, toIssues(parsed.error, Array.isArray(value) ? `[${j}]` : ""));
       yield parsed.data;
     }
   }

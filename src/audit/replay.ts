@@ -5,15 +5,15 @@
  * transitions, reasons gained and lost, per app, and the prompt rate before and after. Both stream
  * the log, keeping counts and a few examples, so months of logs fit in memory.
  */
-import { isDeepStrictEqual } from "node:util";
 import type { Verdict } from "../contracts/decision.js";
 import type { DecisionLogEvent } from "../contracts/decision-log.js";
 import type { Input } from "../contracts/input.js";
 import type { Bundle } from "../bundle/load.js";
+import { parseVerdict } from "../decision/verdict.js";
+import type { Engine } from "../engine/engine.js";
+import { WasmEngine } from "../engine/wasm.js";
 import { isStepupError, RevisionNotFoundError } from "../errors.js";
 import { parseInput } from "../input/validate.js";
-import { Stepup } from "../stepup.js";
-import { WasmEngine } from "../engine/wasm.js";
 import { eventRevision } from "./review.js";
 
 /** Finds the bundle of a revision (a `BundleStore`, or a map of bundles at hand). */
@@ -67,22 +67,175 @@ export interface WhatIfReport {
   readonly examples: ReplayExample[];
 }
 
-/** Evaluates inputs on bundles, compiling each bundle once. */
-export class Evaluator {
-  private readonly sdks = new Map<string, Promise<Stepup>>();
+/** What replaying one event found, for `verify`: computed in-process or by a replay thread. */
+export type VerifyFinding =
+  | { readonly kind: "unreplayable" | "missing" | "reproduced"; readonly revision: string }
+  | { readonly kind: "differed"; readonly revision: string; readonly masked: boolean; readonly example: ReplayExample };
 
-  async evaluate(bundle: Bundle, input: Input): Promise<Evaluation> {
-    let sdk = this.sdks.get(bundle.revision);
-    if (!sdk) {
-      sdk = WasmEngine.load(bundle).then((engine) => new Stepup(bundle, engine));
-      this.sdks.set(bundle.revision, sdk);
+/** What evaluating one event on the candidate found, for `whatIf`. */
+export type WhatIfFinding =
+  | { readonly kind: "unreplayable" }
+  | {
+      readonly kind: "evaluated";
+      readonly app: string;
+      readonly from: string;
+      readonly to: string;
+      readonly reasons: { readonly before: string[]; readonly after: string[] };
+      /** Same outcome, and the rest of the verdict as logged too. */
+      readonly same: boolean;
+      /** For a changed outcome. */
+      readonly example?: ReplayExample;
+    };
+
+/** The verdict an engine gives for an input, or the code of the error the SDK would fail closed on. */
+export function evaluateOn(engine: Engine, input: Input): Evaluation {
+  try {
+    return { verdict: parseVerdict(engine.evaluate(input)) };
+  } catch (err) {
+    if (isStepupError(err)) return { error: err.code };
+    throw err;
+  }
+}
+
+/** Replays one event on the engine of the revision it names (undefined: the store lacks it). */
+export function verifyEvent(event: DecisionLogEvent, input: Input | undefined, engine: Engine | undefined): VerifyFinding {
+  const revision = eventRevision(event) ?? "";
+  if (!input) return { kind: "unreplayable", revision };
+  if (!engine) return { kind: "missing", revision };
+  const replayed = evaluateOn(engine, input);
+  const logged = loggedEvaluation(event);
+  if (sameEvaluation(logged, alignMasked(replayed, event))) return { kind: "reproduced", revision };
+  const masked = inputMasked(event);
+  return { kind: "differed", revision, masked, example: example(event, logged, replayed, masked) };
+}
+
+/** Evaluates one event's input on the candidate and compares with what was logged. */
+export function whatIfEvent(event: DecisionLogEvent, input: Input | undefined, candidate: Engine): WhatIfFinding {
+  if (!input) return { kind: "unreplayable" };
+  const logged = loggedEvaluation(event);
+  const after = evaluateOn(candidate, input);
+  const [from, to] = [outcomeOf(logged), outcomeOf(after)];
+  const reasons = { before: reasonsOf(logged), after: reasonsOf(after) };
+  const app = input.target.app;
+  if (from !== to) return { kind: "evaluated", app, from, to, reasons, same: false, example: example(event, logged, after, inputMasked(event)) };
+  return { kind: "evaluated", app, from, to, reasons, same: sameEvaluation(logged, alignMasked(after, event)) };
+}
+
+/** Counts verify findings, in log order, into a report. */
+export class VerifyTally {
+  private readonly r = {
+    events: 0, reproduced: 0, differed: 0, differed_masked: 0, unreplayable: 0,
+    missing_revisions: {} as Record<string, number>, revisions: {} as Record<string, number>,
+    examples: [] as ReplayExample[],
+  };
+
+  constructor(private readonly maxExamples = 20) {}
+
+  add(f: VerifyFinding): void {
+    const r = this.r;
+    r.events++;
+    r.revisions[f.revision] = (r.revisions[f.revision] ?? 0) + 1;
+    if (f.kind === "unreplayable") r.unreplayable++;
+    else if (f.kind === "missing") r.missing_revisions[f.revision] = (r.missing_revisions[f.revision] ?? 0) + 1;
+    else if (f.kind === "reproduced") r.reproduced++;
+    else if (f.kind === "differed") {
+      r.differed++;
+      if (f.masked) r.differed_masked++;
+      if (r.examples.length < this.maxExamples) r.examples.push(f.example);
     }
+  }
+
+  report(): VerifyReport {
+    return this.r;
+  }
+}
+
+/** Counts what-if findings, in log order, into a report. */
+export class WhatIfTally {
+  private readonly r = {
+    events: 0, unreplayable: 0,
+    transitions: {} as Record<Transition, number>, changed_outcome: 0, changed_other: 0,
+    by_reason: {} as WhatIfReport["by_reason"], by_app: {} as WhatIfReport["by_app"],
+    examples: [] as ReplayExample[],
+  };
+  private readonly prompts = { before: 0, after: 0 };
+  private readonly denies = { before: 0, after: 0 };
+
+  constructor(private readonly candidateRevision: string, private readonly maxExamples = 20) {}
+
+  add(f: WhatIfFinding): void {
+    const r = this.r;
+    if (f.kind === "unreplayable") {
+      r.unreplayable++;
+      return;
+    }
+    r.events++;
+    const { from, to } = f;
+    const transition: Transition = `${from}→${to}`;
+    r.transitions[transition] = (r.transitions[transition] ?? 0) + 1;
+    this.prompts.before += from === "step_up" ? 1 : 0;
+    this.prompts.after += to === "step_up" ? 1 : 0;
+    this.denies.before += from === "deny" ? 1 : 0;
+    this.denies.after += to === "deny" ? 1 : 0;
+    countReasons(r.by_reason, f.reasons.before, f.reasons.after);
+    const perApp = (r.by_app[f.app] ??= { decisions: 0, changed: 0, transitions: {} });
+    perApp.decisions++;
+    if (from !== to) {
+      r.changed_outcome++;
+      perApp.changed++;
+      perApp.transitions[transition] = (perApp.transitions[transition] ?? 0) + 1;
+      if (f.example && r.examples.length < this.maxExamples) r.examples.push(f.example);
+    } else if (!f.same) {
+      r.changed_other++;
+    }
+  }
+
+  report(): WhatIfReport {
+    const { examples, ...counts } = this.r;
+    const rate = (n: number) => (counts.events === 0 ? 0 : n / counts.events);
+    return {
+      candidate_revision: this.candidateRevision,
+      ...counts,
+      prompt_rate: { before: rate(this.prompts.before), after: rate(this.prompts.after) },
+      deny_rate: { before: rate(this.denies.before), after: rate(this.denies.after) },
+      examples,
+    };
+  }
+}
+
+/** A revision's bundle and its compiled engine. */
+export interface LoadedRevision {
+  readonly bundle: Bundle;
+  readonly engine: WasmEngine;
+}
+
+/**
+ * The bundles of the revisions a log names, each compiled once; undefined for a revision the
+ * source lacks, asked for once however many events name it.
+ */
+export class RevisionEngines {
+  private readonly loaded = new Map<string, Promise<LoadedRevision | undefined>>();
+
+  constructor(private readonly source: RevisionSource) {}
+
+  get(revision: string): Promise<LoadedRevision | undefined> {
+    let loaded = this.loaded.get(revision);
+    if (!loaded) {
+      loaded = this.load(revision);
+      this.loaded.set(revision, loaded);
+    }
+    return loaded;
+  }
+
+  private async load(revision: string): Promise<LoadedRevision | undefined> {
+    let bundle: Bundle;
     try {
-      return { verdict: (await sdk).evaluate(input) };
+      bundle = await this.source.get(revision);
     } catch (err) {
-      if (isStepupError(err)) return { error: err.code };
+      if (err instanceof RevisionNotFoundError) return undefined;
       throw err;
     }
+    return { bundle, engine: await WasmEngine.load(bundle) };
   }
 }
 
@@ -92,48 +245,15 @@ export async function verify(
   source: RevisionSource,
   options: { examples?: number } = {},
 ): Promise<VerifyReport> {
-  const evaluator = new Evaluator();
-  const maxExamples = options.examples ?? 20;
-  const report = {
-    events: 0, reproduced: 0, differed: 0, differed_masked: 0, unreplayable: 0,
-    missing_revisions: {} as Record<string, number>, revisions: {} as Record<string, number>,
-    examples: [] as ReplayExample[],
-  };
+  const engines = new RevisionEngines(source);
+  const tally = new VerifyTally(options.examples);
   for await (const event of events) {
-    report.events++;
-    const revision = eventRevision(event) ?? "";
-    report.revisions[revision] = (report.revisions[revision] ?? 0) + 1;
     const input = replayableInput(event);
-    if (!input) {
-      report.unreplayable++;
-      continue;
-    }
-    // A revision the source lacks is asked for once, not once per event: each miss is a failed
-    // read of the store and an error with its stack.
-    if (Object.hasOwn(report.missing_revisions, revision)) {
-      report.missing_revisions[revision]!++;
-      continue;
-    }
-    let bundle: Bundle;
-    try {
-      bundle = await source.get(revision);
-    } catch (err) {
-      if (!(err instanceof RevisionNotFoundError)) throw err;
-      report.missing_revisions[revision] = (report.missing_revisions[revision] ?? 0) + 1;
-      continue;
-    }
-    const replayed = await evaluator.evaluate(bundle, input);
-    const logged = loggedEvaluation(event);
-    if (sameEvaluation(logged, alignMasked(replayed, event))) {
-      report.reproduced++;
-      continue;
-    }
-    report.differed++;
-    const masked = inputMasked(event);
-    if (masked) report.differed_masked++;
-    if (report.examples.length < maxExamples) report.examples.push(example(event, logged, replayed, masked));
+    // Only a replayable event asks for its revision: an unreplayable one needs no bundle.
+    const loaded = input ? await engines.get(eventRevision(event) ?? "") : undefined;
+    tally.add(verifyEvent(event, input, loaded?.engine));
   }
-  return report;
+  return tally.report();
 }
 
 /** Evaluates every event's input on a candidate bundle and compares with what was logged. */
@@ -142,53 +262,14 @@ export async function whatIf(
   candidate: Bundle,
   options: { examples?: number } = {},
 ): Promise<WhatIfReport> {
-  const evaluator = new Evaluator();
-  const maxExamples = options.examples ?? 20;
-  const r = {
-    candidate_revision: candidate.revision, events: 0, unreplayable: 0,
-    transitions: {} as Record<Transition, number>, changed_outcome: 0, changed_other: 0,
-    by_reason: {} as WhatIfReport["by_reason"], by_app: {} as WhatIfReport["by_app"],
-    prompt_rate: { before: 0, after: 0 }, deny_rate: { before: 0, after: 0 },
-    examples: [] as ReplayExample[],
-  };
-  const prompts = { before: 0, after: 0 };
-  const denies = { before: 0, after: 0 };
-  for await (const event of events) {
-    const input = replayableInput(event);
-    if (!input) {
-      r.unreplayable++;
-      continue;
-    }
-    r.events++;
-    const logged = loggedEvaluation(event);
-    const after = await evaluator.evaluate(candidate, input);
-    const [from, to] = [outcomeOf(logged), outcomeOf(after)];
-    const transition: Transition = `${from}→${to}`;
-    r.transitions[transition] = (r.transitions[transition] ?? 0) + 1;
-    prompts.before += from === "step_up" ? 1 : 0;
-    prompts.after += to === "step_up" ? 1 : 0;
-    denies.before += from === "deny" ? 1 : 0;
-    denies.after += to === "deny" ? 1 : 0;
-    countReasons(r.by_reason, reasonsOf(logged), reasonsOf(after));
-    const app = input.target.app;
-    const perApp = (r.by_app[app] ??= { decisions: 0, changed: 0, transitions: {} });
-    perApp.decisions++;
-    if (from !== to) {
-      r.changed_outcome++;
-      perApp.changed++;
-      perApp.transitions[transition] = (perApp.transitions[transition] ?? 0) + 1;
-      if (r.examples.length < maxExamples) r.examples.push(example(event, logged, after, inputMasked(event)));
-    } else if (!sameEvaluation(logged, alignMasked(after, event))) {
-      r.changed_other++;
-    }
-  }
-  const rate = (n: number) => (r.events === 0 ? 0 : n / r.events);
-  r.prompt_rate = { before: rate(prompts.before), after: rate(prompts.after) };
-  r.deny_rate = { before: rate(denies.before), after: rate(denies.after) };
-  return r;
+  const engine = await WasmEngine.load(candidate);
+  const tally = new WhatIfTally(candidate.revision, options.examples);
+  for await (const event of events) tally.add(whatIfEvent(event, replayableInput(event), engine));
+  return tally.report();
 }
 
-function replayableInput(event: DecisionLogEvent): Input | undefined {
+/** The event's input, if it still meets the input contract. */
+export function replayableInput(event: DecisionLogEvent): Input | undefined {
   try {
     return parseInput(event.input);
   } catch {
@@ -227,9 +308,31 @@ function countReasons(into: WhatIfReport["by_reason"], before: string[], after: 
 
 /** Equal as the contract means it: reasons, obligations and exceptions are sets. */
 export function sameEvaluation(a: Evaluation, b: Evaluation): boolean {
-  if ("verdict" in a && "verdict" in b) return isDeepStrictEqual(normalise(a.verdict), normalise(b.verdict));
+  if ("verdict" in a && "verdict" in b) return sameJson(normalise(a.verdict), normalise(b.verdict));
   if ("error" in a && "error" in b) return a.error === b.error;
   return false;
+}
+
+/**
+ * Deep equality of JSON values (parsed documents: plain objects, arrays, primitives), as
+ * `isDeepStrictEqual` judges them but without its generality, which cost replay ~7 µs a verdict.
+ * @internal
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return !(a === 0 && !Object.is(a, b));
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return Number.isNaN(a) && Number.isNaN(b);
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key) || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 function normalise(verdict: unknown): unknown {

@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError } from "commander";
 import { loadBundle, type Bundle } from "../bundle/load.js";
 import { BundleStore } from "../bundle/store.js";
 import { readLogEvents } from "../audit/read-log.js";
-import { RevisionIndex, verify, whatIf } from "../audit/replay.js";
+import { RevisionIndex } from "../audit/replay.js";
+import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool.js";
 import { reviewRecords, type ReviewRecord } from "../audit/review.js";
 import { packageRoot } from "../paths.js";
 import { formatReview, formatVerify, formatWhatIf } from "./audit-format.js";
@@ -27,11 +28,13 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
     .option("-b, --bundle <paths...>", "bundles to use besides the store, by their revision")
     .option("--against <bundle>", "candidate bundle: report what it would change")
     .option("--examples <n>", "changed decisions to list", toCount, 10)
+    .option("--threads <n>", `threads replaying (default: one per core for logs of ${THREADS_FROM_BYTES / 1024 ** 2} MiB or more, else 1: the main thread alone)`, toPositive)
     .option("--json", "print the report as JSON")
-    .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; json?: boolean }) => {
+    .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; threads?: number; json?: boolean }) => {
+      const options = { examples: opts.examples, threads: opts.threads };
       if (opts.against) {
         const candidate = await loadBundle(opts.against);
-        const report = await whatIf(readLogEvents(logs), candidate, { examples: opts.examples });
+        const report = await whatIfLogs(logs, candidate, options);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatWhatIf(report));
         process.exitCode = EXIT.ok;
         return;
@@ -42,7 +45,7 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
         extra.set(b.revision, b);
       }
       const store = new BundleStore(opts.store);
-      const report = await verify(readLogEvents(logs), new RevisionIndex(extra, store, store.dir), { examples: opts.examples });
+      const report = await verifyLogs(logs, new RevisionIndex(extra, store, store.dir), options);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
       process.exitCode = report.reproduced === report.events && report.events > 0 ? EXIT.ok : EXIT.failed;
     });
@@ -84,6 +87,12 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
     .action(async (opts: { store: string }) => {
       for (const revision of await new BundleStore(opts.store).list()) process.stdout.write(`${revision}\n`);
     });
+}
+
+function toPositive(value: string): number {
+  const n = toCount(value);
+  if (n < 1) throw new InvalidArgumentError("expected at least 1");
+  return n;
 }
 
 function toCount(value: string): number {

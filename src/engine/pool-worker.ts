@@ -10,15 +10,10 @@ import type { CodeEntry } from "../contracts/metadata.js";
 import { logFailure } from "../decision/conclude.js";
 import { InputNotJsonError, isStepupError } from "../errors.js";
 import { decideDocument } from "../stepup.js";
-import { WasmEngine } from "./wasm.js";
+import { WasmEngine, type EngineTransfer } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
-export interface PoolSetup {
-  readonly module: WebAssembly.Module;
-  readonly data: string;
-  readonly entrypoint: string;
-  readonly revision: string;
-  readonly source: string;
+export interface PoolSetup extends EngineTransfer {
   readonly codes: Readonly<Record<string, CodeEntry>>;
 }
 
@@ -46,7 +41,7 @@ let decide: ((raw: unknown) => unknown) | undefined;
 
 port.on("message", (message: PoolSetup | PoolRequest) => {
   if ("module" in message) {
-    const engine = WasmEngine.fromModule(message.module, { ...message, data: JSON.parse(message.data) as Record<string, unknown> });
+    const engine = WasmEngine.fromTransfer(message);
     const ctx = { revision: message.revision, codes: message.codes };
     const hooks = { onError: logFailure };
     decide = (raw) => decideDocument(engine, raw, { ...ctx, decisionId: randomUUID() }, hooks);

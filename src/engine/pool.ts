@@ -4,14 +4,13 @@
  * worker thread (a `WebAssembly.Module` crosses threads without being compiled again); each thread
  * decides whole batches exactly as `Stepup.decide` does, and the decisions come back in order.
  */
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import type { Bundle } from "../bundle/load.js";
 import type { Decision } from "../contracts/decision.js";
 import { EngineEvaluationError, InputInvalidError, InputNotJsonError, PoolClosedError, type Issue } from "../errors.js";
 import type { PoolReply, PoolRequest, PoolSetup } from "./pool-worker.js";
+import { requestId, Threads, workerScript } from "./threads.js";
+import { WasmEngine } from "./wasm.js";
 
 export interface PoolOptions {
   /** Threads; one per core by default. */
@@ -20,66 +19,25 @@ export interface PoolOptions {
   readonly batchSize?: number;
 }
 
-interface Job {
-  readonly request: PoolRequest;
-  readonly resolve: (decisions: string | Uint8Array) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface Thread {
-  readonly worker: Worker;
-  /** Batches sent and not yet answered, oldest first (a thread answers in order). */
-  readonly jobs: Job[];
-}
-
-/**
- * Batches in flight per thread: the next one waits in the thread's own queue, so a thread never
- * idles while the main thread is busy handing out work or reading answers.
- */
-const IN_FLIGHT = 2;
-
 const NEWLINE = 0x0a;
-
-let nextId = 0;
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
 export class DecisionPool {
-  private readonly queue: Job[] = [];
   private closed = false;
 
-  private constructor(private readonly threads: Thread[], private readonly batchSize: number) {
-    for (const thread of threads) {
-      thread.worker.on("message", (reply: PoolReply) => this.settle(thread, reply));
-      thread.worker.on("error", (err) => this.fail(thread, err));
-      thread.worker.on("exit", (code) => this.fail(thread, new Error(`exited with code ${code}`)));
-    }
-  }
+  private constructor(private readonly threads: Threads, private readonly batchSize: number) {}
 
   /** Starts the threads for a bundle whose module is already compiled. */
   static async start(bundle: Bundle, module: WebAssembly.Module, options: PoolOptions = {}): Promise<DecisionPool> {
-    const size = Math.max(1, options.size ?? availableParallelism());
-    const setup: PoolSetup = {
-      module,
-      data: JSON.stringify(bundle.data),
-      entrypoint: bundle.entrypoint,
-      revision: bundle.revision,
-      source: bundle.source,
-      codes: bundle.metadata.codes,
-    };
-    const started = await Promise.allSettled(Array.from({ length: size }, () => startThread(setup)));
-    const threads = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed) {
-      // No half-started pool: the threads that did start stop again.
-      await Promise.all(threads.map(({ worker }) => worker.terminate()));
-      throw failed.reason;
-    }
+    const setup: PoolSetup = { ...WasmEngine.transfer(bundle, module), codes: bundle.metadata.codes };
+    const size = options.size ?? availableParallelism();
+    const threads = await Threads.start(workerScript("pool-worker", import.meta.url), setup, { size, name: "decision pool" });
     return new DecisionPool(threads, Math.max(1, options.batchSize ?? 128));
   }
 
   /** How many threads decide. */
   get size(): number {
-    return this.threads.length;
+    return this.threads.size;
   }
 
   /**
@@ -91,7 +49,7 @@ export class DecisionPool {
     const batches: Promise<string>[] = [];
     for (let start = 0; start < inputs.length; start += this.batchSize) {
       const slice = inputs.slice(start, start + this.batchSize);
-      batches.push(this.submit({ id: nextId++, inputs: slice }, start) as Promise<string>);
+      batches.push(this.submit({ id: requestId(), inputs: slice }, start) as Promise<string>);
     }
     return (await Promise.all(batches)).flatMap((text) => JSON.parse(text) as Decision[]);
   }
@@ -124,7 +82,7 @@ export class DecisionPool {
       }
       // Bytes go as the batch's own copy, whose buffer can be transferred (a newline byte is never inside a character).
       const batch = text ? ndjson.slice(start, end) : new Uint8Array(ndjson.subarray(start, end));
-      batches.push(this.submit({ id: nextId++, lines: batch, first: line }, 0));
+      batches.push(this.submit({ id: requestId(), lines: batch, first: line }, 0));
       line += lines;
       start = end;
     }
@@ -134,92 +92,16 @@ export class DecisionPool {
 
   /** Stops the threads; batches still queued are rejected. */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new PoolClosedError("the decision pool was closed"));
-    await Promise.all(this.threads.map(({ worker }) => worker.terminate()));
+    await this.threads.close();
   }
 
-  private submit(request: PoolRequest, start: number): Promise<string | Uint8Array> {
-    if (this.closed) return Promise.reject(new PoolClosedError("the decision pool is closed"));
-    const done = new Promise<string | Uint8Array>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject: (err) => reject(offset(err, start)) });
-    });
-    this.dispatch();
-    return done;
+  private async submit(request: PoolRequest, start: number): Promise<string | Uint8Array> {
+    const { lines } = request as { lines?: unknown };
+    const reply = await this.threads.run<PoolReply>(request, lines instanceof Uint8Array ? [lines.buffer as ArrayBuffer] : []);
+    if ("decisions" in reply) return reply.decisions;
+    throw offset(rebuild(reply), start);
   }
-
-  private dispatch(): void {
-    for (let round = 0; round < IN_FLIGHT; round++) {
-      for (const thread of this.threads) {
-        if (thread.jobs.length >= IN_FLIGHT || this.queue.length === 0) continue;
-        const job = this.queue.shift()!;
-        thread.jobs.push(job);
-        thread.worker.ref();
-        const { lines } = job.request as { lines?: unknown };
-        thread.worker.postMessage(job.request, lines instanceof Uint8Array ? [lines.buffer as ArrayBuffer] : []);
-      }
-    }
-  }
-
-  private settle(thread: Thread, reply: PoolReply): void {
-    const job = thread.jobs.shift();
-    if (thread.jobs.length === 0) thread.worker.unref();
-    if (job) {
-      if ("decisions" in reply) job.resolve(reply.decisions);
-      else job.reject(rebuild(reply));
-    }
-    this.dispatch();
-  }
-
-  private fail(thread: Thread, err: Error): void {
-    if (this.closed) return;
-    for (const job of thread.jobs.splice(0)) {
-      job.reject(new EngineEvaluationError(`a decision pool thread failed: ${err.message}`, { cause: err }));
-    }
-    // A thread that failed takes no more work; the others carry on, and with none left the pool closes.
-    this.threads.splice(this.threads.indexOf(thread), 1);
-    if (this.threads.length === 0) void this.close();
-  }
-}
-
-/**
- * The thread's script: dist/pool-worker.js next to the built bundle that imports this module or,
- * when running from the TypeScript sources (tests, tsx), the source behind tsx's loader.
- */
-function workerScript(): URL {
-  if (!import.meta.url.endsWith(".ts")) return new URL("./pool-worker.js", import.meta.url);
-  return typescriptWorker(new URL("./pool-worker.ts", import.meta.url));
-}
-
-/**
- * A worker script that registers tsx's loader and then imports a TypeScript module, for threads
- * started from the sources (the tests' own worker threads use it too).
- * @internal
- */
-export function typescriptWorker(source: URL): URL {
-  // tsx's ESM API, found through its package.json exports (a data: URL cannot resolve packages).
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("tsx/package.json");
-  const exports = (require("tsx/package.json") as { exports: Record<string, { import: { default: string } }> }).exports;
-  const api = new URL(exports["./esm/api"]!.import.default, pathToFileURL(manifest)).href;
-  const boot = `const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(source.href)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
-}
-
-function startThread(setup: PoolSetup): Promise<Thread> {
-  const worker = new Worker(workerScript());
-  return new Promise((resolve, reject) => {
-    // Only these two listeners come off: Worker keeps listeners of its own on itself.
-    const failed = (err: Error) => reject(new EngineEvaluationError(`a decision pool thread did not start: ${err.message}`, { cause: err }));
-    worker.once("message", () => {
-      worker.off("error", failed);
-      worker.unref();
-      resolve({ worker, jobs: [] });
-    });
-    worker.once("error", failed);
-    worker.postMessage(setup);
-  });
 }
 
 function rebuild(reply: Extract<PoolReply, { error: unknown }>): Error {

@@ -28,6 +28,18 @@ function compiledWriters() {
   return writers;
 }
 
+/**
+ * What another thread needs to run an engine compiled here: the module (shared, not compiled
+ * again) and the bundle's data as JSON text (cheaper to hand over than a graph of objects).
+ */
+export interface EngineTransfer {
+  readonly module: WebAssembly.Module;
+  readonly data: string;
+  readonly entrypoint: string;
+  readonly revision: string;
+  readonly source: string;
+}
+
 /** The bundle's policy, evaluated in-process. */
 export class WasmEngine implements Engine {
   private constructor(
@@ -73,6 +85,17 @@ export class WasmEngine implements Engine {
     const packed = bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
     const id = packed ?? instance.entrypoints[bundle.entrypoint]!;
     return new WasmEngine(module, instance, id, bundle.revision);
+  }
+
+  /** The engine and its bundle's data, for another thread to instantiate (`fromTransfer`). */
+  static transfer(bundle: Pick<Bundle, "source" | "data" | "entrypoint" | "revision">, module: WebAssembly.Module): EngineTransfer {
+    const { source, entrypoint, revision } = bundle;
+    return { module, data: JSON.stringify(bundle.data), entrypoint, revision, source };
+  }
+
+  /** Instantiates, in this thread, an engine another thread compiled (`transfer`). */
+  static fromTransfer(transfer: EngineTransfer): WasmEngine {
+    return WasmEngine.fromModule(transfer.module, { ...transfer, data: JSON.parse(transfer.data) as Record<string, unknown> });
   }
 
   /** The policy's memory in bytes, for metrics. */

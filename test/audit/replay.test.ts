@@ -4,22 +4,24 @@
  * direct evaluation gives. The log is written by the decision logger's file sink (rotated into
  * several files) and replayed by the `stepup replay` command.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { DecisionLogger } from "../../src/audit/logger.js";
 import { FileSink } from "../../src/audit/sinks/file.js";
 import { readLogEvents } from "../../src/audit/read-log.js";
-import { RevisionIndex, verify, type VerifyReport, type WhatIfReport } from "../../src/audit/replay.js";
+import { RevisionIndex, sameJson, verify, type VerifyReport, type WhatIfReport } from "../../src/audit/replay.js";
 import { loadBundle } from "../../src/bundle/load.js";
 import type { MaskRule } from "../../src/contracts/decision-log.js";
-import { buildBundle } from "../../src/bundle/build.js";
 import { BundleStore } from "../../src/bundle/store.js";
 import type { Input } from "../../src/contracts/input.js";
 import { Stepup } from "../../src/stepup.js";
 import { runCli } from "../helpers.js";
 import { sampleInputs } from "../support/arbitraries.js";
+import { weightRaisedBundle } from "../support/bundles.js";
 
 const COUNT = 10_000;
 
@@ -48,7 +50,7 @@ describe("stepup replay", () => {
     await logger.close();
     expect(sink.dropped).toEqual({});
     await new BundleStore(storeDir).put(inject("bundlePath"));
-    ({ path: candidatePath, weight: changedWeight } = await candidateBundle(dir));
+    ({ path: candidatePath, weight: changedWeight } = await weightRaisedBundle(dir, "candidate"));
   });
 
   afterAll(async () => {
@@ -140,18 +142,35 @@ describe("stepup replay", () => {
   });
 });
 
-/** The policy with its first weight raised by 40, built as revision "candidate". */
-async function candidateBundle(dir: string): Promise<{ path: string; weight: string }> {
-  const rego = join(dir, "rego");
-  await cp("rego", rego, { recursive: true });
-  const dataPath = join(rego, "stepup", "config", "data.json");
-  const data = JSON.parse(await readFile(dataPath, "utf8")) as { weights: Record<string, unknown> };
-  const [weight, value] = Object.entries(data.weights).find(([, v]) => typeof v === "number") as [string, number];
-  data.weights[weight] = value + 40;
-  await writeFile(dataPath, JSON.stringify(data, null, 2));
-  const path = join(dir, "candidate.tar.gz");
-  await buildBundle({ regoDir: rego, out: path, revision: "candidate" });
-  return { path, weight };
+describe("comparing verdicts", () => {
+  it("judges JSON values equal exactly as isDeepStrictEqual does", () => {
+    const value = fc.jsonValue({ maxDepth: 3 });
+    // Pairs that are often equal: a value and a copy with at most one change somewhere.
+    const pair = fc.oneof(
+      fc.tuple(value, value),
+      value.chain((v) => fc.tuple(fc.constant(v), fc.oneof(fc.constant(structuredClone(v)), value.map((w) => tweak(v, w))))),
+    );
+    fc.assert(
+      fc.property(pair, ([a, b]) => {
+        expect(sameJson(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(isDeepStrictEqual(a, b));
+      }),
+      { numRuns: 5000, seed: 3 },
+    );
+    expect(sameJson({ a: 0 }, { a: -0 })).toBe(false);
+    expect(sameJson({ a: undefined }, {})).toBe(false);
+    expect(sameJson([1, 2], { 0: 1, 1: 2 })).toBe(false);
+  });
+});
+
+/** A copy of `v` with one nested value replaced by `w` (or `v`'s copy when it has nothing nested). */
+function tweak(v: unknown, w: unknown): unknown {
+  const copy = structuredClone(v);
+  if (copy === null || typeof copy !== "object") return w;
+  const keys = Object.keys(copy);
+  if (keys.length === 0) return w;
+  const key = keys[keys.length - 1] as string;
+  (copy as Record<string, unknown>)[key] = tweak((copy as Record<string, unknown>)[key], w);
+  return copy;
 }
 
 describe("replay of masked logs", () => {

@@ -23,9 +23,14 @@ export default async function setup(project: TestProject) {
   await buildBundle({ regoDir: "rego", out: bundlePath, revision: "test-revision" });
   // Inside the project, so the CLI's imports resolve to node_modules as they do from dist/.
   const cliPath = join(".tools", "test-build", "cli.js");
-  // The CLI, the library and the decision pool's worker script, as scripts/build.mjs lays out dist/.
+  // The CLI, the library and the pools' worker scripts, as scripts/build.mjs lays out dist/.
   await build({
-    entryPoints: { cli: "src/cli/main.ts", index: "src/index.ts", "pool-worker": "src/engine/pool-worker.ts" },
+    entryPoints: {
+      cli: "src/cli/main.ts",
+      index: "src/index.ts",
+      "pool-worker": "src/engine/pool-worker.ts",
+      "replay-worker": "src/audit/replay-worker.ts",
+    },
     outdir: join(".tools", "test-build"),
     bundle: true,
     platform: "node",

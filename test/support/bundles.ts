@@ -1,13 +1,15 @@
 /**
  * Helpers for the bundle suites: key pairs as PEM files, the pinned OPA run as a verifier
  * (`opa run --verification-key … -b`) and as a signer (`opa build --signing-key`), tampering with
- * a bundle's files, and new revisions of the test bundle without recompiling its wasm.
+ * a bundle's files, new revisions of the test bundle without recompiling its wasm, and a policy with
+ * one weight changed.
  */
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readArchive, writeArchive, type BundleFiles } from "../../src/bundle/archive.js";
+import { buildBundle } from "../../src/bundle/build.js";
 import { opaBinary } from "../../src/bundle/opa-cli.js";
 import { signFiles } from "../../src/bundle/sign.js";
 import type { SigningAlgorithm } from "../../src/contracts/signing.js";
@@ -155,4 +157,18 @@ function edit(files: BundleFiles, name: string, change: (text: string) => string
   const changed = change(Buffer.from(bytes).toString("utf8"));
   if (changed === Buffer.from(bytes).toString("utf8")) throw new Error(`tampering left ${name} unchanged`);
   return new Map([...files, [name, Buffer.from(changed)]]);
+}
+
+/** The policy with its first weight raised by 40, built into `dir` as a bundle of `revision`. */
+export async function weightRaisedBundle(dir: string, revision: string): Promise<{ path: string; weight: string }> {
+  const rego = join(dir, `rego-${revision}`);
+  await cp("rego", rego, { recursive: true });
+  const dataPath = join(rego, "stepup", "config", "data.json");
+  const data = JSON.parse(await readFile(dataPath, "utf8")) as { weights: Record<string, unknown> };
+  const [weight, value] = Object.entries(data.weights).find(([, v]) => typeof v === "number") as [string, number];
+  data.weights[weight] = value + 40;
+  await writeFile(dataPath, JSON.stringify(data, null, 2));
+  const path = join(dir, `${revision}.tar.gz`);
+  await buildBundle({ regoDir: rego, out: path, revision });
+  return { path, weight };
 }

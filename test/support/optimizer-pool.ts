@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { optimizerName } from "../../src/bundle/optimize.js";
-import { typescriptWorker } from "../../src/engine/pool.js";
+import { typescriptWorker } from "../../src/engine/threads.js";
 
 const CACHE = join(".tools", "cache", "optimized-wasm");
 
