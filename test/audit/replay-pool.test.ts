@@ -146,12 +146,21 @@ describe("replay on threads", () => {
     expect(await defaultThreads(["-"])).toBe(cores);
   });
 
-  it("gives the same report from the command line on one thread and on two", async () => {
+  it("gives the same report from the command line on one thread and on two, from a file, stdin or gzip", async () => {
     const args = ["replay", log, "--store", join(dir, "no-store"), "--bundle", inject("bundlePath"), candidatePath, "--json"];
     const [one, two] = await Promise.all([runCli([...args, "--threads", "1"]), runCli([...args, "--threads", "2"])]);
     expect(two.stderr).toBe("");
     expect(two.code).toBe(1); // some decisions were altered
     expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
     expect((await runCli([...args, "--threads", "0"])).stderr).toMatch(/--threads.*expected at least 1/);
+
+    // The same log from stdin (threads by default) and gzipped.
+    const text = await readFile(log, "utf8");
+    const packed = join(dir, "mixed.ndjson.gz");
+    await writeFile(packed, gzipSync(text));
+    const rest = args.slice(2);
+    const [stdin, gz] = await Promise.all([runCli(["replay", "-", ...rest], text), runCli(["replay", packed, ...rest, "--threads", "2"])]);
+    expect(JSON.parse(stdin.stdout)).toEqual(JSON.parse(one.stdout));
+    expect(JSON.parse(gz.stdout)).toEqual(JSON.parse(one.stdout));
   });
 });
