@@ -8,12 +8,12 @@
 import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import type { Bundle } from "../bundle/load.js";
-import { requestId, IN_FLIGHT, Threads, workerScript, type AskHandler } from "../engine/threads.js";
+import { requestId, Threads, workerScript, type AskHandler } from "../engine/threads.js";
 import { WasmEngine } from "../engine/wasm.js";
 import { LogInvalidError } from "../errors.js";
-import { expandLogPaths, readLogChunks, readLogEvents } from "./read-log.js";
+import { expandLogPaths, parseLogChunk, readLogChunks, readLogEvents, type LogChunk } from "./read-log.js";
 import {
-  RevisionEngines, verify, VerifyTally, whatIf, WhatIfTally,
+  replayableInput, RevisionEngines, verify, verifyFindings, VerifyTally, whatIf, whatIfEvent, WhatIfTally,
   type RevisionSource, type VerifyFinding, type VerifyReport, type WhatIfFinding, type WhatIfReport,
 } from "./replay.js";
 import type { ReplayError, ReplayReply, ReplayRequest, ReplaySetup, RevisionAnswer, RevisionAsk } from "./replay-worker.js";
@@ -27,6 +27,15 @@ export interface ReplayOptions {
    * second, which smaller logs do not win back.
    */
   readonly threads?: number;
+  /**
+   * Whether the main thread replays chunks too when the threads have their fill (the default):
+   * on two cores it is then the second replayer rather than a reader that mostly waits, and it
+   * works while the threads start. `false` leaves it only reading and counting, so that its event
+   * loop stays free (a service replaying in the background), at some cost in throughput.
+   */
+  readonly mainThreadReplays?: boolean;
+  /** Called for each chunk with who replays it. @internal */
+  readonly onChunk?: (replayer: "main" | "thread") => void;
 }
 
 /**
@@ -82,8 +91,11 @@ export async function verifyLogs(paths: readonly string[], source: RevisionSourc
       },
     );
   };
+  const local = async (chunk: LogChunk, into: Finding[]) => {
+    for await (const finding of verifyFindings(parseLogChunk(chunk), engines)) into.push(finding);
+  };
   const tally = new VerifyTally(options.examples);
-  await replayOnThreads(paths, { mode: "verify" }, size, onAsk, failures, (f) => tally.add(f as VerifyFinding));
+  await replayOnThreads(paths, { mode: "verify" }, { ...options, size, onAsk, failures, local }, (f) => tally.add(f as VerifyFinding));
   return tally.report();
 }
 
@@ -93,42 +105,117 @@ export async function whatIfLogs(paths: readonly string[], candidate: Bundle, op
   if (size <= 1) return whatIf(readLogEvents(paths), candidate, options);
   const engine = await WasmEngine.load(candidate);
   const setup: ReplaySetup = { mode: "what-if", candidate: WasmEngine.transfer(candidate, engine.module) };
+  const local = async (chunk: LogChunk, into: Finding[]) => {
+    for (const event of parseLogChunk(chunk)) into.push(whatIfEvent(event, replayableInput(event), engine));
+  };
   const tally = new WhatIfTally(candidate.revision, options.examples);
-  await replayOnThreads(paths, setup, size, undefined, new Map(), (f) => tally.add(f as WhatIfFinding));
+  await replayOnThreads(paths, setup, { ...options, size, failures: new Map(), local }, (f) => tally.add(f as WhatIfFinding));
   return tally.report();
 }
 
-async function replayOnThreads(
-  paths: readonly string[],
-  setup: ReplaySetup,
-  size: number,
-  onAsk: AskHandler | undefined,
-  failures: ReadonlyMap<string, unknown>,
-  add: (finding: VerifyFinding | WhatIfFinding) => void,
-): Promise<void> {
-  const threads = await Threads.start(workerScript("replay-worker", import.meta.url), setup, { size, name: "replay pool", onAsk });
-  // Chunks handed out and not yet counted, in log order; a few per thread, so reading stays ahead
-  // of the threads without holding the whole log.
-  const pending: Promise<ReplayReply>[] = [];
-  const count = async () => {
-    const reply = await pending.shift()!;
-    for (const finding of reply.findings) add(finding);
-    if (reply.error) throw replayError(reply.error, failures);
+type Finding = VerifyFinding | WhatIfFinding;
+
+interface Replayers extends Pick<ReplayOptions, "mainThreadReplays" | "onChunk"> {
+  /** Replayers in all: the main thread and `size - 1` threads, or `size` threads when it does not replay. */
+  readonly size: number;
+  readonly onAsk?: AskHandler;
+  /** Errors behind the threads' `revision` errors, by revision. */
+  readonly failures: ReadonlyMap<string, unknown>;
+  /** Replays a chunk in the main thread into `into`; throws where in-process replay throws. */
+  readonly local: (chunk: LogChunk, into: Finding[]) => Promise<void>;
+}
+
+/** A chunk's findings, and the error that stopped it after them; settled once known. */
+interface Counted {
+  settled: boolean;
+  findings: readonly Finding[];
+  error?: unknown;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Chunks counted only once every chunk before them is: enough to keep the threads and the main
+ * thread busy while one thread's chunk is late, without holding much of the log.
+ */
+const MAX_PENDING = 64;
+
+/**
+ * Replays the logs on threads and, unless told not to, the main thread. The main thread reads the
+ * chunks, hands each to a thread that has room, and replays the others itself: it works from the
+ * first chunk while the threads start (~0.25 s), and on two cores it is the second replayer rather
+ * than a coordinator that mostly waits. Findings are counted in log order.
+ */
+async function replayOnThreads(paths: readonly string[], setup: ReplaySetup, replayers: Replayers, add: (finding: Finding) => void): Promise<void> {
+  const { onAsk, failures, local, onChunk } = replayers;
+  const mainReplays = replayers.mainThreadReplays ?? true;
+  const size = mainReplays ? replayers.size - 1 : replayers.size;
+  let threads: Threads | undefined;
+  let startFailed: { error: unknown } | undefined;
+  const starting = Threads.start(workerScript("replay-worker", import.meta.url), setup, { size, name: "replay pool", onAsk }).then(
+    (started) => void (threads = started),
+    (error: unknown) => void (startFailed = { error }),
+  );
+  const pending: Counted[] = [];
+  const countSettled = () => {
+    while (pending[0]?.settled) {
+      const { findings, error } = pending.shift()!;
+      for (const finding of findings) add(finding);
+      if (error !== undefined) throw error;
+    }
   };
   try {
     for await (const chunk of readLogChunks(paths)) {
-      // The chunk's own copy, whose buffer can be transferred.
-      const request: ReplayRequest = { id: requestId(), file: chunk.file, first: chunk.first, bytes: new Uint8Array(chunk.bytes) };
-      const reply = threads.run<ReplayReply>(request, [request.bytes.buffer as ArrayBuffer]);
-      // Counted in order below; a later chunk's failure must not go unhandled meanwhile.
-      reply.catch(() => {});
-      pending.push(reply);
-      if (pending.length > threads.size * IN_FLIGHT) await count();
+      if (!mainReplays && !threads && !startFailed) await starting;
+      if (startFailed) throw startFailed.error;
+      const toThread = threads !== undefined && (!mainReplays || !threads.saturated);
+      onChunk?.(toThread ? "thread" : "main");
+      pending.push(toThread ? onThread(threads!, chunk, failures) : await inMain(local, chunk));
+      countSettled();
+      while (pending.length > MAX_PENDING) {
+        await pending[0]!.done;
+        countSettled();
+      }
     }
-    while (pending.length > 0) await count();
+    while (pending.length > 0) {
+      await pending[0]!.done;
+      countSettled();
+    }
   } finally {
-    await threads.close();
+    await starting;
+    await threads?.close();
   }
+}
+
+function onThread(threads: Threads, chunk: LogChunk, failures: ReadonlyMap<string, unknown>): Counted {
+  // The chunk's own copy, whose buffer can be transferred.
+  const request: ReplayRequest = { id: requestId(), file: chunk.file, first: chunk.first, bytes: new Uint8Array(chunk.bytes) };
+  const counted: Counted = {
+    settled: false,
+    findings: [],
+    done: threads.run<ReplayReply>(request, [request.bytes.buffer as ArrayBuffer]).then(
+      (reply) => {
+        counted.findings = reply.findings;
+        if (reply.error) counted.error = replayError(reply.error, failures);
+        counted.settled = true;
+      },
+      (error: unknown) => {
+        counted.error = error;
+        counted.settled = true;
+      },
+    ),
+  };
+  return counted;
+}
+
+async function inMain(local: Replayers["local"], chunk: LogChunk): Promise<Counted> {
+  const findings: Finding[] = [];
+  const counted: Counted = { settled: true, findings, done: Promise.resolve() };
+  try {
+    await local(chunk, findings);
+  } catch (error) {
+    counted.error = error;
+  }
+  return counted;
 }
 
 function replayError(error: ReplayError, failures: ReadonlyMap<string, unknown>): unknown {

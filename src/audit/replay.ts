@@ -245,15 +245,22 @@ export async function verify(
   source: RevisionSource,
   options: { examples?: number } = {},
 ): Promise<VerifyReport> {
-  const engines = new RevisionEngines(source);
   const tally = new VerifyTally(options.examples);
+  for await (const finding of verifyFindings(events, new RevisionEngines(source))) tally.add(finding);
+  return tally.report();
+}
+
+/** What verifying each event finds, in order, with the revisions' engines from `engines`. */
+export async function* verifyFindings(
+  events: Iterable<DecisionLogEvent> | AsyncIterable<DecisionLogEvent>,
+  engines: RevisionEngines,
+): AsyncGenerator<VerifyFinding> {
   for await (const event of events) {
     const input = replayableInput(event);
     // Only a replayable event asks for its revision: an unreplayable one needs no bundle.
     const loaded = input ? await engines.get(eventRevision(event) ?? "") : undefined;
-    tally.add(verifyEvent(event, input, loaded?.engine));
+    yield verifyEvent(event, input, loaded?.engine);
   }
-  return tally.report();
 }
 
 /** Evaluates every event's input on a candidate bundle and compares with what was logged. */

@@ -79,6 +79,11 @@ export class Threads {
     return this.threads.length;
   }
 
+  /** Whether a request now would wait: every thread has its fill in flight, or requests queue. */
+  get saturated(): boolean {
+    return this.queue.length > 0 || this.threads.every((thread) => thread.jobs.length >= IN_FLIGHT);
+  }
+
   /** Sends a request to the next free thread; resolves with its answer. Buffers in `transfer` move, not copy. */
   run<Reply>(message: { readonly id: number }, transfer: readonly ArrayBuffer[] = []): Promise<Reply> {
     if (this.closed) return Promise.reject(new PoolClosedError(`the ${this.options.name} is closed`));

@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { DecisionLogger } from "../../src/audit/logger.js";
 import { readLogEvents } from "../../src/audit/read-log.js";
@@ -84,7 +84,7 @@ describe("replay on threads", () => {
     const askedInProcess: string[] = [];
     const askedOnThreads: string[] = [];
     const inProcess = await verify(readLogEvents([log]), source(askedInProcess), { examples: 20 });
-    const onThreads = await verifyLogs([log], source(askedOnThreads), { examples: 20, threads: 2 });
+    const onThreads = await verifyLogs([log], source(askedOnThreads), { examples: 20, threads: 2, mainThreadReplays: false });
 
     expect(onThreads).toEqual(inProcess);
     expect(inProcess.events).toBe(2 * PER_REVISION);
@@ -100,7 +100,7 @@ describe("replay on threads", () => {
 
   it("reports what a candidate would change as in-process what-if does", async () => {
     const inProcess = await whatIf(readLogEvents([log]), candidate, { examples: 30 });
-    const onThreads = await whatIfLogs([log], candidate, { examples: 30, threads: 2 });
+    const onThreads = await whatIfLogs([log], candidate, { examples: 30, threads: 2, mainThreadReplays: false });
     expect(onThreads).toEqual(inProcess);
     expect(inProcess.changed_outcome).toBeGreaterThan(0);
     expect(inProcess.examples.length).toBeGreaterThan(0);
@@ -113,7 +113,7 @@ describe("replay on threads", () => {
     const bad = join(dir, "bad.ndjson");
     await writeFile(bad, lines.join("\n"));
     const inProcess = await verify(readLogEvents([bad]), source()).catch((err: unknown) => err);
-    const onThreads = await verifyLogs([bad], source(), { threads: 2 }).catch((err: unknown) => err);
+    const onThreads = await verifyLogs([bad], source(), { threads: 2, mainThreadReplays: false }).catch((err: unknown) => err);
     expect(inProcess).toBeInstanceOf(LogInvalidError);
     expect(onThreads).toBeInstanceOf(LogInvalidError);
     expect((onThreads as LogInvalidError).line).toBe(2346);
@@ -122,10 +122,36 @@ describe("replay on threads", () => {
 
   it("fails with the store's error when a revision's bundle does not load", async () => {
     const inProcess = await verify(readLogEvents([log]), source([], "candidate")).catch((err: unknown) => err);
-    const onThreads = await verifyLogs([log], source([], "candidate"), { threads: 2 }).catch((err: unknown) => err);
+    const onThreads = await verifyLogs([log], source([], "candidate"), { threads: 2, mainThreadReplays: false }).catch((err: unknown) => err);
     expect(inProcess).toBeInstanceOf(BundleInvalidError);
     expect(onThreads).toBeInstanceOf(BundleInvalidError);
     expect((onThreads as Error).message).toBe((inProcess as Error).message);
+  });
+
+  it("shares the work between the main thread and a thread, and still counts in log order", async () => {
+    // The built library, whose thread starts in ~0.2 s: the main thread takes the first chunks
+    // while it starts, then both replay.
+    const lib = (await import(resolve(inject("libPath")))) as typeof import("../../src/index.js");
+    const logs = [log, log, log];
+    const replayers = new Set<string>();
+    // The library's own index: its errors are its own classes.
+    const libSource = () => new lib.RevisionIndex(new Map([[base.revision, base], [candidate.revision, candidate]]));
+    const inProcess = await verify(readLogEvents(logs), source(), { examples: 20 });
+    const shared = await lib.verifyLogs(logs, libSource(), { examples: 20, threads: 2, onChunk: (who) => replayers.add(who) });
+    expect(replayers).toEqual(new Set(["main", "thread"]));
+    expect(shared).toEqual(inProcess);
+
+    const whatIfShared = await lib.whatIfLogs(logs, candidate, { examples: 20, threads: 2 });
+    expect(whatIfShared).toEqual(await whatIf(readLogEvents(logs), candidate, { examples: 20 }));
+
+    // An error in a chunk the main thread replays is thrown in order too.
+    const lines = (await readFile(log, "utf8")).split("\n");
+    lines[40] = "not json";
+    const bad = join(dir, "bad-early.ndjson");
+    await writeFile(bad, lines.join("\n"));
+    const error = await lib.verifyLogs([bad], libSource(), { threads: 2 }).catch((err: unknown) => err);
+    expect((error as LogInvalidError).code).toBe("ERR_LOG_INVALID");
+    expect((error as LogInvalidError).line).toBe(41);
   });
 
   it("uses threads by default only for logs large enough to win back their start", async () => {
