@@ -114,6 +114,24 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
 }
 
+/**
+ * Whole runs of `items` operations each, as a row: µs per operation in the median run, the slowest
+ * run as p99, and operations per second at the median.
+ */
+export function perItem(name: string, ms: readonly number[], items: number): Measurement {
+  const sorted = [...ms].sort((x, y) => x - y);
+  const median = quantile(sorted, 0.5);
+  return { name, median_us: (median * 1000) / items, p99_us: (sorted.at(-1)! * 1000) / items, samples: ms.length, ops_per_s: (items * 1000) / median };
+}
+
+/**
+ * The median over rounds of `slow[i] / fast[i]`: each round's pair compared with each other, so
+ * the host's slow swings (its neighbours) fall out of every pair.
+ */
+export function pairedSpeedup(slow: readonly number[], fast: readonly number[]): number {
+  return quantile(slow.map((ms, i) => ms / fast[i]!).sort((x, y) => x - y), 0.5);
+}
+
 /** A ratio of two measurements' medians (or of any two numbers), with an optional target. */
 export function ratio(name: string, value: number, target?: { text: string; met: (v: number) => boolean }): Ratio {
   const rounded = Math.round(value * 100) / 100;

@@ -19,7 +19,7 @@ import { FileSink } from "../../src/audit/sinks/file.js";
 import type { MaskRule } from "../../src/contracts/decision-log.js";
 import { Stepup } from "../../src/stepup.js";
 import { sampleInputs } from "../../test/support/arbitraries.js";
-import { cycle, measure, quantile, ratio, type Measurement, type Suite } from "../harness.js";
+import { cycle, measure, pairedSpeedup, perItem, ratio, type Suite } from "../harness.js";
 
 const MASK: MaskRule[] = [
   { op: "hash", path: "/input/subject/id" },
@@ -135,16 +135,10 @@ async function replayLong(bundlePath: string, dir: string, quick: boolean) {
     times.alone.push(await run(1));
     times.threads.push(await run(size));
   }
-  const row = (name: string, ms: number[]): Measurement => {
-    const sorted = [...ms].sort((x, y) => x - y);
-    const median = quantile(sorted, 0.5);
-    return { name, median_us: (median * 1000) / events, p99_us: (sorted.at(-1)! * 1000) / events, samples: ms.length, ops_per_s: (events * 1000) / median };
-  };
-  const speedup = quantile(times.alone.map((ms, i) => ms / times.threads[i]!).sort((x, y) => x - y), 0.5);
   return {
-    alone: row(`replay verify by the CLI, ${events} decisions, the main thread alone (µs per decision, whole run)`, times.alone),
-    threads: row(`the same on ${size} threads (µs per decision, whole run)`, times.threads),
-    speedup,
+    alone: perItem(`replay verify by the CLI, ${events} decisions, the main thread alone (µs per decision, whole run)`, times.alone, events),
+    threads: perItem(`the same on ${size} threads (µs per decision, whole run)`, times.threads, events),
+    speedup: pairedSpeedup(times.alone, times.threads),
     size,
     events,
     rounds,

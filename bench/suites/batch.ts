@@ -15,7 +15,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Stepup } from "../../src/stepup.js";
-import { quantile, ratio, type Measurement, type Suite } from "../harness.js";
+import { pairedSpeedup, perItem, quantile, ratio, type Measurement, type Suite } from "../harness.js";
 
 const suite: Suite = {
   name: "batch",
@@ -62,22 +62,11 @@ const suite: Suite = {
         cpu.pooled += used(cpuStart);
       }
       if (failures > 0) throw new Error(`${failures} decisions failed closed during the run; the figures would be void`);
-      const row = (name: string, ms: number[]): Measurement => {
-        const sorted = [...ms].sort((x, y) => x - y);
-        const median = quantile(sorted, 0.5);
-        return {
-          name,
-          median_us: (median * 1000) / lines.length,
-          p99_us: (sorted[sorted.length - 1]! * 1000) / lines.length,
-          samples: ms.length,
-          ops_per_s: (lines.length * 1000) / median,
-        };
-      };
-      const one = row("one thread: NDJSON in, decide, NDJSON out (µs per decision)", times.single);
-      const many = row(`decision pool, ${size} threads: same lines, same work (µs per decision)`, times.pooled);
+      const one = perItem("one thread: NDJSON in, decide, NDJSON out (µs per decision)", times.single, lines.length);
+      const many = perItem(`decision pool, ${size} threads: same lines, same work (µs per decision)`, times.pooled, lines.length);
       // Each pool round against the single-thread round just before it, as the ceiling compares
-      // each process with itself: the host's slow swings (its neighbours) fall out of each pair.
-      const scaling = quantile(times.single.map((ms, i) => ms / times.pooled[i]!).sort((x, y) => x - y), 0.5);
+      // each process with itself.
+      const scaling = pairedSpeedup(times.single, times.pooled);
       const ceiling = await independentProcesses(ctx.bundlePath, text, size, ctx.quick);
       return {
         suite: "batch",
