@@ -34,12 +34,14 @@ try {
   const files = (await readdir("bench/suites"))
     .filter((f) => f.endsWith(".ts"))
     .sort((a, b) => Number(b === "inprocess.ts") - Number(a === "inprocess.ts") || (a < b ? -1 : 1));
-  const results: SuiteResult[] = [];
+  const results: (SuiteResult & { seconds: number })[] = [];
   for (const file of files) {
     const suite = (await import(pathToFileURL(join(process.cwd(), "bench/suites", file)).href)).default as Suite;
     if (only.length > 0 && !only.includes(suite.name)) continue;
     process.stderr.write(`bench: ${suite.name}…\n`);
-    results.push(await suite.run(ctx));
+    const suiteStarted = performance.now();
+    const result = await suite.run(ctx);
+    results.push({ ...result, seconds: Math.round((performance.now() - suiteStarted) / 1000) });
   }
   const machine = {
     cpu: cpus()[0]?.model ?? "unknown",
@@ -62,13 +64,13 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-function toMarkdown(machine: Record<string, string | number>, results: SuiteResult[]): string {
+function toMarkdown(machine: Record<string, string | number>, results: (SuiteResult & { seconds: number })[]): string {
   const lines = [
     `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}; corpus: ${machine.corpus}; the whole run took ${machine.duration_s} s.`,
     "",
   ];
   for (const r of results) {
-    lines.push(`### ${r.suite}`, "");
+    lines.push(`### ${r.suite} (${r.seconds} s)`, "");
     if (r.measurements.length > 0) {
       lines.push("| measurement | median µs | p99 µs | ops/s | samples |", "| --- | ---: | ---: | ---: | ---: |");
       for (const m of r.measurements) {
