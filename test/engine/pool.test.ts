@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/contracts/decision.js";
-import type { DecisionPool } from "../../src/engine/pool.js";
+import { guidedBatch, type DecisionPool } from "../../src/engine/pool.js";
 import { InputInvalidError, PoolClosedError } from "../../src/errors.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
@@ -91,6 +91,26 @@ describe("the decision pool on NDJSON", () => {
     } finally {
       await small.close();
     }
+  });
+
+  it("cuts the end of a call into shrinking batches, so the threads finish together", () => {
+    const cut = (total: number, batchSize: number, slots: number) => {
+      const sizes: number[] = [];
+      for (let left = total; left > 0; left -= sizes.at(-1)!) sizes.push(Math.min(left, guidedBatch(left, batchSize, slots)));
+      return sizes;
+    };
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const sizes = cut(9000, 128, 4);
+    expect(sum(sizes)).toBe(9000);
+    expect(sizes[0]).toBe(128);
+    const shrinking = sizes.slice(sizes.findIndex((n) => n < 128));
+    expect(shrinking.every((n, i) => i === 0 || n <= shrinking[i - 1]!)).toBe(true);
+    // What is still in flight when the last batch leaves is a few inputs, not two full batches.
+    expect(sum(sizes.slice(-4))).toBeLessThanOrEqual(16);
+    // A small call still reaches every thread; the configured size stays the ceiling.
+    expect(cut(288, 128, 4).length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...cut(100, 3, 4))).toBe(3);
+    expect(cut(3, 128, 4)).toEqual([3]);
   });
 
   it("answers empty text with empty text", async () => {
