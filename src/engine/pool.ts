@@ -20,7 +20,7 @@ export interface PoolOptions {
 }
 
 const NEWLINE = 0x0a;
-/** The smallest batch the end of a call is cut into: below it the hand-over costs more than it balances. */
+/** The smallest batch the end of a call is cut into, so that its last hand-overs stay few. */
 const MIN_BATCH = 4;
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
