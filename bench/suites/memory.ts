@@ -24,7 +24,7 @@ interface Checkpoint {
 }
 
 // V8's largest semi-space on 64-bit machines (MiB): the young generation a busy process ends with.
-const SEMI_SPACE_MIB = 16;
+export const SEMI_SPACE_MIB = 16;
 
 const suite: Suite = {
   name: "memory",

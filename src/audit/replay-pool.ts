@@ -13,7 +13,7 @@ import { WasmEngine } from "../engine/wasm.js";
 import { LogInvalidError } from "../errors.js";
 import { expandLogPaths, parseLogChunk, readLogChunks, readLogEvents, type LogChunk } from "./read-log.js";
 import {
-  replayableInput, RevisionEngines, verify, verifyFindings, VerifyTally, whatIf, whatIfEvent, WhatIfTally,
+  RevisionEngines, verify, verifyFindings, VerifyTally, whatIf, whatIfFindings, WhatIfTally,
   type RevisionSource, type VerifyFinding, type VerifyReport, type WhatIfFinding, type WhatIfReport,
 } from "./replay.js";
 import type { ReplayError, ReplayReply, ReplayRequest, ReplaySetup, RevisionAnswer, RevisionAsk } from "./replay-worker.js";
@@ -106,7 +106,7 @@ export async function whatIfLogs(paths: readonly string[], candidate: Bundle, op
   const engine = await WasmEngine.load(candidate);
   const setup: ReplaySetup = { mode: "what-if", candidate: WasmEngine.transfer(candidate, engine.module) };
   const local = async (chunk: LogChunk, into: Finding[]) => {
-    for (const event of parseLogChunk(chunk)) into.push(whatIfEvent(event, replayableInput(event), engine));
+    for await (const finding of whatIfFindings(parseLogChunk(chunk), engine)) into.push(finding);
   };
   const tally = new WhatIfTally(candidate.revision, options.examples);
   await replayOnThreads(paths, setup, { ...options, size, failures: new Map(), local }, (f) => tally.add(f as WhatIfFinding));

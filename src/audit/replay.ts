@@ -271,8 +271,16 @@ export async function whatIf(
 ): Promise<WhatIfReport> {
   const engine = await WasmEngine.load(candidate);
   const tally = new WhatIfTally(candidate.revision, options.examples);
-  for await (const event of events) tally.add(whatIfEvent(event, replayableInput(event), engine));
+  for await (const finding of whatIfFindings(events, engine)) tally.add(finding);
   return tally.report();
+}
+
+/** What evaluating each event on the candidate's engine finds, in order. */
+export async function* whatIfFindings(
+  events: Iterable<DecisionLogEvent> | AsyncIterable<DecisionLogEvent>,
+  engine: WasmEngine,
+): AsyncGenerator<WhatIfFinding> {
+  for await (const event of events) yield whatIfEvent(event, replayableInput(event), engine);
 }
 
 /** The event's input, if it still meets the input contract. */

