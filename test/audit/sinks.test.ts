@@ -79,6 +79,8 @@ describe("HTTP sink", () => {
     const sink = new HttpSink({ url: collector.url, retryBaseMs: 20, maxDelayMs: 200, minDelayMs: 10 });
     for (let i = 0; i < 50; i++) sink.write(JSON.stringify({ decision_id: `d-${i}` }));
     await collector.waitFor(50, undefined, 10_000);
+    // The collector has the events before the sink has read the answer to their upload.
+    await sink.flush();
     expect(collector.events().map((e) => e.decision_id)).toEqual(Array.from({ length: 50 }, (_, i) => `d-${i}`));
     expect(sink.stats).toMatchObject({ pending: 0, uploadedEvents: 50, failedUploads: 3, dropped: {} });
     await sink.close();
