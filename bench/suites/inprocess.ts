@@ -1,6 +1,8 @@
 /**
  * In-process decisions, side by side in one interleaved run on the same wasm and inputs:
  *   - the floor: `opa_eval` alone on input already in the module's memory (no SDK work at all);
+ *   - the same evaluation without OPA's JSON of the result, as decide evaluates (the result is read
+ *     from memory, src/engine/value-reader.ts): how much of the floor is writing the result out;
  *   - stepup's decide: input validation, the input written into memory, opa_eval, the verdict
  *     parsed and validated, the decision rendered;
  *   - the stock @open-policy-agent/opa-wasm `evaluate()`: JSON in, JSON out, nothing validated;
@@ -51,11 +53,13 @@ const suite: Suite = {
     const nextSerialized = cycle(serialized);
     const nextEmpty = cycle(serialized);
     const nextAsBuilt = cycle(serialized);
+    const nextInPlace = cycle(serialized);
     const nextRaw = cycle(raw);
     const nextInput = cycle(ctx.corpus);
-    const [floor, decide, stockEvaluate, stockPacked, fixed, unoptimized] = await measure(
+    const [floor, inPlace, decide, stockEvaluate, stockPacked, fixed, unoptimized] = await measure(
       {
         "opa_eval alone on pre-serialized input: the floor": () => floorHost.evaluateRaw(nextSerialized(), entrypoint),
+        "the same without OPA's JSON of the result (eval through the ABI's context, as decide does)": () => floorHost.evaluateRawValue(nextInPlace(), entrypoint),
         "stepup decide (validation + render)": () => stepup.decide(nextRaw()),
         "opa-wasm evaluate() (stock, no validation) of stepup/decision": () => stock.evaluate(nextInput(), DECISION_ENTRYPOINT),
         "opa-wasm evaluate() (stock) of stepup/packed, for reference": () => stock.evaluate(nextInput(), PACKED_ENTRYPOINT),
@@ -66,15 +70,16 @@ const suite: Suite = {
       // Short rounds, many of them: the ratios here are the suite's point.
       ctx.quick ? {} : { time: 3_000, rounds: 20 },
     );
-    if (!floor || !decide || !stockEvaluate || !stockPacked || !fixed || !unoptimized) throw new Error("missing measurement");
+    if (!floor || !inPlace || !decide || !stockEvaluate || !stockPacked || !fixed || !unoptimized) throw new Error("missing measurement");
     if (failures > 0) throw new Error(`${failures} decisions failed closed during the run; the figures would be void`);
     return {
       suite: "in-process",
-      measurements: [floor, decide, stockEvaluate, stockPacked, fixed, unoptimized],
+      measurements: [floor, inPlace, decide, stockEvaluate, stockPacked, fixed, unoptimized],
       ratios: [
         ratio("decide / floor (median)", decide.median_us / floor.median_us, { text: "≤ 1.5", met: (v) => v <= 1.5 }),
         ratio("decide / stock evaluate (median)", decide.median_us / stockEvaluate.median_us, { text: "< 1", met: (v) => v < 1 }),
         ratio("floor median, µs", floor.median_us, { text: "≤ 15", met: (v) => v <= 15 }),
+        ratio("decide / the policy's evaluation without OPA's JSON (median): the SDK's own share", decide.median_us / inPlace.median_us),
         ratio("the policy's own share of the floor (floor − empty policy), µs", floor.median_us - fixed.median_us),
         ratio("floor / floor on OPA's module before binaryen (median)", floor.median_us / unoptimized.median_us, { text: "< 1", met: (v) => v < 1 }),
       ],
@@ -82,7 +87,7 @@ const suite: Suite = {
         `corpus: the ${ctx.corpus.length} scenario inputs, one per call in turn; the floor copies each input's JSON bytes into memory and calls opa_eval, leaving the result unread`,
         "the empty policy is `package stepup` with `packed := []`, built by the same pinned OPA and optimized as bundles are: its opa_eval copies and parses the same input, evaluates nothing and writes `[{\"result\":[]}]`",
         `the bundle's module is OPA's, optimized by ${optimizerName()} when the bundle is built (src/bundle/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
-        `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI; the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
+        `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI: the floor with \`opa_eval\`, which also writes the result as JSON; decide through the ABI's evaluation context (\`eval\`), reading the result from memory instead (src/engine/value-reader.ts); the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
       ],
     };
   },

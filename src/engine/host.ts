@@ -1,12 +1,14 @@
 /**
  * A host of our own over OPA's WebAssembly ABI (1.2 and later): instantiates a policy module,
- * loads data once, and evaluates with the single-call `opa_eval`. The input goes straight into
- * the module's memory (written there by a compiled writer, or copied as bytes), the result's end
- * is found with `indexOf(0)`, and nothing is allocated per call but the result's text. It passes
- * OPA's own wasm conformance cases (test/engine/conformance.test.ts) and gives the stock SDK's
- * results on our policy (test/engine/host.test.ts).
+ * loads data once, and evaluates. The input goes straight into the module's memory (written there
+ * by a compiled writer, or copied as bytes). Results come back as values read from memory by the
+ * value reader (value-reader.ts), which the module is first shown to agree with, or else as OPA's
+ * JSON; as text, from the single-call `opa_eval`. It passes OPA's own wasm conformance cases
+ * (test/engine/conformance.test.ts) and gives the stock SDK's results on our policy
+ * (test/engine/host.test.ts).
  */
 import { BundleInvalidError, EngineEvaluationError } from "../errors.js";
+import { FOREIGN, ValueReader } from "./value-reader.js";
 
 /** A builtin implemented in JavaScript: JSON values in, a JSON value out (undefined when undefined). */
 export type Builtin = (...args: unknown[]) => unknown;
@@ -22,6 +24,14 @@ export interface HostOptions {
 export type Writer<T> = (bytes: Uint8Array, at: number, value: T) => number;
 
 const PAGE = 65_536;
+/**
+ * Every kind of value OPA's wasm holds, in OPA's value syntax (a set literal included): what the
+ * value reader must read exactly as OPA's JSON writer writes it before an instance uses it.
+ */
+const PROBE =
+  '{"null": null, "yes": true, "no": false, "int": -12345678901, "past 2^53": 9007199254740993, "ref": 1.5e3, "fraction": -0.25, ' +
+  '"ascii": "abc", "utf-8": "ünï €😀", "empty": "", "escaped": "q\\"b\\\\s\\n\\u0001", "long": "' + "x".repeat(100) + '", ' +
+  '"array": [1, [2, []], {}], "set": {1, "x", [true], {"k": null}}, "object": {"a": {"b": [null, 0.5]}}}';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -34,11 +44,14 @@ export class OpaInstance {
   readonly entrypoints: Readonly<Record<string, number>>;
   /** Builtins the module calls out for, by name, with the ids the module gives them. */
   readonly builtins: Readonly<Record<string, number>>;
+  /** Whether results are read from memory (the module agreed with the value reader) rather than as OPA's JSON. */
+  readonly readsValues: boolean;
   private bytes: Uint8Array;
   private decode: (start: number, end: number) => string;
   private readonly heapBase: number;
   private heap: number;
   private dataAddr = 0;
+  private readonly reader: ValueReader | undefined;
 
   private constructor(private readonly abi: Abi, private readonly memory: WebAssembly.Memory) {
     this.bytes = new Uint8Array(memory.buffer);
@@ -47,6 +60,8 @@ export class OpaInstance {
     this.builtins = this.readJson(abi.builtins()) as Record<string, number>;
     this.heapBase = abi.opa_heap_ptr_get();
     this.heap = this.heapBase;
+    this.reader = this.provenReader();
+    this.readsValues = this.reader !== undefined;
   }
 
   /**
@@ -93,6 +108,8 @@ export class OpaInstance {
     this.abi.opa_heap_ptr_set(this.heapBase);
     this.dataAddr = this.loadJson(typeof data === "string" ? data : JSON.stringify(data));
     this.heap = this.abi.opa_heap_ptr_get();
+    // The data stays put until the next setData: its strings can be read once and kept.
+    this.reader?.stable(this.heapBase, this.heap);
   }
 
   /** Makes room for inputs of up to `bytes` once, so that writers need not check for space. */
@@ -110,19 +127,19 @@ export class OpaInstance {
     return end < 0 ? end : end - this.heap;
   }
 
-  /** Evaluates the input that `writeInput` put into memory; returns the result set's JSON text. */
-  evaluateInput(length: number, entrypoint: number): string {
-    return this.eval(entrypoint, this.heap, length);
+  /** Evaluates the input that `writeInput` put into memory; returns the result set, an array of `{result}` objects. */
+  evaluateInput(length: number, entrypoint: number): unknown[] {
+    return this.results(this.run(entrypoint, this.heap, length));
   }
 
   /**
    * Evaluates an entrypoint on an input that `write` puts straight into memory, and returns the
-   * result set's JSON text. When the writer gives up (the value is longer than it was compiled
-   * for), the input goes as text.
+   * result set. When the writer gives up (the value is longer than it was compiled for), the
+   * input goes as text.
    */
-  evaluateWritten<T>(write: Writer<T>, value: T, entrypoint: number): string {
+  evaluateWritten<T>(write: Writer<T>, value: T, entrypoint: number): unknown[] {
     const length = this.writeInput(write, value);
-    if (length < 0) return this.evaluateText(JSON.stringify(value), entrypoint);
+    if (length < 0) return this.evaluate(JSON.stringify(value), entrypoint);
     return this.evaluateInput(length, entrypoint);
   }
 
@@ -133,13 +150,10 @@ export class OpaInstance {
     return this.eval(entrypoint, this.heap, input.length);
   }
 
-  /** Evaluates on input given as JSON text (undefined for none); returns the result set's JSON text. */
+  /** Evaluates on input given as JSON text (undefined for none); returns the result set's JSON text, as `opa_eval` writes it. */
   evaluateText(input: string | undefined, entrypoint: number): string {
     if (input === undefined) return this.eval(entrypoint, 0, 0);
-    // encodeInto writes at most three bytes per UTF-16 unit.
-    this.reserve(this.heap + input.length * 3);
-    const { written } = encoder.encodeInto(input, this.view().subarray(this.heap));
-    return this.eval(entrypoint, this.heap, written);
+    return this.eval(entrypoint, this.heap, this.copyText(input));
   }
 
   /**
@@ -152,19 +166,80 @@ export class OpaInstance {
     return this.abi.opa_eval(0, entrypoint, this.dataAddr, this.heap, input.length, this.heap + input.length, 0);
   }
 
+  /**
+   * Copies serialized input into memory and evaluates it as decisions are evaluated (through the
+   * ABI's evaluation context, without OPA's JSON), leaving the result in memory unread: for
+   * benchmarks, what the policy costs on that path. Returns the result set's address.
+   */
+  evaluateRawValue(input: Uint8Array, entrypoint: number): number {
+    this.reserve(this.heap + input.length);
+    this.view().set(input, this.heap);
+    return this.run(entrypoint, this.heap, input.length);
+  }
+
   /** The module's memory in bytes (it grows and never shrinks). */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;
   }
 
-  /** Evaluates and parses: the result set, an array of `{result}` objects. */
+  /** Evaluates on input given as JSON text (undefined for none): the result set, an array of `{result}` objects. */
   evaluate(input: string | undefined, entrypoint: number): unknown[] {
-    return JSON.parse(this.evaluateText(input, entrypoint)) as unknown[];
+    if (input === undefined) return this.results(this.run(entrypoint, 0, 0));
+    return this.results(this.run(entrypoint, this.heap, this.copyText(input)));
+  }
+
+  /** Copies JSON text into memory where inputs go; returns its length in bytes. */
+  private copyText(input: string): number {
+    // encodeInto writes at most three bytes per UTF-16 unit.
+    this.reserve(this.heap + input.length * 3);
+    return encoder.encodeInto(input, this.view().subarray(this.heap)).written;
   }
 
   private eval(entrypoint: number, input: number, length: number): string {
     const heap = input === 0 ? this.heap : input + length;
     return this.readText(this.abi.opa_eval(0, entrypoint, this.dataAddr, input, length, heap, 0));
+  }
+
+  /**
+   * What `opa_eval` does before it writes JSON, through the ABI's evaluation context: the heap
+   * starts after the input, the input is parsed, the entrypoint runs. Returns the result set's address.
+   */
+  private run(entrypoint: number, input: number, length: number): number {
+    const abi = this.abi;
+    abi.opa_heap_ptr_set(input === 0 ? this.heap : input + length);
+    const ctx = abi.opa_eval_ctx_new();
+    if (input !== 0) abi.opa_eval_ctx_set_input(ctx, abi.opa_value_parse(input, length));
+    abi.opa_eval_ctx_set_data(ctx, this.dataAddr);
+    abi.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
+    // opa_eval's own words when eval fails.
+    if (abi.eval(ctx) !== 0) throw new EngineEvaluationError("policy aborted: eval failed");
+    return abi.opa_eval_ctx_get_result(ctx);
+  }
+
+  /** The result set at `addr`: read from memory, or through OPA's JSON where the reader cannot. */
+  private results(addr: number): unknown[] {
+    const value = this.reader ? this.reader.read(addr) : FOREIGN;
+    return (value === FOREIGN ? this.readJson(addr) : value) as unknown[];
+  }
+
+  /**
+   * The value reader, if it reads the probe document exactly as OPA's JSON writer writes it
+   * (compared as text, so order counts); run once per instance, before any data is loaded.
+   */
+  private provenReader(): ValueReader | undefined {
+    if (typeof Buffer !== "function") return undefined;
+    const reader = new ValueReader(this.memory);
+    try {
+      const max = PROBE.length * 3;
+      const addr = this.abi.opa_malloc(max);
+      const { written } = encoder.encodeInto(PROBE, this.view().subarray(addr, addr + max));
+      const value = this.abi.opa_value_parse(addr, written);
+      if (value === 0) return undefined;
+      const read = reader.read(value);
+      return read !== FOREIGN && JSON.stringify(read) === JSON.stringify(this.readJson(value)) ? reader : undefined;
+    } finally {
+      this.abi.opa_heap_ptr_set(this.heapBase);
+    }
   }
 
   private callBuiltin(id: number, args: number[], builtins: Readonly<Record<string, Builtin>>): number {
@@ -230,8 +305,15 @@ function decoderFor(bytes: Uint8Array): (start: number, end: number) => string {
 /** The exports of ABI 1.2 that the host calls. */
 interface Abi {
   opa_eval(reserved: number, entrypoint: number, data: number, input: number, length: number, heap: number, format: number): number;
+  opa_eval_ctx_new(): number;
+  opa_eval_ctx_set_input(ctx: number, value: number): void;
+  opa_eval_ctx_set_data(ctx: number, value: number): void;
+  opa_eval_ctx_set_entrypoint(ctx: number, entrypoint: number): void;
+  opa_eval_ctx_get_result(ctx: number): number;
+  eval(ctx: number): number;
   opa_malloc(size: number): number;
   opa_json_parse(addr: number, length: number): number;
+  opa_value_parse(addr: number, length: number): number;
   opa_json_dump(value: number): number;
   opa_heap_ptr_get(): number;
   opa_heap_ptr_set(addr: number): void;

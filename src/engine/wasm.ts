@@ -104,13 +104,13 @@ export class WasmEngine implements Engine {
   }
 
   evaluate(input: Input): unknown {
-    let text: string;
+    let resultSet: unknown[];
     try {
-      text = this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
+      resultSet = this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }
-    return this.result(text);
+    return this.result(resultSet);
   }
 
   /**
@@ -128,17 +128,16 @@ export class WasmEngine implements Engine {
     if (this.written < 0) throw new EngineEvaluationError("no checked input is waiting to be evaluated");
     const length = this.written;
     this.written = -1;
-    let text: string;
+    let resultSet: unknown[];
     try {
-      text = this.instance.evaluateInput(length, this.entrypoint);
+      resultSet = this.instance.evaluateInput(length, this.entrypoint);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }
-    return this.result(text);
+    return this.result(resultSet);
   }
 
-  private result(text: string): unknown {
-    const resultSet = JSON.parse(text) as unknown[];
+  private result(resultSet: unknown[]): unknown {
     if (resultSet.length === 0) throw new EngineUndefinedError("the policy gave no decision for this input");
     return unpack((resultSet[0] as { result: unknown }).result);
   }

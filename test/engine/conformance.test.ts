@@ -4,7 +4,8 @@
  * runner (assets/test.js) gets them, and judged by the same rules: want_defined, want_result in
  * any order, or want_error as a substring of the abort message. Cases OPA marks `skip` are not run
  * and are counted. The bundle builder optimizes OPA's module with binaryen (src/bundle/optimize.ts),
- * so every case runs twice: on the module as OPA's generator compiled it, and optimized.
+ * so every case runs twice: on the module as OPA's generator compiled it, and optimized. Results
+ * are read the way decisions are, from the module's memory (src/engine/value-reader.ts).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -69,6 +70,8 @@ function run(c: Case, wasm: Uint8Array): string | undefined {
   let resultSet: unknown[];
   try {
     const instance = OpaInstance.create(new WebAssembly.Module(wasm), { builtins });
+    // Results are read from memory (value-reader.ts), which every module must agree with first.
+    if (!instance.readsValues) return "the value reader was not proven on this module";
     if (c.data !== undefined) instance.setData(c.data);
     resultSet = instance.evaluate(c.input === undefined ? undefined : JSON.stringify(c.input), 0);
   } catch (err) {

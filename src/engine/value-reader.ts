@@ -1,0 +1,171 @@
+/**
+ * Reads a value the policy computed straight out of the module's memory, in place of having OPA
+ * write it out as JSON (`opa_json_dump`) and parsing that text again. Both steps cost more than
+ * the walk: OPA's writer steps through objects and sets with `opa_value_iter`, which hashes each
+ * element again to find the next, and `JSON.parse` re-creates every string, while most strings of
+ * a verdict are the policy's constants or the data's, which do not change between evaluations and
+ * are read once here and kept.
+ *
+ * The layout of OPA's values (wasm/src/value.h in the pinned OPA) is the runtime's, not part of
+ * its ABI, so the reader proves it on every instance before use: `probe` has OPA parse a document
+ * with every kind of value and compares the walk with OPA's own JSON of it. Where they differ, the
+ * host keeps to `opa_json_dump`. What the walk does not know (a new type or number form, an object
+ * key that is not a string) it hands back as `FOREIGN`, and the host dumps that value as JSON.
+ * The result is the same, in the same order: objects and sets are walked bucket by bucket, the
+ * order OPA's writer takes.
+ */
+
+/** The answer for a value the walk does not read; the caller falls back to OPA's JSON. */
+export const FOREIGN: unique symbol = Symbol("foreign");
+
+// Type tags and number forms of OPA's wasm values (value.h).
+const NULL = 1;
+const BOOLEAN = 2;
+const NUMBER = 3;
+const STRING = 4;
+const ARRAY = 5;
+const OBJECT = 6;
+const SET = 7;
+const STRING_INTERNED = 8;
+const BOOLEAN_INTERNED = 9;
+const REPR_INT = 1;
+const REPR_REF = 2;
+
+/** A number as JSON writes one: what a ref number's text must be to be read without OPA's JSON. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** Strings up to this many bytes are decoded by hand when ASCII (cheaper than a Buffer call). */
+const SHORT = 32;
+/** Kept strings are keyed by address + length × 2^32, exact while the length stays below 2^21. */
+const KEEP_MAX = 1 << 21;
+
+class Foreign extends Error {}
+
+export class ValueReader {
+  private view: DataView;
+  private bytes: Buffer;
+  /** Strings whose bytes lie where nothing is written between evaluations, by address and length. */
+  private readonly kept = new Map<number, string>();
+  private stableFrom = 0;
+  private stableTo = 0;
+
+  constructor(private readonly memory: WebAssembly.Memory) {
+    this.view = new DataView(memory.buffer);
+    this.bytes = Buffer.from(memory.buffer);
+  }
+
+  /**
+   * Marks memory `[from, to)` (the data document) as unchanging until the next call, besides the
+   * module's interned strings; strings kept from before are dropped.
+   */
+  stable(from: number, to: number): void {
+    this.kept.clear();
+    this.stableFrom = from;
+    this.stableTo = to;
+  }
+
+  /** The value at `addr` as JSON would carry it, or `FOREIGN` when the walk does not know its form. */
+  read(addr: number): unknown {
+    if (this.bytes.length === 0) {
+      // The memory grew, which detaches the old buffer and every view of it.
+      this.view = new DataView(this.memory.buffer);
+      this.bytes = Buffer.from(this.memory.buffer);
+    }
+    try {
+      return this.value(addr);
+    } catch (err) {
+      if (err instanceof Foreign) return FOREIGN;
+      throw err;
+    }
+  }
+
+  private value(addr: number): unknown {
+    const view = this.view;
+    switch (view.getUint8(addr)) {
+      case NULL:
+        return null;
+      case BOOLEAN:
+      case BOOLEAN_INTERNED:
+        return view.getUint8(addr + 1) !== 0;
+      case NUMBER:
+        return this.number(addr);
+      case STRING:
+        return this.string(view.getUint32(addr + 8, true), view.getUint32(addr + 4, true), false);
+      case STRING_INTERNED:
+        return this.string(view.getUint32(addr + 8, true), view.getUint32(addr + 4, true), true);
+      case ARRAY: {
+        // opa_array_t { hdr; elems; len; cap }, each element { i; v }.
+        const elems = view.getUint32(addr + 4, true);
+        const out = new Array<unknown>(view.getUint32(addr + 8, true));
+        for (let i = 0; i < out.length; i++) out[i] = this.value(view.getUint32(elems + 8 * i + 4, true));
+        return out;
+      }
+      case OBJECT: {
+        // opa_object_t { hdr; buckets; n; len }, each element { k; v; next }.
+        const out: Record<string, unknown> = {};
+        const buckets = view.getUint32(addr + 4, true);
+        const n = view.getUint32(addr + 8, true);
+        for (let b = 0; b < n; b++) {
+          for (let elem = view.getUint32(buckets + 4 * b, true); elem !== 0; elem = view.getUint32(elem + 8, true)) {
+            const key = view.getUint32(elem, true);
+            const tag = view.getUint8(key);
+            // OPA's writer gives other keys as their JSON text: left to it.
+            if (tag !== STRING && tag !== STRING_INTERNED) throw new Foreign();
+            out[this.value(key) as string] = this.value(view.getUint32(elem + 4, true));
+          }
+        }
+        return out;
+      }
+      case SET: {
+        // opa_set_t { hdr; buckets; n; len }, each element { v; next }; JSON carries a set as an array.
+        const out: unknown[] = [];
+        const buckets = view.getUint32(addr + 4, true);
+        const n = view.getUint32(addr + 8, true);
+        for (let b = 0; b < n; b++) {
+          for (let elem = view.getUint32(buckets + 4 * b, true); elem !== 0; elem = view.getUint32(elem + 4, true)) {
+            out.push(this.value(view.getUint32(elem, true)));
+          }
+        }
+        return out;
+      }
+      default:
+        throw new Foreign();
+    }
+  }
+
+  /** opa_number_t { hdr; repr; union at 8 { long long i; { s; len; free } ref } }. */
+  private number(addr: number): number {
+    const view = this.view;
+    const repr = view.getUint8(addr + 1);
+    if (repr === REPR_INT) return view.getInt32(addr + 12, true) * 4294967296 + view.getUint32(addr + 8, true);
+    if (repr !== REPR_REF) throw new Foreign();
+    const start = view.getUint32(addr + 8, true);
+    const text = this.bytes.toString("latin1", start, start + view.getUint32(addr + 12, true));
+    // Number() reads JSON's numbers as JSON.parse does; anything else is left to OPA's writer.
+    if (!JSON_NUMBER.test(text)) throw new Foreign();
+    return Number(text);
+  }
+
+  /** opa_string_t { hdr; free; len; v }: the `len` bytes at `v`, UTF-8. */
+  private string(start: number, length: number, interned: boolean): string {
+    if (length < KEEP_MAX && (interned || (start >= this.stableFrom && start + length <= this.stableTo))) {
+      const key = start + length * 4294967296;
+      let text = this.kept.get(key);
+      if (text === undefined) {
+        text = this.bytes.toString("utf8", start, start + length);
+        this.kept.set(key, text);
+      }
+      return text;
+    }
+    if (length <= SHORT) {
+      const bytes = this.bytes;
+      let text = "";
+      for (let i = start; i < start + length; i++) {
+        const byte = bytes[i]!;
+        if (byte >= 0x80) return bytes.toString("utf8", start, start + length);
+        text += String.fromCharCode(byte);
+      }
+      return text;
+    }
+    return this.bytes.toString("utf8", start, start + length);
+  }
+}
