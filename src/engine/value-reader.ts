@@ -35,16 +35,23 @@ const REPR_REF = 2;
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 /** Strings up to this many bytes are decoded by hand when ASCII (cheaper than a Buffer call). */
 const SHORT = 32;
-/** Kept strings are keyed by address + length × 2^32, exact while the length stays below 2^21. */
-const KEEP_MAX = 1 << 21;
 
 class Foreign extends Error {}
+
+/** A string or number read from text that does not change, and the text's length in bytes. */
+interface Kept {
+  readonly length: number;
+  readonly value: string | number;
+}
 
 export class ValueReader {
   private view: DataView;
   private bytes: Buffer;
-  /** Strings whose bytes lie where nothing is written between evaluations, by address and length. */
-  private readonly kept = new Map<number, string>();
+  /**
+   * Strings and numbers whose text lies where nothing is written between evaluations (OPA keeps a
+   * number parsed from JSON as its text), by the text's address.
+   */
+  private readonly kept = new Map<number, Kept>();
   private stableFrom = 0;
   private stableTo = 0;
 
@@ -139,21 +146,49 @@ export class ValueReader {
     if (repr === REPR_INT) return view.getInt32(addr + 12, true) * 4294967296 + view.getUint32(addr + 8, true);
     if (repr !== REPR_REF) throw new Foreign();
     const start = view.getUint32(addr + 8, true);
-    const text = this.bytes.toString("latin1", start, start + view.getUint32(addr + 12, true));
+    const length = view.getUint32(addr + 12, true);
+    if (!this.isStable(start, length, false)) return this.numberText(start, length);
+    const kept = this.kept.get(start);
+    if (kept !== undefined && kept.length === length && typeof kept.value === "number") return kept.value;
+    const value = this.numberText(start, length);
+    this.kept.set(start, { length, value });
+    return value;
+  }
+
+  private numberText(start: number, length: number): number {
+    const bytes = this.bytes;
+    // Small integers, the most common, by hand.
+    if (length <= 9) {
+      let i = start;
+      const negative = bytes[i] === 0x2d;
+      if (negative) i++;
+      let value = 0;
+      for (; i < start + length; i++) {
+        const digit = bytes[i]! - 0x30;
+        if (digit < 0 || digit > 9) break;
+        value = value * 10 + digit;
+      }
+      const leadingZero = bytes[negative ? start + 1 : start] === 0x30 && length > (negative ? 2 : 1);
+      if (i === start + length && i > (negative ? start + 1 : start) && !leadingZero) return negative ? -value : value;
+    }
+    const text = bytes.toString("latin1", start, start + length);
     // Number() reads JSON's numbers as JSON.parse does; anything else is left to OPA's writer.
     if (!JSON_NUMBER.test(text)) throw new Foreign();
     return Number(text);
   }
 
+  /** Whether text at `start` stays as it is between evaluations: the module's interned strings and the data. */
+  private isStable(start: number, length: number, interned: boolean): boolean {
+    return interned || (start >= this.stableFrom && start + length <= this.stableTo);
+  }
+
   /** opa_string_t { hdr; free; len; v }: the `len` bytes at `v`, UTF-8. */
   private string(start: number, length: number, interned: boolean): string {
-    if (length < KEEP_MAX && (interned || (start >= this.stableFrom && start + length <= this.stableTo))) {
-      const key = start + length * 4294967296;
-      let text = this.kept.get(key);
-      if (text === undefined) {
-        text = this.bytes.toString("utf8", start, start + length);
-        this.kept.set(key, text);
-      }
+    if (this.isStable(start, length, interned)) {
+      const kept = this.kept.get(start);
+      if (kept !== undefined && kept.length === length && typeof kept.value === "string") return kept.value;
+      const text = this.bytes.toString("utf8", start, start + length);
+      this.kept.set(start, { length, value: text });
       return text;
     }
     if (length <= SHORT) {

@@ -44,8 +44,10 @@ third := input.n / 3
 big := input.n * 1e300
 
 from_data := data.s
+
+number_from_data := data.n
 `;
-const ENTRYPOINTS = ["t/echo", "t/members", "t/keyed", "t/odd_keys", "t/third", "t/big", "t/from_data"];
+const ENTRYPOINTS = ["t/echo", "t/members", "t/keyed", "t/odd_keys", "t/third", "t/big", "t/from_data", "t/number_from_data"];
 
 /** The result set as OPA writes it and as the host reads it, both as JSON text (order counts). */
 function bothWays(host: OpaInstance, entrypoint: string, input: unknown): [string, string] {
@@ -75,7 +77,7 @@ describe("the value reader", () => {
       { numRuns: 400, seed: 20261128 },
     );
     // Numbers OPA keeps as text (fractions, beyond 64 bits), and integers past 2^53.
-    for (const n of [1, -7, 0.1, 1e-9, 2 ** 53 + 1, -(2 ** 62), 123456789.125]) {
+    for (const n of [0, -0, 1, -7, 123456789, -123456789, 1234567890, 0.1, 1e-9, 1e21, 2 ** 53 + 1, -(2 ** 62), 123456789.125]) {
       for (const entrypoint of ["t/echo", "t/third", "t/big"]) {
         const [read, written] = bothWays(host, entrypoint, { v: n, n });
         expect(read, `${entrypoint} of ${n}`).toBe(written);
@@ -87,15 +89,18 @@ describe("the value reader", () => {
     expect(JSON.parse(read)).toEqual([{ result: { "1": "int", '[1,"a"]': "array", '{"x":1}': "object", s: "string" } }]);
   });
 
-  it("reads the data's strings once, and again after the data changes", async () => {
+  it("reads the data's strings and numbers once, and again after the data changes", async () => {
     const host = OpaInstance.create(await compile(POLICY, ENTRYPOINTS));
-    const ep = host.entrypoints["t/from_data"]!;
-    host.setData({ s: "one" });
-    expect(host.evaluate("{}", ep)).toEqual([{ result: "one" }]);
-    expect(host.evaluate("{}", ep)).toEqual([{ result: "one" }]);
-    // The same length at the same address: a kept string would answer "one" again.
-    host.setData({ s: "two" });
-    expect(host.evaluate("{}", ep)).toEqual([{ result: "two" }]);
+    const [s, n] = [host.entrypoints["t/from_data"]!, host.entrypoints["t/number_from_data"]!];
+    host.setData({ s: "one", n: 12 });
+    for (let i = 0; i < 2; i++) {
+      expect(host.evaluate("{}", s)).toEqual([{ result: "one" }]);
+      expect(host.evaluate("{}", n)).toEqual([{ result: 12 }]);
+    }
+    // The same lengths at the same addresses: what was kept would answer "one" and 12 again.
+    host.setData({ s: "two", n: 34 });
+    expect(host.evaluate("{}", s)).toEqual([{ result: "two" }]);
+    expect(host.evaluate("{}", n)).toEqual([{ result: 34 }]);
   });
 
   it("answers FOREIGN for what it does not know, for the host to read as OPA's JSON", () => {
