@@ -42,9 +42,11 @@ let decide: ((raw: unknown) => unknown) | undefined;
 port.on("message", (message: PoolSetup | PoolRequest) => {
   if ("module" in message) {
     const engine = WasmEngine.fromTransfer(message);
-    const ctx = { revision: message.revision, codes: message.codes };
+    const { revision, codes } = message;
     const hooks = { onError: logFailure };
-    decide = (raw) => decideDocument(engine, raw, { ...ctx, decisionId: randomUUID() }, hooks);
+    // The context as Stepup.decide builds it, a literal of one shape: built by spreading a base
+    // object instead, the pool's threads measured ~5 % slower per decision than one thread.
+    decide = (raw) => decideDocument(engine, raw, { decisionId: randomUUID(), revision, codes }, hooks);
     port.postMessage({ ready: true });
     return;
   }
