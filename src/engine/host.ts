@@ -95,6 +95,8 @@ export class OpaInstance {
     if (major !== 1 || minor < 2) {
       throw new BundleInvalidError("policy.wasm", `it speaks OPA wasm ABI ${major}.${minor}; this engine needs 1.2 or later`);
     }
+    const absent = ABI_FUNCTIONS.filter((name) => typeof exports[name] !== "function");
+    if (absent.length > 0) throw new BundleInvalidError("policy.wasm", `it lacks functions of OPA's wasm ABI: ${absent.join(", ")}`);
     self = new OpaInstance(exports as unknown as Abi, memory);
     const missing = Object.keys(self.builtins).filter((name) => !options.builtins?.[name]);
     if (missing.length > 0) {
@@ -301,6 +303,25 @@ function decoderFor(bytes: Uint8Array): (start: number, end: number) => string {
   }
   return (start, end) => decoder.decode(bytes.subarray(start, end));
 }
+
+/** The functions of ABI 1.2 that the host calls, checked for when a module is instantiated. */
+const ABI_FUNCTIONS = [
+  "opa_eval",
+  "opa_eval_ctx_new",
+  "opa_eval_ctx_set_input",
+  "opa_eval_ctx_set_data",
+  "opa_eval_ctx_set_entrypoint",
+  "opa_eval_ctx_get_result",
+  "eval",
+  "opa_malloc",
+  "opa_json_parse",
+  "opa_value_parse",
+  "opa_json_dump",
+  "opa_heap_ptr_get",
+  "opa_heap_ptr_set",
+  "entrypoints",
+  "builtins",
+] as const satisfies readonly (keyof Abi)[];
 
 /** The exports of ABI 1.2 that the host calls. */
 interface Abi {

@@ -125,6 +125,18 @@ describe("the host", () => {
     expect(withSprintf.evaluate(JSON.stringify({ n: 7 }), 0)).toEqual([{ result: "7" }]);
   });
 
+  it("refuses a module without the ABI's functions, naming them", async () => {
+    const { default: binaryen } = await import("binaryen");
+    const wasm = await compile("package t\n\nx := 1\n", "t/x");
+    const module = binaryen.readBinary(wasm);
+    module.removeExport("opa_value_parse");
+    module.removeExport("opa_eval_ctx_new");
+    const stripped = module.emitBinary();
+    module.dispose();
+    expect(() => OpaInstance.create(new WebAssembly.Module(stripped))).toThrow(BundleInvalidError);
+    expect(() => OpaInstance.create(new WebAssembly.Module(stripped))).toThrow(/lacks functions of OPA's wasm ABI: opa_eval_ctx_new, opa_value_parse$/);
+  });
+
   it("turns an abort inside the policy into an evaluation error with OPA's message", async () => {
     const wasm = await compile("package t\n\nx := 1 if input.a\n\nx := 2 if input.b\n", "t/x");
     const host = OpaInstance.create(new WebAssembly.Module(wasm));
