@@ -7,9 +7,9 @@
  * are read once here and kept.
  *
  * The layout of OPA's values (wasm/src/value.h in the pinned OPA) is the runtime's, not part of
- * its ABI, so the reader proves it on every instance before use: `probe` has OPA parse a document
- * with every kind of value and compares the walk with OPA's own JSON of it. Where they differ, the
- * host keeps to `opa_json_dump`. What the walk does not know (a new type or number form, an object
+ * its ABI, so the host proves the reader on every instance before use (host.ts, `provenReader`):
+ * OPA parses a document with every kind of value and the walk is compared with OPA's own JSON of
+ * it. Where they differ, the host keeps to `opa_json_dump`. What the walk does not know (a new type or number form, an object
  * key that is not a string) it hands back as `FOREIGN`, and the host dumps that value as JSON.
  * The result is the same, in the same order: objects and sets are walked bucket by bucket, the
  * order OPA's writer takes.
@@ -62,7 +62,7 @@ export class ValueReader {
 
   /**
    * Marks memory `[from, to)` (the data document) as unchanging until the next call, besides the
-   * module's interned strings; strings kept from before are dropped.
+   * module's interned strings; the strings and numbers kept from before are dropped.
    */
   stable(from: number, to: number): void {
     this.kept.clear();
@@ -117,7 +117,11 @@ export class ValueReader {
             const tag = view.getUint8(key);
             // OPA's writer gives other keys as their JSON text: left to it.
             if (tag !== STRING && tag !== STRING_INTERNED) throw new Foreign();
-            out[this.value(key) as string] = this.value(view.getUint32(elem + 4, true));
+            const name = this.value(key) as string;
+            const value = this.value(view.getUint32(elem + 4, true));
+            // As JSON.parse does: "__proto__" is a key like any other, not the object's prototype.
+            if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+            else out[name] = value;
           }
         }
         return out;

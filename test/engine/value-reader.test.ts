@@ -76,6 +76,13 @@ describe("the value reader", () => {
       }),
       { numRuns: 400, seed: 20261128 },
     );
+    // A key JSON.parse keeps as a key, where an assignment would set the prototype.
+    const proto = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as unknown;
+    for (const entrypoint of ["t/echo", "t/keyed"]) {
+      const [read, written] = bothWays(host, entrypoint, { v: proto });
+      expect(read).toBe(written);
+      expect(read).toContain("__proto__");
+    }
     // Numbers OPA keeps as text (fractions, beyond 64 bits), and integers past 2^53.
     for (const n of [0, -0, 1, -7, 123456789, -123456789, 1234567890, 0.1, 1e-9, 1e21, 2 ** 53 + 1, -(2 ** 62), 123456789.125]) {
       for (const entrypoint of ["t/echo", "t/third", "t/big"]) {
