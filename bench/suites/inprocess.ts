@@ -3,8 +3,8 @@
  *   - the floor: `opa_eval` alone on input already in the module's memory (no SDK work at all);
  *   - the same evaluation without OPA's JSON of the result, as decide evaluates (the result is read
  *     from memory, src/engine/value-reader.ts): how much of the floor is writing the result out;
- *   - stepup's decide: input validation, the input written into memory, opa_eval, the verdict
- *     parsed and validated, the decision rendered;
+ *   - stepup's decide: input validation, the input written into memory, the evaluation, the
+ *     verdict read from memory and validated, the decision rendered;
  *   - the stock @open-policy-agent/opa-wasm `evaluate()`: JSON in, JSON out, nothing validated;
  *   - `opa_eval` of an empty policy on the same inputs: what OPA's runtime costs before any rule
  *     runs (copying and parsing the input, writing a result), so that the floor splits into the

@@ -147,9 +147,7 @@ export class OpaInstance {
 
   /** Evaluates on input given as UTF-8 JSON bytes; returns the result set's JSON text. */
   evaluateBytes(input: Uint8Array, entrypoint: number): string {
-    this.reserve(this.heap + input.length);
-    this.view().set(input, this.heap);
-    return this.eval(entrypoint, this.heap, input.length);
+    return this.eval(entrypoint, this.heap, this.copyBytes(input));
   }
 
   /** Evaluates on input given as JSON text (undefined for none); returns the result set's JSON text, as `opa_eval` writes it. */
@@ -163,9 +161,8 @@ export class OpaInstance {
    * the floor that benchmarks compare everything else with. Returns the result's address.
    */
   evaluateRaw(input: Uint8Array, entrypoint: number): number {
-    this.reserve(this.heap + input.length);
-    this.view().set(input, this.heap);
-    return this.abi.opa_eval(0, entrypoint, this.dataAddr, this.heap, input.length, this.heap + input.length, 0);
+    const length = this.copyBytes(input);
+    return this.abi.opa_eval(0, entrypoint, this.dataAddr, this.heap, length, this.heap + length, 0);
   }
 
   /**
@@ -174,9 +171,7 @@ export class OpaInstance {
    * benchmarks, what the policy costs on that path. Returns the result set's address.
    */
   evaluateRawValue(input: Uint8Array, entrypoint: number): number {
-    this.reserve(this.heap + input.length);
-    this.view().set(input, this.heap);
-    return this.run(entrypoint, this.heap, input.length);
+    return this.run(entrypoint, this.heap, this.copyBytes(input));
   }
 
   /** The module's memory in bytes (it grows and never shrinks). */
@@ -188,6 +183,13 @@ export class OpaInstance {
   evaluate(input: string | undefined, entrypoint: number): unknown[] {
     if (input === undefined) return this.results(this.run(entrypoint, 0, 0));
     return this.results(this.run(entrypoint, this.heap, this.copyText(input)));
+  }
+
+  /** Copies input bytes into memory where inputs go; returns their length. */
+  private copyBytes(input: Uint8Array): number {
+    this.reserve(this.heap + input.length);
+    this.view().set(input, this.heap);
+    return input.length;
   }
 
   /** Copies JSON text into memory where inputs go; returns its length in bytes. */
