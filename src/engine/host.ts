@@ -234,10 +234,7 @@ export class OpaInstance {
     if (typeof Buffer !== "function") return undefined;
     const reader = new ValueReader(this.memory);
     try {
-      const max = PROBE.length * 3;
-      const addr = this.abi.opa_malloc(max);
-      const { written } = encoder.encodeInto(PROBE, this.view().subarray(addr, addr + max));
-      const value = this.abi.opa_value_parse(addr, written);
+      const value = this.parse(PROBE, "opa_value_parse");
       if (value === 0) return undefined;
       const read = reader.read(value);
       return read !== FOREIGN && JSON.stringify(read) === JSON.stringify(this.readJson(value)) ? reader : undefined;
@@ -256,12 +253,17 @@ export class OpaInstance {
 
   /** A JSON document parsed into the module's heap. */
   private loadJson(text: string): number {
+    const value = this.parse(text, "opa_json_parse");
+    if (value === 0) throw new EngineEvaluationError("the policy could not parse a JSON document");
+    return value;
+  }
+
+  /** Text copied into the heap and parsed there by one of OPA's parsers: the value's address, or 0. */
+  private parse(text: string, parser: "opa_json_parse" | "opa_value_parse"): number {
     const max = text.length * 3;
     const addr = this.abi.opa_malloc(max);
     const { written } = encoder.encodeInto(text, this.view().subarray(addr, addr + max));
-    const value = this.abi.opa_json_parse(addr, written);
-    if (value === 0) throw new EngineEvaluationError("the policy could not parse a JSON document");
-    return value;
+    return this.abi[parser](addr, written);
   }
 
   private readJson(value: number): unknown {
