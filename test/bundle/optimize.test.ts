@@ -51,7 +51,7 @@ describe("the bundle's optimized module", () => {
   it("is not OPA's module as built, and the manifest names the optimizer", () => {
     expect(Buffer.compare(Buffer.from(optimized.wasm), Buffer.from(asBuilt.wasm))).not.toBe(0);
     expect(optimized.metadata.wasm.optimizer).toBe(optimizerName());
-    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2$/);
+    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2, memo table$/);
     expect(asBuilt.metadata.wasm.optimizer).toBeUndefined();
   });
 
@@ -103,6 +103,15 @@ describe("optimizeWasm", () => {
     const err = await optimizeWasm(signExt, "custom.wasm").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleInvalidError);
     expect((err as Error).message).toMatch(/WebAssembly 1\.0 \(MVP\)/);
+  });
+
+  it("refuses a module without OPA's memo rather than guessing how it memoizes", async () => {
+    // (module (func)): valid WebAssembly 1.0, but no opa_memoize_init, which OPA's eval always calls.
+    const empty = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
+    const err = await optimizeWasm(empty, "custom.wasm").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BundleInvalidError);
+    expect(err).toMatchObject({ code: "ERR_BUNDLE_INVALID", path: "custom.wasm" });
+    expect((err as Error).message).toMatch(/no opa_memoize_init.*--no-optimize/);
   });
 });
 
