@@ -1,13 +1,15 @@
 /**
  * A host of our own over OPA's WebAssembly ABI (1.2 and later): instantiates a policy module,
- * loads data once, and evaluates. The input goes straight into the module's memory (written there
- * by a compiled writer, or copied as bytes). Results come back as values read from memory by the
+ * loads data once, and evaluates. The input goes straight into the module's memory: written there
+ * by a compiled writer as OPA's values (no parsing in the module) or as JSON, or copied as bytes.
+ * Results come back as values read from memory by the
  * value reader (value-reader.ts), which the module is first shown to agree with, or else as OPA's
  * JSON; as text, from the single-call `opa_eval`. It passes OPA's own wasm conformance cases
  * (test/engine/conformance.test.ts) and gives the stock SDK's results on our policy
  * (test/engine/host.test.ts).
  */
 import { BundleInvalidError, EngineEvaluationError } from "../errors.js";
+import { NUMBER_BYTES, type ValueForm } from "./input-writer.js";
 import { FOREIGN, ValueReader } from "./value-reader.js";
 
 /** A builtin implemented in JavaScript: JSON values in, a JSON value out (undefined when undefined). */
@@ -24,6 +26,15 @@ export interface HostOptions {
 export type Writer<T> = (bytes: Uint8Array, at: number, value: T) => number;
 
 const PAGE = 65_536;
+// OPA's value type tags and number forms (wasm/src/value.h), for the value form's constants.
+const NULL = 1;
+const BOOLEAN = 2;
+const NUMBER = 3;
+const STRING = 4;
+const OBJECT = 6;
+const REPR_INT = 1;
+/** opa_string_t { hdr; free; len; v }. */
+const STRING_BYTES = 12;
 /**
  * Every kind of value OPA's wasm holds, in OPA's value syntax (a set literal included): what the
  * value reader must read exactly as OPA's JSON writer writes it before an instance uses it.
@@ -116,7 +127,129 @@ export class OpaInstance {
 
   /** Makes room for inputs of up to `bytes` once, so that writers need not check for space. */
   reserveInput(bytes: number): void {
-    this.reserve(this.heap + bytes);
+    this.reserve(this.valueInputAt + bytes);
+  }
+
+  /**
+   * Makes this instance take inputs written as OPA's values (input-writer.ts compiled with the
+   * form returned): the form's constants — strings for object keys, null, true, false and list
+   * indices up to `indexCount` — are written after the data, once, and each object's layout is
+   * learnt from OPA's own parser. The form lasts until the next `setData`.
+   */
+  valueForm(indexCount: number): ValueForm {
+    const keys = new Map<string, number>();
+    const ints = () => new Int32Array(this.memory.buffer);
+    // Constants go where evaluations would start, which then start after them.
+    const take = (bytes: number): number => {
+      const at = (this.heap + 7) & ~7;
+      this.reserve(at + bytes);
+      this.heap = at + bytes;
+      return at;
+    };
+    const literals = take(8);
+    const bytes = this.view();
+    [bytes[literals], bytes[literals + 4], bytes[literals + 5], bytes[literals + 6], bytes[literals + 7]] = [NULL, BOOLEAN, 1, BOOLEAN, 0];
+    const indices = take(NUMBER_BYTES * indexCount);
+    for (let i = 0; i < indexCount; i++) {
+      const at = indices + NUMBER_BYTES * i;
+      this.view()[at] = NUMBER;
+      this.view()[at + 1] = REPR_INT;
+      ints().set([i, 0], (at + 8) >> 2);
+    }
+    return {
+      null: literals,
+      true: literals + 4,
+      false: literals + 6,
+      indices,
+      indexCount,
+      key: (name) => {
+        let at = keys.get(name);
+        if (at === undefined) {
+          const text = encoder.encode(name);
+          at = take(STRING_BYTES + text.length);
+          this.view().set([STRING, 0], at);
+          ints().set([text.length, at + STRING_BYTES], (at + 4) >> 2);
+          this.view().set(text, at + STRING_BYTES);
+          keys.set(name, at);
+        }
+        return at;
+      },
+      layout: (names) => {
+        try {
+          return this.objectLayout(names);
+        } finally {
+          this.abi.opa_heap_ptr_set(this.heap);
+        }
+      },
+    };
+  }
+
+  /** How OPA's parser buckets an object with these keys, read from one it parsed. */
+  private objectLayout(names: readonly string[]): { buckets: number; chains: number[][] } {
+    this.abi.opa_heap_ptr_set(this.heap);
+    const object = this.parse(`{${names.map((name) => `${JSON.stringify(name)}:null`).join(",")}}`, "opa_value_parse");
+    // OPA's allocator does not align what it gives: fields are read unaligned.
+    const view = new DataView(this.memory.buffer);
+    const int = (addr: number) => view.getUint32(addr, true);
+    if (object === 0 || view.getUint8(object) !== OBJECT || int(object + 12) !== names.length) {
+      throw new EngineEvaluationError("OPA's parser did not build the object the value form expects");
+    }
+    const chains: number[][] = [];
+    for (let bucket = 0; bucket < int(object + 8); bucket++) {
+      const chain: number[] = [];
+      for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
+        const key = int(elem);
+        chain.push(names.indexOf(this.decode(int(key + 8), int(key + 8) + int(key + 4))));
+      }
+      chains.push(chain);
+    }
+    return { buckets: int(object + 8), chains };
+  }
+
+  /** Where inputs written as values begin: the heap, 8-aligned. */
+  private get valueInputAt(): number {
+    return (this.heap + 7) & ~7;
+  }
+
+  /**
+   * Puts an input into memory as OPA's values with a writer compiled for this instance's
+   * `valueForm`; gives where it ends, or the writer's negative answer. `evaluateValueInput` then
+   * evaluates it.
+   */
+  writeValueInput<T>(write: Writer<T>, value: T): number {
+    return write(this.view(), this.valueInputAt, value);
+  }
+
+  /** Evaluates the input `writeValueInput` put into memory, ending at `end`; returns the result set. */
+  evaluateValueInput(end: number, entrypoint: number): unknown[] {
+    this.abi.opa_heap_ptr_set((end + 7) & ~7);
+    return this.results(this.evalContext(entrypoint, this.valueInputAt));
+  }
+
+  /**
+   * Evaluates the input `writeValueInput` put into memory as decisions are evaluated, leaving the
+   * result in memory unread: for benchmarks, what the policy costs on that path. Returns the result set's address.
+   */
+  evaluateValueRaw(end: number, entrypoint: number): number {
+    this.abi.opa_heap_ptr_set((end + 7) & ~7);
+    return this.evalContext(entrypoint, this.valueInputAt);
+  }
+
+  /**
+   * Whether a value `write` puts into memory is, to OPA, the document `json` its parser builds:
+   * compared as OPA's JSON of each, so that the order of keys counts.
+   */
+  writesAsParsed<T>(write: Writer<T>, value: T, json: string): boolean {
+    try {
+      const end = this.writeValueInput(write, value);
+      if (end < 0) return false;
+      this.abi.opa_heap_ptr_set((end + 7) & ~7);
+      const written = this.readText(this.abi.opa_json_dump(this.valueInputAt));
+      const parsed = this.parse(json, "opa_value_parse");
+      return parsed !== 0 && written === this.readText(this.abi.opa_json_dump(parsed));
+    } finally {
+      this.abi.opa_heap_ptr_set(this.heap);
+    }
   }
 
   /**
@@ -211,8 +344,14 @@ export class OpaInstance {
   private run(entrypoint: number, input: number, length: number): number {
     const abi = this.abi;
     abi.opa_heap_ptr_set(input === 0 ? this.heap : input + length);
+    return this.evalContext(entrypoint, input === 0 ? 0 : abi.opa_value_parse(input, length));
+  }
+
+  /** Evaluates an entrypoint on an input value already in memory (0 for none); returns the result set's address. */
+  private evalContext(entrypoint: number, input: number): number {
+    const abi = this.abi;
     const ctx = abi.opa_eval_ctx_new();
-    if (input !== 0) abi.opa_eval_ctx_set_input(ctx, abi.opa_value_parse(input, length));
+    if (input !== 0) abi.opa_eval_ctx_set_input(ctx, input);
     abi.opa_eval_ctx_set_data(ctx, this.dataAddr);
     abi.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
     // opa_eval's own words when eval fails.

@@ -12,20 +12,48 @@ import type { Bundle } from "../bundle/load.js";
 import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStepupError } from "../errors.js";
 import type { Engine } from "./engine.js";
 import { OpaInstance } from "./host.js";
-import { compileInputWriter, type InputWriter } from "./input-writer.js";
+import { compileInputWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "./input-writer.js";
 import { unpack } from "./packed.js";
+
+/** Writers of the input contract: for validated inputs, and for a caller's documents, checked as they are written. */
+interface Writers {
+  readonly input: InputWriter;
+  readonly checked: InputWriter;
+}
 
 /**
  * The input contract compiled into writers of JSON straight into the policy's memory (once, when
- * first needed): for validated inputs, and for a caller's documents, checked as they are written.
+ * first needed).
  */
-let writers: { readonly input: InputWriter; readonly checked: InputWriter } | undefined;
-function compiledWriters() {
+let writers: Writers | undefined;
+function compiledWriters(): Writers {
   writers ??= {
     input: compileInputWriter(jsonSchemaOf(InputSchema, "output")),
     checked: compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true }),
   };
   return writers;
+}
+
+/**
+ * Writers of the input as OPA's values, compiled for one instance (input-writer.ts), so that the
+ * policy need not parse it: undefined when the instance cannot take them or a probe document
+ * written so does not come out as OPA's parser builds it from JSON, and the engine then writes JSON.
+ */
+function valueWriters(instance: OpaInstance): Writers | undefined {
+  const output = jsonSchemaOf(InputSchema, "output");
+  let values: Writers;
+  try {
+    const form = instance.valueForm(longestList(output));
+    values = {
+      input: compileInputWriter(output, { values: form }),
+      checked: compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true, values: form }),
+    };
+  } catch {
+    return undefined;
+  }
+  const probe = probeDocument(output);
+  instance.reserveInput(values.input.maxBytes);
+  return instance.writesAsParsed(values.input, probe, JSON.stringify(probe)) ? values : undefined;
 }
 
 /**
@@ -48,11 +76,18 @@ export class WasmEngine implements Engine {
     private readonly instance: OpaInstance,
     private readonly entrypoint: number,
     readonly revision: string,
+    /** Writers of the input as OPA's values for this instance, when it was shown to take them. */
+    private readonly values: Writers | undefined,
   ) {}
 
   private readonly writers = compiledWriters();
-  /** The length of the input `writeChecked` left in memory, or -1 when none is waiting. */
+  /** Where the input `writeChecked` left in memory ends (its length when written as JSON), or -1 when none is waiting. */
   private written = -1;
+
+  /** Whether inputs go to the policy as OPA's values (no parsing in the module) rather than as JSON. */
+  get writesValues(): boolean {
+    return this.values !== undefined;
+  }
 
   /** Compiles the bundle's module and loads its data. */
   static async load(bundle: Bundle): Promise<WasmEngine> {
@@ -68,11 +103,13 @@ export class WasmEngine implements Engine {
   /** Instantiates an already compiled module for a bundle (how pool workers start). */
   static fromModule(module: WebAssembly.Module, bundle: Pick<Bundle, "source" | "data" | "entrypoint" | "revision">): WasmEngine {
     let instance: OpaInstance;
+    let values: Writers | undefined;
     try {
       instance = OpaInstance.create(module);
       instance.setData(bundle.data);
+      values = valueWriters(instance);
       const { input, checked } = compiledWriters();
-      instance.reserveInput(Math.max(input.maxBytes, checked.maxBytes));
+      instance.reserveInput(Math.max(input.maxBytes, checked.maxBytes, values?.input.maxBytes ?? 0, values?.checked.maxBytes ?? 0));
     } catch (err) {
       if (isStepupError(err) && err.code === "ERR_BUNDLE_INVALID") throw new BundleInvalidError(bundle.source, err.reason, { cause: err });
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
@@ -84,7 +121,7 @@ export class WasmEngine implements Engine {
     // cheaper to produce and to read (packed.ts); the engine prefers it when the module has it.
     const packed = bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
     const id = packed ?? instance.entrypoints[bundle.entrypoint]!;
-    return new WasmEngine(module, instance, id, bundle.revision);
+    return new WasmEngine(module, instance, id, bundle.revision, values);
   }
 
   /** The engine and its bundle's data, for another thread to instantiate (`fromTransfer`). */
@@ -106,7 +143,8 @@ export class WasmEngine implements Engine {
   evaluate(input: Input): unknown {
     let resultSet: unknown[];
     try {
-      resultSet = this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
+      const end = this.values ? this.instance.writeValueInput(this.values.input, input) : TOO_LONG;
+      resultSet = end >= 0 ? this.instance.evaluateValueInput(end, this.entrypoint) : this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }
@@ -119,18 +157,18 @@ export class WasmEngine implements Engine {
    * when it does not or does not fit (the caller then validates it with zod and uses `evaluate`).
    */
   writeChecked(raw: unknown): boolean {
-    this.written = this.instance.writeInput(this.writers.checked, raw);
+    this.written = this.values ? this.instance.writeValueInput(this.values.checked, raw) : this.instance.writeInput(this.writers.checked, raw);
     return this.written >= 0;
   }
 
   /** Evaluates the document `writeChecked` accepted. */
   evaluateWrittenInput(): unknown {
     if (this.written < 0) throw new EngineEvaluationError("no checked input is waiting to be evaluated");
-    const length = this.written;
+    const written = this.written;
     this.written = -1;
     let resultSet: unknown[];
     try {
-      resultSet = this.instance.evaluateInput(length, this.entrypoint);
+      resultSet = this.values ? this.instance.evaluateValueInput(written, this.entrypoint) : this.instance.evaluateInput(written, this.entrypoint);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }

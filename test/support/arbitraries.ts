@@ -124,3 +124,70 @@ export const inputArb: fc.Arbitrary<Input> = inputDraftArb.map((draft) => parseI
 export function sampleInputs(seed: number, count: number): Input[] {
   return fc.sample(inputArb, { seed, numRuns: count });
 }
+
+/** Values that sit on the edges of what JSON Schema and zod each accept. */
+export const awkward = fc.oneof(
+  fc.constantFrom(
+    null,
+    undefined,
+    true,
+    0,
+    -0,
+    -1,
+    1.5,
+    NaN,
+    Infinity,
+    -Infinity,
+    2 ** 53,
+    1e21,
+    253402300800,
+    "",
+    "x",
+    "FR",
+    "fr",
+    "FRA",
+    "😀",
+    "😀".repeat(40),
+    "x".repeat(65),
+    "a".repeat(129),
+    "b".repeat(257),
+    "10.0.0.1",
+    "999.1.1.1",
+    "::1",
+    "::1\n",
+    "::@1\\",
+    "1::2::3",
+    "fe80::1%eth0",
+    "spiffe://example.org/x",
+    "spiffe://",
+    "human",
+    "robot",
+    [],
+    ["a"],
+    [1],
+    {},
+    { extra: true },
+  ),
+  fc.anything({ maxDepth: 2 }),
+);
+
+/** The paths of a document's fields, objects and list items included. */
+function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== "object") return [prefix];
+  const keys = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  return [prefix, ...keys.flatMap((key) => paths((value as Record<string | number, unknown>)[key], [...prefix, key]))];
+}
+
+/** The document with `value` at `path` (or the field removed when value is undefined), or a field added. */
+export function broken(draft: unknown, pick: number, value: unknown, addKey: boolean): unknown {
+  const copy = structuredClone(draft) as Record<string, unknown>;
+  const all = paths(copy);
+  const path = all[pick % all.length]!;
+  if (path.length === 0) return addKey ? { ...copy, extra: value } : value;
+  const parent = path.slice(0, -1).reduce<Record<string | number, unknown>>((node, key) => node[key] as Record<string, unknown>, copy);
+  const key = path[path.length - 1]!;
+  if (addKey && typeof parent[key] === "object" && parent[key] !== null) (parent[key] as Record<string, unknown>).extra = value;
+  else if (value === undefined) delete parent[key];
+  else parent[key] = value;
+  return copy;
+}
