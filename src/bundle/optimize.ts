@@ -3,21 +3,23 @@
  * it, and V8 (Node 20) does not inline one wasm function into another, so every rule's call into
  * OPA's runtime (memo, value lookups, allocation) stays a call. `wasm-opt -O2` inlines and
  * simplifies across that boundary: ~12 % off `opa_eval` for the decision policy (docs/performance.md).
- * Before that, OPA's memo is given a flat table (memo-table.ts): a quarter off what remained.
+ * Before that, OPA's memo is given a flat table (memo-table.ts): a quarter off what remained; and
+ * three of OPA's runtime functions a front for strings (string-paths.ts).
  * Semantics are binaryen's to keep (traps included: no "traps never happen" assumptions), and OPA's
  * own wasm conformance cases are run on modules optimized here (test/engine/conformance.test.ts).
  */
 import { createRequire } from "node:module";
 import { BundleInvalidError, ToolFailedError } from "../errors.js";
 import { useMemoTable } from "./memo-table.js";
+import { useStringPaths } from "./string-paths.js";
 
 /** Binaryen's optimize level (as `wasm-opt -O2`); -O3 measured no faster for this policy. */
 const OPTIMIZE_LEVEL = 2;
 
-/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table". */
+/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table, string paths". */
 export function optimizerName(): string {
   const { version } = createRequire(import.meta.url)("binaryen/package.json") as { version: string };
-  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table`;
+  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table, string paths`;
 }
 
 /**
@@ -37,7 +39,8 @@ export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Ui
       throw new BundleInvalidError(where, "the wasm module does not validate as WebAssembly 1.0 (MVP); build without optimizing (--no-optimize)");
     }
     useMemoTable(binaryen, module, where);
-    if (!module.validate()) throw new BundleInvalidError(where, "the wasm module does not validate with OPA's memo as a flat table");
+    useStringPaths(binaryen, module, where);
+    if (!module.validate()) throw new BundleInvalidError(where, "the wasm module does not validate with OPA's memo as a flat table and string paths");
     binaryen.setOptimizeLevel(OPTIMIZE_LEVEL);
     binaryen.setShrinkLevel(0);
     // The name section stays: CPU profiles of the wasm keep OPA's function names.
