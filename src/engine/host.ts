@@ -199,7 +199,9 @@ export class OpaInstance {
       const chain: number[] = [];
       for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
         const key = int(elem);
-        chain.push(names.indexOf(this.decode(int(key + 8), int(key + 8) + int(key + 4))));
+        const position = names.indexOf(this.decode(int(key + 8), int(key + 8) + int(key + 4)));
+        if (position < 0) throw new EngineEvaluationError("OPA's parser gave the object a key it was not given");
+        chain.push(position);
       }
       chains.push(chain);
     }
