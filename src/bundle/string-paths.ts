@@ -70,43 +70,24 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
   const byte = (ptr: Expression) => i32.load8_u(0, 1, ptr);
   /** Whether the value at local `index` is a string (OPA_STRING or OPA_STRING_INTERNED). */
   const isString = (index: number) => i32.or(i32.eq(byte(get(index)), i32.const(OPA_STRING)), i32.eq(byte(get(index)), i32.const(OPA_STRING_INTERNED)));
+  /** Statements running `body` for local `i` from 0 while it is below local `len`. */
+  const forEachIndex = (i: number, len: number, label: string, body: Expression[]): Expression[] => [
+    set(i, i32.const(0)),
+    module.loop(label, module.if(i32.lt_u(get(i), get(len)), module.block(null, [...body, set(i, i32.add(get(i), i32.const(1))), module.br(label)]))),
+  ];
   /** Statements leaving in local `hash` the FNV-1a hash of `len` bytes at `ptr` (locals), using local `i`. */
   const fnv = (hash: number, ptr: number, len: number, i: number, label: string): Expression[] => [
     set(hash, i32.const(FNV32_INIT)),
-    set(i, i32.const(0)),
-    module.loop(
-      label,
-      module.if(
-        i32.lt_u(get(i), get(len)),
-        module.block(null, [
-          set(hash, i32.xor(i32.mul(get(hash), i32.const(FNV32_PRIME)), byte(i32.add(get(ptr), get(i))))),
-          set(i, i32.add(get(i), i32.const(1))),
-          module.br(label),
-        ]),
-      ),
-    ),
+    ...forEachIndex(i, len, label, [set(hash, i32.xor(i32.mul(get(hash), i32.const(FNV32_PRIME)), byte(i32.add(get(ptr), get(i)))))]),
   ];
   /**
    * Statements comparing `len` bytes at `pa` and `pb` (locals) with local `i`: on the first that
    * differs, `onDiffer(a < b)`; falls through when all are equal.
    */
-  const sameBytes = (pa: number, pb: number, len: number, i: number, label: string, onDiffer: (less: Expression) => Expression): Expression[] => [
-    set(i, i32.const(0)),
-    module.loop(
-      label,
-      module.if(
-        i32.lt_u(get(i), get(len)),
-        module.block(null, [
-          module.if(
-            i32.ne(byte(i32.add(get(pa), get(i))), byte(i32.add(get(pb), get(i)))),
-            onDiffer(i32.lt_u(byte(i32.add(get(pa), get(i))), byte(i32.add(get(pb), get(i))))),
-          ),
-          set(i, i32.add(get(i), i32.const(1))),
-          module.br(label),
-        ]),
-      ),
-    ),
-  ];
+  const sameBytes = (pa: number, pb: number, len: number, i: number, label: string, onDiffer: (less: Expression) => Expression): Expression[] => {
+    const at = (p: number) => byte(i32.add(get(p), get(i)));
+    return forEachIndex(i, len, label, [module.if(i32.ne(at(pa), at(pb)), onDiffer(i32.lt_u(at(pa), at(pb))))]);
+  };
 
   const fronts: Record<(typeof FRONTED)[number], { vars: number; body: (opa: Expression) => Expression }> = {
     // (param $v) (local $hash $i $ptr $len)

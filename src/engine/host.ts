@@ -150,11 +150,11 @@ export class OpaInstance {
     const bytes = this.view();
     [bytes[literals], bytes[literals + 4], bytes[literals + 5], bytes[literals + 6], bytes[literals + 7]] = [NULL, BOOLEAN, 1, BOOLEAN, 0];
     const indices = take(NUMBER_BYTES * indexCount);
+    const [view, words] = [this.view(), ints()];
     for (let i = 0; i < indexCount; i++) {
       const at = indices + NUMBER_BYTES * i;
-      this.view()[at] = NUMBER;
-      this.view()[at + 1] = REPR_INT;
-      ints().set([i, 0], (at + 8) >> 2);
+      [view[at], view[at + 1]] = [NUMBER, REPR_INT];
+      words.set([i, 0], (at + 8) >> 2);
     }
     return {
       null: literals,

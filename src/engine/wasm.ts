@@ -21,16 +21,21 @@ interface Writers {
   readonly checked: InputWriter;
 }
 
+/** The input contract's JSON Schemas (once, when first needed): of validated inputs, and of a caller's documents. */
+let schemas: { readonly output: Record<string, unknown>; readonly input: Record<string, unknown> } | undefined;
+function inputSchemas() {
+  schemas ??= { output: jsonSchemaOf(InputSchema, "output"), input: jsonSchemaOf(InputSchema, "input") };
+  return schemas;
+}
+
 /**
  * The input contract compiled into writers of JSON straight into the policy's memory (once, when
  * first needed).
  */
 let writers: Writers | undefined;
 function compiledWriters(): Writers {
-  writers ??= {
-    input: compileInputWriter(jsonSchemaOf(InputSchema, "output")),
-    checked: compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true }),
-  };
+  const { output, input } = inputSchemas();
+  writers ??= { input: compileInputWriter(output), checked: compileInputWriter(input, { checked: true }) };
   return writers;
 }
 
@@ -40,14 +45,11 @@ function compiledWriters(): Writers {
  * written so does not come out as OPA's parser builds it from JSON, and the engine then writes JSON.
  */
 function valueWriters(instance: OpaInstance): Writers | undefined {
-  const output = jsonSchemaOf(InputSchema, "output");
+  const { output, input } = inputSchemas();
   let values: Writers;
   try {
     const form = instance.valueForm(longestList(output));
-    values = {
-      input: compileInputWriter(output, { values: form }),
-      checked: compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true, values: form }),
-    };
+    values = { input: compileInputWriter(output, { values: form }), checked: compileInputWriter(input, { checked: true, values: form }) };
   } catch {
     return undefined;
   }

@@ -17,7 +17,7 @@ import { compileInputWriter } from "../../src/engine/input-writer.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { BundleInvalidError, EngineEvaluationError } from "../../src/errors.js";
 import { parseInput } from "../../src/input/validate.js";
-import { sampleInputs } from "../support/arbitraries.js";
+import { oddInput, sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
 
 /** Compiles a small policy to wasm with the pinned OPA. */
@@ -65,12 +65,7 @@ describe("the compiled input writer", () => {
   });
 
   it("escapes and encodes what is not plain ASCII", () => {
-    const odd = parseInput({
-      now: 1795852800,
-      subject: { id: 'é"\\\n\u0001 😀', kind: "human", roles: ["ü", "\u2028"] },
-      geo: { lat: -33.8688, lon: 1e-7, distance_km: 0.5 },
-      target: { app: "wiki", action: "read", resource: "/a\tb" },
-    });
+    const odd = oddInput();
     expect(text(odd)).toBe(JSON.stringify(odd));
     expect(JSON.parse(text(odd))).toEqual(odd);
   });

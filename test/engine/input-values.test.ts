@@ -15,7 +15,7 @@ import { compileInputWriter, INVALID, longestList, probeDocument, TOO_LONG, type
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { EngineEvaluationError } from "../../src/errors.js";
 import { parseInput } from "../../src/input/validate.js";
-import { awkward, broken, inputDraftArb, sampleInputs } from "../support/arbitraries.js";
+import { awkward, broken, inputDraftArb, oddInput, sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
 
 const output = jsonSchemaOf(InputSchema, "output");
@@ -67,12 +67,7 @@ describe("the input written as OPA's values", () => {
   });
 
   it("writes multi-byte, escaped and control characters as OPA's parser decodes them", () => {
-    const odd = parseInput({
-      now: 1795852800,
-      subject: { id: 'é"\\\n\u0001 😀', kind: "human", roles: ["ü", "\u2028"] },
-      geo: { lat: -33.8688, lon: 1e-7, distance_km: 0.5 },
-      target: { app: "wiki", action: "read", resource: "/a\tb€" },
-    });
+    const odd = oddInput();
     expect(host.writesAsParsed(values.input, odd, JSON.stringify(odd))).toBe(true);
     expect(host.writeValueInput(values.input, { ...odd, subject: { ...odd.subject, id: "a\ud800b" } })).toBe(TOO_LONG);
   });

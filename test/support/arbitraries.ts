@@ -191,3 +191,13 @@ export function broken(draft: unknown, pick: number, value: unknown, addKey: boo
   else parent[key] = value;
   return copy;
 }
+
+/** An input whose strings are multi-byte, escaped, control and separator characters, and whose numbers are fractions. */
+export function oddInput(): Input {
+  return parseInput({
+    now: NOW,
+    subject: { id: 'é"\\\n\u0001 😀', kind: "human", roles: ["ü", "\u2028"] },
+    geo: { lat: -33.8688, lon: 1e-7, distance_km: 0.5 },
+    target: { app: "wiki", action: "read", resource: "/a\tb€" },
+  });
+}
