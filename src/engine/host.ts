@@ -224,8 +224,7 @@ export class OpaInstance {
 
   /** Evaluates the input `writeValueInput` put into memory, ending at `end`; returns the result set. */
   evaluateValueInput(end: number, entrypoint: number): unknown[] {
-    this.abi.opa_heap_ptr_set((end + 7) & ~7);
-    return this.results(this.evalContext(entrypoint, this.valueInputAt));
+    return this.results(this.evaluateValueRaw(end, entrypoint));
   }
 
   /**

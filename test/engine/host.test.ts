@@ -17,7 +17,7 @@ import { compileInputWriter } from "../../src/engine/input-writer.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { BundleInvalidError, EngineEvaluationError } from "../../src/errors.js";
 import { parseInput } from "../../src/input/validate.js";
-import { oddInput, sampleInputs } from "../support/arbitraries.js";
+import { largestInput, oddInput, sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
 
 /** Compiles a small policy to wasm with the pinned OPA. */
@@ -71,14 +71,7 @@ describe("the compiled input writer", () => {
   });
 
   it("fits the largest document the contract allows in maxBytes", () => {
-    const long = (n: number) => "\u0001".repeat(n); // six bytes each once escaped
-    const list = Array.from({ length: 64 }, () => long(128));
-    const largest = parseInput({
-      now: 253402300799,
-      subject: { id: long(256), kind: "workload", roles: list, groups: list, tags: list },
-      session: { acr: long(256), amr: Array.from({ length: 16 }, () => long(64)), auth_time: 253402300799 },
-      target: { app: long(128), action: long(64), resource: long(1024) },
-    });
+    const largest = largestInput("\u0001"); // six bytes each once escaped
     const end = write(bytes, 0, largest);
     expect(end).toBeGreaterThan(0);
     expect(end).toBeLessThanOrEqual(write.maxBytes);

@@ -14,8 +14,7 @@ import { OpaInstance } from "../../src/engine/host.js";
 import { compileInputWriter, INVALID, longestList, probeDocument, TOO_LONG, type InputWriter, type ValueForm } from "../../src/engine/input-writer.js";
 import { WasmEngine } from "../../src/engine/wasm.js";
 import { EngineEvaluationError } from "../../src/errors.js";
-import { parseInput } from "../../src/input/validate.js";
-import { awkward, broken, inputDraftArb, oddInput, sampleInputs } from "../support/arbitraries.js";
+import { awkward, broken, inputDraftArb, largestInput, oddInput, sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
 
 const output = jsonSchemaOf(InputSchema, "output");
@@ -73,14 +72,7 @@ describe("the input written as OPA's values", () => {
   });
 
   it("fits the largest document the contract allows in maxBytes", () => {
-    const long = (n: number) => "😀".repeat(n); // four bytes of UTF-8 each
-    const list = Array.from({ length: 64 }, () => long(128));
-    const largest = parseInput({
-      now: 253402300799,
-      subject: { id: long(256), kind: "workload", roles: list, groups: list, tags: list },
-      session: { acr: long(256), amr: Array.from({ length: 16 }, () => long(64)), auth_time: 253402300799 },
-      target: { app: long(128), action: long(64), resource: long(1024) },
-    });
+    const largest = largestInput("😀"); // four bytes of UTF-8 each
     // The writer alone, into a buffer of exactly maxBytes: it must end inside it.
     const end = values.input(new Uint8Array(values.input.maxBytes), 0, largest);
     expect(end).toBeGreaterThan(0);

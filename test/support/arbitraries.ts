@@ -201,3 +201,15 @@ export function oddInput(): Input {
     target: { app: "wiki", action: "read", resource: "/a\tb€" },
   });
 }
+
+/** The largest input the contract allows: every list full, every string at its longest, made of `character`. */
+export function largestInput(character: string): Input {
+  const long = (n: number) => character.repeat(n);
+  const list = Array.from({ length: 64 }, () => long(128));
+  return parseInput({
+    now: 253402300799,
+    subject: { id: long(256), kind: "workload", roles: list, groups: list, tags: list },
+    session: { acr: long(256), amr: Array.from({ length: 16 }, () => long(64)), auth_time: 253402300799 },
+    target: { app: long(128), action: long(64), resource: long(1024) },
+  });
+}
