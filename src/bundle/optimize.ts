@@ -4,7 +4,7 @@
  * OPA's runtime (memo, value lookups, allocation) stays a call. `wasm-opt -O2` inlines and
  * simplifies across that boundary: ~12 % off `opa_eval` for the decision policy (docs/performance.md).
  * Before that, OPA's memo is given a flat table (memo-table.ts): a quarter off what remained; and
- * three of OPA's runtime functions a front for strings (string-paths.ts).
+ * OPA's lookups a front for strings, with object keys made the policy's constant strings (string-paths.ts).
  * Semantics are binaryen's to keep (traps included: no "traps never happen" assumptions), and OPA's
  * own wasm conformance cases are run on modules optimized here (test/engine/conformance.test.ts).
  */
@@ -16,10 +16,10 @@ import { useStringPaths } from "./string-paths.js";
 /** Binaryen's optimize level (as `wasm-opt -O2`); -O3 measured no faster for this policy. */
 const OPTIMIZE_LEVEL = 2;
 
-/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table, string paths". */
+/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table, string paths, constant keys". */
 export function optimizerName(): string {
   const { version } = createRequire(import.meta.url)("binaryen/package.json") as { version: string };
-  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table, string paths`;
+  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table, string paths, constant keys`;
 }
 
 /**

@@ -31,6 +31,7 @@ const NULL = 1;
 const BOOLEAN = 2;
 const NUMBER = 3;
 const STRING = 4;
+const STRING_INTERNED = 8;
 const OBJECT = 6;
 const REPR_INT = 1;
 /** opa_string_t { hdr; free; len; v }. */
@@ -134,7 +135,8 @@ export class OpaInstance {
    * Makes this instance take inputs written as OPA's values (input-writer.ts compiled with the
    * form returned): the form's constants — strings for object keys, null, true, false and list
    * indices up to `indexCount` — are written after the data, once, and each object's layout is
-   * learnt from OPA's own parser. The form lasts until the next `setData`.
+   * learnt from OPA's own parser. A key OPA's parser makes one of the module's constant strings is
+   * that constant here too, not a copy (`staticKey`). The form lasts until the next `setData`.
    */
   valueForm(indexCount: number): ValueForm {
     const keys = new Map<string, number>();
@@ -163,7 +165,7 @@ export class OpaInstance {
       indices,
       indexCount,
       key: (name) => {
-        let at = keys.get(name);
+        let at = keys.get(name) ?? this.staticKey(name);
         if (at === undefined) {
           const text = encoder.encode(name);
           at = take(STRING_BYTES + text.length);
@@ -182,6 +184,31 @@ export class OpaInstance {
         }
       },
     };
+  }
+
+  /**
+   * The key OPA's parser gives an object for `name` when that key is one of the module's own
+   * constant strings (OPA_STRING_INTERNED, in its static data, never freed): the bundle's module
+   * makes keys equal to a constant the constant (src/bundle/string-paths.ts), and a lookup by that
+   * constant then finds the key by address. Undefined for any other key.
+   */
+  private staticKey(name: string): number | undefined {
+    this.abi.opa_heap_ptr_set(this.heap);
+    try {
+      const object = this.parse(`{${JSON.stringify(name)}:null}`, "opa_value_parse");
+      const view = new DataView(this.memory.buffer);
+      const int = (addr: number) => view.getUint32(addr, true);
+      if (object === 0 || view.getUint8(object) !== OBJECT || int(object + 12) !== 1) return undefined;
+      for (let bucket = 0; bucket < int(object + 8); bucket++) {
+        const elem = int(int(object + 4) + 4 * bucket);
+        if (elem === 0) continue;
+        const key = int(elem);
+        return view.getUint8(key) === STRING_INTERNED && key < this.heapBase ? key : undefined;
+      }
+      return undefined;
+    } finally {
+      this.abi.opa_heap_ptr_set(this.heap);
+    }
   }
 
   /** How OPA's parser buckets an object with these keys, read from one it parsed. */

@@ -1,0 +1,132 @@
+/**
+ * The string fronts with the module's constant strings (src/bundle/string-paths.ts): object keys
+ * equal to a constant become that constant as they are inserted, and a lookup by a constant finds
+ * it by address. Checked on a small policy whose lookups mix every case — keys from the input, the
+ * data and the policy's own objects; looked up by constants and by strings from the input; equal
+ * bytes, near misses and shared buckets — against OPA's module as built, on generated inputs.
+ */
+import fc from "fast-check";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readArchive } from "../../src/bundle/archive.js";
+import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
+import { optimizeWasm } from "../../src/bundle/optimize.js";
+import { OpaInstance } from "../../src/engine/host.js";
+
+const POLICY = `package t
+
+import rego.v1
+
+direct := [input.alpha, input.beta, input.gamma.delta, data.cfg.alpha, data.cfg.beta]
+
+dynamic := [[k, input.obj[k]] | some k in input.names]
+
+from_data := [[k, data.cfg[k]] | some k in input.names]
+
+built := {k: v | some k, v in input.obj}
+
+built_get := [built.alpha, built.beta, object.get(built, "gamma", "none"), object.get(built, input.names, "none")]
+
+members := [x | some x in input.names; x in {"alpha", "beta", "zzz"}]
+
+keys_of := [k | some k, _ in input.obj]
+
+both := object.union(input.obj, data.cfg)
+`;
+const ENTRYPOINTS = ["t/direct", "t/dynamic", "t/from_data", "t/built_get", "t/members", "t/keys_of", "t/both"];
+/** The policy's constants among keys, beside near misses (same length, one byte off; a prefix; longer). */
+const NAMES = ["alpha", "beta", "gamma", "delta", "zzz", "alphb", "alph", "alphaa", "Beta", "ünï", "", "cfg", "obj", "names"];
+const DATA = { cfg: { alpha: "data-alpha", beta: 2, zzz: [1], "not-a-constant": true, alphb: "near" } };
+
+let scratch: string;
+let asBuilt: Uint8Array;
+let optimized: Uint8Array;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "stepup-strings-"));
+  await writeFile(join(scratch, "policy.rego"), POLICY);
+  const args = ENTRYPOINTS.flatMap((e) => ["-e", e]);
+  await runTool(opaBinary(), ["build", "-t", "wasm", ...args, "-o", join(scratch, "out.tar.gz"), join(scratch, "policy.rego")]);
+  asBuilt = (await readArchive(await readFile(join(scratch, "out.tar.gz")), "out.tar.gz")).get("policy.wasm")!;
+  optimized = await optimizeWasm(asBuilt, "policy.wasm");
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** A key: mostly from NAMES, so that inputs hit the constants and their near misses often. */
+const key = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) });
+const leaf = fc.oneof(fc.integer(), fc.string({ maxLength: 6 }), fc.boolean(), fc.constant(null));
+const objectOf = (value: fc.Arbitrary<unknown>) => fc.dictionary(key, value, { maxKeys: 24 });
+const inputArb = fc.record({
+  obj: objectOf(leaf),
+  names: fc.array(key, { maxLength: 12 }),
+  alpha: leaf,
+  beta: leaf,
+  gamma: objectOf(leaf),
+  more: objectOf(objectOf(leaf)),
+});
+
+/** Instantiates a module with the imports OPA's modules ask for, to look at its memory. */
+function instantiate(wasm: Uint8Array) {
+  const memory = new WebAssembly.Memory({ initial: 5 });
+  const fail = () => {
+    throw new Error("the module called out");
+  };
+  const env = { memory, opa_abort: fail, opa_println: fail, opa_builtin0: fail, opa_builtin1: fail, opa_builtin2: fail, opa_builtin3: fail, opa_builtin4: fail };
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env }).exports as Record<string, (...args: number[]) => number>;
+  return { memory, exports };
+}
+
+/** The type tag of each key of the object OPA's parser makes of `json`, by key. */
+function keyTypes(wasm: Uint8Array, json: string): Record<string, number> {
+  const { memory, exports } = instantiate(wasm);
+  const bytes = new TextEncoder().encode(json);
+  const at = exports.opa_malloc!(bytes.length);
+  new Uint8Array(memory.buffer).set(bytes, at);
+  const object = exports.opa_value_parse!(at, bytes.length);
+  const view = new DataView(memory.buffer);
+  const int = (addr: number) => view.getUint32(addr, true);
+  const types: Record<string, number> = {};
+  for (let bucket = 0; bucket < int(object + 8); bucket++) {
+    for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
+      const k = int(elem);
+      types[new TextDecoder().decode(new Uint8Array(memory.buffer, int(k + 8), int(k + 4)))] = view.getUint8(k);
+    }
+  }
+  return types;
+}
+
+describe("string paths with the module's constant strings", () => {
+  it("makes a parsed key equal to one of the policy's constants that constant, and leaves other keys the parser's", () => {
+    const json = '{"alpha": 1, "gamma": 2, "alphb": 3, "not-a-constant": 4}';
+    // OPA_STRING_INTERNED (8) is a constant in the module's data; OPA_STRING (4) the parser's own.
+    expect(keyTypes(optimized, json)).toEqual({ alpha: 8, gamma: 8, alphb: 4, "not-a-constant": 4 });
+    expect(keyTypes(asBuilt, json)).toEqual({ alpha: 4, gamma: 4, alphb: 4, "not-a-constant": 4 });
+  });
+
+  it("answers as OPA's module does for every lookup, whichever side's key is a constant", () => {
+    const hosts = [asBuilt, optimized].map((wasm) => {
+      const host = OpaInstance.create(new WebAssembly.Module(wasm));
+      host.setData(DATA);
+      return host;
+    });
+    const [before, after] = hosts as [OpaInstance, OpaInstance];
+    let compared = 0;
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const text = JSON.stringify(input);
+        for (const entrypoint of ENTRYPOINTS) {
+          expect(after.evaluateText(text, after.entrypoints[entrypoint]!)).toBe(before.evaluateText(text, before.entrypoints[entrypoint]!));
+          compared++;
+        }
+      }),
+      { numRuns: 400, seed: 20261129 },
+    );
+    expect(compared).toBe(400 * ENTRYPOINTS.length);
+    // And the lookups did find things: a constant key in the input is read back.
+    const [result] = after.evaluate(JSON.stringify({ alpha: "a", beta: 1, gamma: { delta: true }, obj: {}, names: [] }), after.entrypoints["t/direct"]!);
+    expect(result).toEqual({ result: ["a", 1, true, "data-alpha", 2] });
+  });
+});
