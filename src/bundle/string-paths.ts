@@ -17,13 +17,14 @@
  *     `opa_value_compare(k, key) == 0` there, since a key of any other type never compares equal.
  *
  * Nearly every lookup's key is one of the policy's constant strings, which OPA's compiler writes
- * once, distinct, into the module's data (OPA_STRING_INTERNED). So, when the module has them, the
- * start function also makes a table of their hashes and one to find a constant by its bytes, and
- * `opa_object_insert` gets a front that makes a string key equal to a constant that constant (an
- * equal string, so the object is the same value; OPA never frees an interned string). Keys parsed
- * from the input and the data then are the constants the policy looks them up by: the lookup takes
- * the key's hash from the table and finds its element by address, comparing no bytes, and tells
- * two constants apart by address too. Any other pair of strings is hashed and compared as above.
+ * once, distinct, into the module's data (OPA_STRING_INTERNED, never freed). So, when the module
+ * has them, the start function also makes a table of their hashes and one to find a constant by
+ * its bytes, and OPA's JSON parser gets a front (`opa_json_parse_string`) that answers a string
+ * the lexer found without escapes (ASCII: its bytes are the string's) that equals a constant with
+ * that constant, allocating nothing. Keys (and string values) parsed from the input and the data
+ * then are the constants the policy looks them up by: a lookup takes the key's hash from the table
+ * and finds its element by address, comparing no bytes, and tells two constants apart by address.
+ * Any other pair of strings is hashed and compared as above.
  */
 import type binaryenModule from "binaryen";
 import { BundleInvalidError } from "../errors.js";
@@ -37,6 +38,8 @@ const OPA_OBJECT = 6;
 const OPA_STRING = 4;
 const OPA_STRING_INTERNED = 8;
 const OPA_BOOLEAN_INTERNED = 9;
+/** wasm/src/json.h: a string token without escapes or bytes past '~', so its bytes are the string's. */
+const OPA_JSON_TOKEN_STRING = 6;
 /** opa_string_t { hdr; free; len @4; v @8 }. */
 const STRING_LEN = 4;
 const STRING_BYTES = 8;
@@ -51,7 +54,7 @@ const FNV32_PRIME = 0x01000193;
 const INTERNED_SIZE = 12;
 
 /** The runtime functions given a front, with OPA's signatures (binaryen types filled in later). */
-const FRONTED = ["opa_value_hash", "opa_value_compare", "opa_value_get", "opa_object_insert"] as const;
+const FRONTED = ["opa_value_hash", "opa_value_compare", "opa_value_get", "opa_json_parse_string"] as const;
 
 /** The module's constant strings: the run of interned structs from `first`, `count` of them. */
 interface InternedStrings {
@@ -71,13 +74,13 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
     opa_value_hash: [b.i32],
     opa_value_compare: [b.i32, b.i32],
     opa_value_get: [b.i32, b.i32],
-    opa_object_insert: [b.i32, b.i32, b.i32],
+    opa_json_parse_string: [b.i32, b.i32, b.i32],
   };
   for (const name of FRONTED) {
     const fn = module.getFunction(name);
     if (!fn) continue;
     const info = b.getFunctionInfo(fn);
-    if (b.expandType(info.params).join() !== signature[name].join() || info.results !== (name === "opa_object_insert" ? b.none : b.i32)) {
+    if (b.expandType(info.params).join() !== signature[name].join() || info.results !== b.i32) {
       throw new BundleInvalidError(where, `${name} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
     }
   }
@@ -207,36 +210,39 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
           b.i32,
         ),
     },
-    // (param $obj $k $v) (local $hash $ptr $len $i $slot $c $cb): a string key equal to one of
-    // the constants becomes that constant, found in the table of (hash, constant) pairs.
-    opa_object_insert: {
-      vars: 7,
+    // (param $token $buf $len) (local $hash $i $slot $c $cb): a string the lexer found without
+    // escapes (OPA_JSON_TOKEN_STRING: ASCII, copied as it is) that is one of the constants is that
+    // constant, found in the table of (hash, constant) pairs; any other, OPA's body allocates.
+    opa_json_parse_string: {
+      vars: 5,
       body: (opa) => {
         // Each use builds its own expression: binaryen's are a tree's nodes, never shared.
-        const entry = () => i32.add(module.global.get(INTERNS, b.i32), i32.shl(get(7), i32.const(3)));
+        const entry = () => i32.add(module.global.get(INTERNS, b.i32), i32.shl(get(5), i32.const(3)));
         return module.block(null, [
-          module.block("interned", [
-            module.if(
-              i32.and(i32.ne(get(1), i32.const(0)), i32.eq(byte(get(1)), i32.const(OPA_STRING))),
-              module.block(null, [
-                ...stringHash(3, 1, 4, 5, 6, "hash"),
-                set(7, i32.and(get(3), i32.const(slots - 1))),
-                module.loop(
-                  "probe",
-                  module.block(null, [
-                    set(8, load(4, entry())),
-                    module.br("interned", i32.eqz(get(8))),
-                    module.if(
-                      i32.and(i32.eq(load(0, entry()), get(3)), i32.eq(load(STRING_LEN, get(8)), get(5))),
-                      module.block("differ", [set(9, load(STRING_BYTES, get(8))), ...sameBytes(4, 9, 5, 6, "bytes", () => module.br("differ")), set(1, get(8)), module.br("interned")]),
-                    ),
-                    set(7, i32.and(i32.add(get(7), i32.const(1)), i32.const(slots - 1))),
-                    module.br("probe"),
-                  ]),
-                ),
-              ]),
-            ),
-          ]),
+          module.if(
+            i32.eq(get(0), i32.const(OPA_JSON_TOKEN_STRING)),
+            module.block(null, [
+              ...fnv(3, 1, 2, 4, "hash"),
+              set(5, i32.and(get(3), i32.const(slots - 1))),
+              module.loop(
+                "probe",
+                module.block(null, [
+                  set(6, load(4, entry())),
+                  module.if(
+                    i32.ne(get(6), i32.const(0)),
+                    module.block(null, [
+                      module.if(
+                        i32.and(i32.eq(load(0, entry()), get(3)), i32.eq(load(STRING_LEN, get(6)), get(2))),
+                        module.block("differ", [set(7, load(STRING_BYTES, get(6))), ...sameBytes(1, 7, 2, 4, "bytes", () => module.br("differ")), module.return(get(6))]),
+                      ),
+                      set(5, i32.and(i32.add(get(5), i32.const(1)), i32.const(slots - 1))),
+                      module.br("probe"),
+                    ]),
+                  ),
+                ]),
+              ),
+            ]),
+          ),
           opa,
         ]);
       },
@@ -283,8 +289,8 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
     );
   }
 
-  // Inserts are fronted only to make keys constants: without the constants' tables there is nothing to do.
-  for (const name of FRONTED.filter((fronted) => interned || fronted !== "opa_object_insert")) {
+  // The parser is fronted only to give constants: without the constants' tables there is nothing to do.
+  for (const name of FRONTED.filter((fronted) => interned || fronted !== "opa_json_parse_string")) {
     const fn = module.getFunction(name);
     if (!fn) continue;
     const info = b.getFunctionInfo(fn);
@@ -295,8 +301,8 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
     module.addFunction(kept, info.params, info.results, info.vars, module.copyExpression(info.body));
     module.removeFunction(name);
     const front = fronts[name];
-    const call = module.call(kept, params.map((_, i) => get(i)), info.results);
-    module.addFunction(name, info.params, info.results, Array.from({ length: front.vars }, () => b.i32), front.body(info.results === b.none ? call : module.return(call)));
+    const callOpa = module.return(module.call(kept, params.map((_, i) => get(i)), b.i32));
+    module.addFunction(name, info.params, b.i32, Array.from({ length: front.vars }, () => b.i32), front.body(callOpa));
   }
   if (interned) runAtStart(b, module, "stepup_string_tables", where);
 }

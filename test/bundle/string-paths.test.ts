@@ -1,7 +1,7 @@
 /**
- * The string fronts with the module's constant strings (src/bundle/string-paths.ts): object keys
- * equal to a constant become that constant as they are inserted, and a lookup by a constant finds
- * it by address. Checked on a small policy whose lookups mix every case — keys from the input, the
+ * The string fronts with the module's constant strings (src/bundle/string-paths.ts): a string
+ * OPA's parser reads that equals a constant is that constant, and a lookup by a constant finds it
+ * by address. Checked on a small policy whose lookups mix every case — keys from the input, the
  * data and the policy's own objects; looked up by constants and by strings from the input; equal
  * bytes, near misses and shared buckets — against OPA's module as built, on generated inputs.
  */
@@ -29,15 +29,18 @@ built := {k: v | some k, v in input.obj}
 
 built_get := [built.alpha, built.beta, object.get(built, "gamma", "none"), object.get(built, input.names, "none")]
 
-members := [x | some x in input.names; x in {"alpha", "beta", "zzz"}]
+members := [x | some x in input.names; x in {"alpha", "beta", "zzz", "a\\\\nb"}]
 
 keys_of := [k | some k, _ in input.obj]
 
 both := object.union(input.obj, data.cfg)
 `;
 const ENTRYPOINTS = ["t/direct", "t/dynamic", "t/from_data", "t/built_get", "t/members", "t/keys_of", "t/both"];
-/** The policy's constants among keys, beside near misses (same length, one byte off; a prefix; longer). */
-const NAMES = ["alpha", "beta", "gamma", "delta", "zzz", "alphb", "alph", "alphaa", "Beta", "ünï", "", "cfg", "obj", "names"];
+/**
+ * The policy's constants among keys, beside near misses (same length, one byte off; a prefix;
+ * longer), and a string whose JSON escapes are, as bytes, the constant `a\nb` (a backslash, then n).
+ */
+const NAMES = ["alpha", "beta", "gamma", "delta", "zzz", "alphb", "alph", "alphaa", "Beta", "ünï", "", "cfg", "obj", "names", "a\nb", "a\\nb"];
 const DATA = { cfg: { alpha: "data-alpha", beta: 2, zzz: [1], "not-a-constant": true, alphb: "near" } };
 
 let scratch: string;
@@ -79,8 +82,8 @@ function instantiate(wasm: Uint8Array) {
   return { memory, exports };
 }
 
-/** The type tag of each key of the object OPA's parser makes of `json`, by key. */
-function keyTypes(wasm: Uint8Array, json: string): Record<string, number> {
+/** The type tags of each key of the object OPA's parser makes of `json`, and of its value, by key. */
+function typesOf(wasm: Uint8Array, json: string): Record<string, [number, number]> {
   const { memory, exports } = instantiate(wasm);
   const bytes = new TextEncoder().encode(json);
   const at = exports.opa_malloc!(bytes.length);
@@ -88,22 +91,24 @@ function keyTypes(wasm: Uint8Array, json: string): Record<string, number> {
   const object = exports.opa_value_parse!(at, bytes.length);
   const view = new DataView(memory.buffer);
   const int = (addr: number) => view.getUint32(addr, true);
-  const types: Record<string, number> = {};
+  const types: Record<string, [number, number]> = {};
   for (let bucket = 0; bucket < int(object + 8); bucket++) {
     for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
       const k = int(elem);
-      types[new TextDecoder().decode(new Uint8Array(memory.buffer, int(k + 8), int(k + 4)))] = view.getUint8(k);
+      types[new TextDecoder().decode(new Uint8Array(memory.buffer, int(k + 8), int(k + 4)))] = [view.getUint8(k), view.getUint8(int(elem + 4))];
     }
   }
   return types;
 }
 
 describe("string paths with the module's constant strings", () => {
-  it("makes a parsed key equal to one of the policy's constants that constant, and leaves other keys the parser's", () => {
-    const json = '{"alpha": 1, "gamma": 2, "alphb": 3, "not-a-constant": 4}';
+  it("gives a string it parses that equals one of the policy's constants as that constant, and leaves every other string the parser's", () => {
+    const json = '{"alpha": "beta", "gamma": "alphb", "alphb": "a\\\\nb", "not-a-constant": "a\\nb"}';
     // OPA_STRING_INTERNED (8) is a constant in the module's data; OPA_STRING (4) the parser's own.
-    expect(keyTypes(optimized, json)).toEqual({ alpha: 8, gamma: 8, alphb: 4, "not-a-constant": 4 });
-    expect(keyTypes(asBuilt, json)).toEqual({ alpha: 4, gamma: 4, alphb: 4, "not-a-constant": 4 });
+    // The third value is the constant a\nb (a backslash, then n) written with an escape, so it is
+    // the parser's own; the last is a, a newline, b, whose JSON is the constant's bytes.
+    expect(typesOf(optimized, json)).toEqual({ alpha: [8, 8], gamma: [8, 4], alphb: [4, 4], "not-a-constant": [4, 4] });
+    expect(typesOf(asBuilt, json)).toEqual({ alpha: [4, 4], gamma: [4, 4], alphb: [4, 4], "not-a-constant": [4, 4] });
   });
 
   it("answers as OPA's module does for every lookup, whichever side's key is a constant", () => {
