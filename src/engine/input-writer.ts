@@ -75,6 +75,7 @@ const OPA_NUMBER = 3;
 const OPA_STRING = 4;
 const OPA_ARRAY = 5;
 const OPA_OBJECT = 6;
+const REPR_INT = 1;
 const REPR_REF = 2;
 /** opa_number_t { hdr; repr; union { long long i; { s; len; free } ref } }. */
 export const NUMBER_BYTES = 24;
@@ -380,10 +381,21 @@ function writeStringValue(bytes: Uint8Array, ints: Int32Array<ArrayBufferLike>, 
 }
 
 /**
- * Writes opa_number_t at `at` as OPA's parser keeps a number from JSON (its text, which follows
- * the struct: a ref) and returns the next 4-aligned offset.
+ * Writes opa_number_t at `at` and returns the next 4-aligned offset: a 32-bit integer as OPA's
+ * integer (OPA_NUMBER_REPR_INT, as the bundle's module keeps such integers its parser reads, and
+ * only those: see src/bundle/parsed-integers.ts for why no larger), anything else as OPA's parser
+ * keeps a number from JSON (its text, which follows the struct: a ref). Both are the same number
+ * to OPA and written out as the same text.
  */
 function writeNumberValue(bytes: Uint8Array, ints: Int32Array<ArrayBufferLike>, at: number, value: number): number {
+  if ((value | 0) === value) {
+    bytes[at] = OPA_NUMBER;
+    bytes[at + 1] = REPR_INT;
+    // A 64-bit integer, low word first: the value, then its sign.
+    ints[(at + 8) >> 2] = value;
+    ints[(at + 12) >> 2] = value < 0 ? -1 : 0;
+    return at + NUMBER_BYTES;
+  }
   const start = at + NUMBER_BYTES;
   const text = "" + value;
   for (let i = 0; i < text.length; i++) bytes[start + i] = text.charCodeAt(i);
