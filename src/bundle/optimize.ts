@@ -5,23 +5,25 @@
  * simplifies across that boundary: ~12 % off `opa_eval` for the decision policy (docs/performance.md).
  * Before that, OPA's memo is given a flat table (memo-table.ts): a quarter off what remained; and
  * OPA's lookups a front for strings, with object keys made the policy's constant strings (string-paths.ts),
- * and the integers OPA's parser reads are kept as integers (parsed-integers.ts).
+ * the integers OPA's parser reads are kept as integers (parsed-integers.ts), and iterating a set
+ * or an object steps on from the element it last gave instead of hashing it (iteration-cursor.ts).
  * Semantics are binaryen's to keep (traps included: no "traps never happen" assumptions), and OPA's
  * own wasm conformance cases are run on modules optimized here (test/engine/conformance.test.ts).
  */
 import { createRequire } from "node:module";
 import { BundleInvalidError, ToolFailedError } from "../errors.js";
 import { useMemoTable } from "./memo-table.js";
+import { useIterationCursor } from "./iteration-cursor.js";
 import { useParsedIntegers } from "./parsed-integers.js";
 import { useStringPaths } from "./string-paths.js";
 
 /** Binaryen's optimize level (as `wasm-opt -O2`); -O3 measured no faster for this policy. */
 const OPTIMIZE_LEVEL = 2;
 
-/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table, string paths, constant keys, integers". */
+/** What the manifest records about the optimizer, e.g. "binaryen 132.0.0 -O2, memo table, string paths, constant keys, integers, iteration cursor". */
 export function optimizerName(): string {
   const { version } = createRequire(import.meta.url)("binaryen/package.json") as { version: string };
-  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table, string paths, constant keys, integers`;
+  return `binaryen ${version} -O${OPTIMIZE_LEVEL}, memo table, string paths, constant keys, integers, iteration cursor`;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function optimizeWasm(bytes: Uint8Array, where: string): Promise<Ui
     useMemoTable(binaryen, module, where);
     useStringPaths(binaryen, module, where);
     useParsedIntegers(binaryen, module, where);
-    if (!module.validate()) throw new BundleInvalidError(where, "the wasm module does not validate with OPA's memo as a flat table, string paths and parsed integers");
+    useIterationCursor(binaryen, module, where);
+    if (!module.validate()) throw new BundleInvalidError(where, "the wasm module does not validate with the rewrites of OPA's runtime (memo table, string paths, integers, iteration cursor)");
     binaryen.setOptimizeLevel(OPTIMIZE_LEVEL);
     binaryen.setShrinkLevel(0);
     // The name section stays: CPU profiles of the wasm keep OPA's function names.

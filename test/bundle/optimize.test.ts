@@ -51,7 +51,7 @@ describe("the bundle's optimized module", () => {
   it("is not OPA's module as built, and the manifest names the optimizer", () => {
     expect(Buffer.compare(Buffer.from(optimized.wasm), Buffer.from(asBuilt.wasm))).not.toBe(0);
     expect(optimized.metadata.wasm.optimizer).toBe(optimizerName());
-    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2, memo table, string paths, constant keys, integers$/);
+    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2, memo table, string paths, constant keys, integers, iteration cursor$/);
     expect(asBuilt.metadata.wasm.optimizer).toBeUndefined();
   });
 

@@ -1,0 +1,99 @@
+/**
+ * Iterating a set or an object without hashing. OPA's `opa_value_iter(collection, prev)` gives the
+ * element after `prev` (a set's value, an object's key) by hashing `prev` to find its bucket, then
+ * comparing its way along the chain — so writing out a result set hashes the whole verdict once
+ * more, and every step through a set of codes hashes a code. Here `opa_value_iter` gets a front that
+ * remembers where the element it last gave was (the collection, the element, its bucket): asked for
+ * the next one after that same value, it checks that the element is still in that bucket's chain
+ * of that collection, holding that very value, and steps on from there. The answer is the one OPA's
+ * body gives — an element lives only in its hash's bucket and a value appears once in a set or as an
+ * object's key, so the element found is the one OPA would find — and anything else (another
+ * collection, another value, a first call on an array) goes to OPA's body.
+ */
+import type binaryenModule from "binaryen";
+import { BundleInvalidError } from "../errors.js";
+
+type Binaryen = typeof binaryenModule;
+type Module = binaryenModule.Module;
+type Expression = binaryenModule.ExpressionRef;
+
+const ITER = "opa_value_iter";
+// OPA's type tags and struct offsets (wasm/src/value.h, wasm32): opa_object_t and opa_set_t are
+// { hdr; buckets @4; n @8; len }, an object's element { k @0; v; next @8 }, a set's { v @0; next @4 }.
+const OPA_OBJECT = 6;
+const OPA_SET = 7;
+const BUCKETS = 4;
+const N = 8;
+const OBJECT_NEXT = 8;
+const SET_NEXT = 4;
+const COLLECTION = "stepup_iter_collection";
+const ELEMENT = "stepup_iter_element";
+const BUCKET = "stepup_iter_bucket";
+
+/**
+ * Gives `opa_value_iter` in `module` its front. A module without it is left alone; one whose
+ * `opa_value_iter` has another signature than OPA's is refused. `where` names the module.
+ */
+export function useIterationCursor(b: Binaryen, module: Module, where: string): void {
+  const fn = module.getFunction(ITER);
+  if (!fn) return;
+  const info = b.getFunctionInfo(fn);
+  if (b.expandType(info.params).join() !== [b.i32, b.i32].join() || info.results !== b.i32) {
+    throw new BundleInvalidError(where, `${ITER} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
+  }
+  const { i32 } = module;
+  // (param $node $prev) (local $next $elem $bucket $count): $next is the offset of an element's next.
+  const [NODE, PREV, NEXT, ELEM, B, COUNT] = [0, 1, 2, 3, 4, 5];
+  const get = (index: number) => module.local.get(index, b.i32);
+  const set = (index: number, value: Expression) => module.local.set(index, value);
+  const load = (offset: number, ptr: Expression) => i32.load(offset, 1, ptr);
+  const global = (name: string) => module.global.get(name, b.i32);
+  for (const name of [COLLECTION, ELEMENT, BUCKET]) module.addGlobal(name, b.i32, true, i32.const(0));
+  const type = () => i32.load8_u(0, 1, get(NODE));
+  const bucket = () => load(0, i32.add(load(BUCKETS, get(NODE)), i32.shl(get(B), i32.const(2))));
+  const nextOf = () => load(0, i32.add(get(ELEM), get(NEXT)));
+  const kept = `${ITER}$opa`;
+  module.addFunction(kept, info.params, info.results, info.vars, module.copyExpression(info.body));
+  module.removeFunction(ITER);
+  const body = module.block(null, [
+    module.block("cursor", [
+      module.br("cursor", i32.or(i32.eqz(get(NODE)), i32.and(i32.ne(type(), i32.const(OPA_SET)), i32.ne(type(), i32.const(OPA_OBJECT))))),
+      set(NEXT, module.if(i32.eq(type(), i32.const(OPA_SET)), i32.const(SET_NEXT), i32.const(OBJECT_NEXT))),
+      set(COUNT, load(N, get(NODE))),
+      module.block("step", [
+        // The first element: the first of any bucket, after none.
+        module.if(i32.eqz(get(PREV)), module.block(null, [set(B, i32.const(-1)), set(ELEM, i32.const(0)), module.br("step")])),
+        // After the element last given, if it is still there: in its bucket's chain, with this value.
+        module.br("cursor", i32.or(i32.ne(get(NODE), global(COLLECTION)), i32.ge_u(global(BUCKET), get(COUNT)))),
+        set(B, global(BUCKET)),
+        set(ELEM, bucket()),
+        module.loop(
+          "chain",
+          module.if(i32.and(i32.ne(get(ELEM), i32.const(0)), i32.ne(get(ELEM), global(ELEMENT))), module.block(null, [set(ELEM, nextOf()), module.br("chain")])),
+        ),
+        module.br("cursor", i32.or(i32.eqz(get(ELEM)), i32.ne(load(0, get(ELEM)), get(PREV)))),
+        set(ELEM, nextOf()),
+      ]),
+      // The next element is the chain's next, else the first of a later bucket; none after the last.
+      module.loop(
+        "buckets",
+        module.if(
+          i32.eqz(get(ELEM)),
+          module.block(null, [
+            set(B, i32.add(get(B), i32.const(1))),
+            module.if(i32.ge_u(get(B), get(COUNT)), module.block(null, [module.global.set(COLLECTION, i32.const(0)), module.return(i32.const(0))])),
+            set(ELEM, bucket()),
+            module.br("buckets"),
+          ]),
+        ),
+      ),
+      module.global.set(COLLECTION, get(NODE)),
+      module.global.set(ELEMENT, get(ELEM)),
+      module.global.set(BUCKET, get(B)),
+      // A set's element holds its value first, an object's its key: what iterating gives.
+      module.return(load(0, get(ELEM))),
+    ]),
+    module.return(module.call(kept, [get(NODE), get(PREV)], b.i32)),
+  ]);
+  module.addFunction(ITER, info.params, info.results, [b.i32, b.i32, b.i32, b.i32], body);
+}
