@@ -4,14 +4,9 @@
  * outer goes on, over sets of sets and objects, written out — gives OPA's module's results, in OPA's order, on generated inputs.
  */
 import fc from "fast-check";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readArchive } from "../../src/bundle/archive.js";
-import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
-import { optimizeWasm } from "../../src/bundle/optimize.js";
-import { OpaInstance } from "../../src/engine/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { OpaInstance } from "../../src/engine/host.js";
+import { compiledBothWays, hostsWith } from "../support/small-policy.js";
 
 const POLICY = `package t
 
@@ -55,28 +50,15 @@ const inputArb = fc.record({
   t: leaf,
 });
 
-let scratch: string;
 let asBuilt: Uint8Array;
 let optimized: Uint8Array;
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "stepup-iteration-"));
-  await writeFile(join(scratch, "policy.rego"), POLICY);
-  const args = ENTRYPOINTS.flatMap((e) => ["-e", e]);
-  await runTool(opaBinary(), ["build", "-t", "wasm", ...args, "-o", join(scratch, "out.tar.gz"), join(scratch, "policy.rego")]);
-  asBuilt = (await readArchive(await readFile(join(scratch, "out.tar.gz")), "out.tar.gz")).get("policy.wasm")!;
-  optimized = await optimizeWasm(asBuilt, "policy.wasm");
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  ({ asBuilt, optimized } = await compiledBothWays(POLICY, ENTRYPOINTS));
 });
 
 describe("iterating from where the last step was", () => {
   it("gives OPA's module's results, in its order, for every kind of iteration", () => {
-    const [before, after] = [asBuilt, optimized].map((wasm) => {
-      const host = OpaInstance.create(new WebAssembly.Module(wasm));
-      host.setData({});
-      return host;
-    }) as [OpaInstance, OpaInstance];
+    const [before, after] = hostsWith([asBuilt, optimized], {}) as [OpaInstance, OpaInstance];
     let compared = 0;
     let nonEmpty = 0;
     fc.assert(

@@ -5,14 +5,9 @@
  * built on generated JSON whose numbers are written in every form JSON allows.
  */
 import fc from "fast-check";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readArchive } from "../../src/bundle/archive.js";
-import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
-import { optimizeWasm } from "../../src/bundle/optimize.js";
-import { OpaInstance } from "../../src/engine/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { OpaInstance } from "../../src/engine/host.js";
+import { compiledBothWays, hostsWith, parsedBy } from "../support/small-policy.js";
 
 const POLICY = `package t
 
@@ -49,34 +44,15 @@ const inputText = fc
   .record({ v: fc.array(number, { maxLength: 10 }), t: number })
   .map(({ v, t }) => `{"v": [${v.join(", ")}], "t": ${t}}`);
 
-let scratch: string;
 let asBuilt: Uint8Array;
 let optimized: Uint8Array;
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "stepup-integers-"));
-  await writeFile(join(scratch, "policy.rego"), POLICY);
-  const args = ENTRYPOINTS.flatMap((e) => ["-e", e]);
-  await runTool(opaBinary(), ["build", "-t", "wasm", ...args, "-o", join(scratch, "out.tar.gz"), join(scratch, "policy.rego")]);
-  asBuilt = (await readArchive(await readFile(join(scratch, "out.tar.gz")), "out.tar.gz")).get("policy.wasm")!;
-  optimized = await optimizeWasm(asBuilt, "policy.wasm");
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  ({ asBuilt, optimized } = await compiledBothWays(POLICY, ENTRYPOINTS));
 });
 
 /** The representation (1 integer, 2 text) of each number of the array OPA's parser makes of `json`. */
 function representations(wasm: Uint8Array, json: string): number[] {
-  const memory = new WebAssembly.Memory({ initial: 5 });
-  const fail = () => {
-    throw new Error("the module called out");
-  };
-  const env = { memory, opa_abort: fail, opa_println: fail, opa_builtin0: fail, opa_builtin1: fail, opa_builtin2: fail, opa_builtin3: fail, opa_builtin4: fail };
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env }).exports as Record<string, (...args: number[]) => number>;
-  const bytes = new TextEncoder().encode(json);
-  const at = exports.opa_malloc!(bytes.length);
-  new Uint8Array(memory.buffer).set(bytes, at);
-  const array = exports.opa_value_parse!(at, bytes.length);
-  const view = new DataView(memory.buffer);
+  const { value: array, view } = parsedBy(wasm, json);
   const int = (addr: number) => view.getUint32(addr, true);
   // opa_array_t { hdr; elems @4; len @8 }, each element { i; v }.
   return Array.from({ length: int(array + 8) }, (_, i) => view.getUint8(int(int(array + 4) + 8 * i + 4) + 1));
@@ -90,12 +66,7 @@ describe("integers OPA's parser reads", () => {
   });
 
   it("change nothing a policy computes or OPA writes out", () => {
-    const hosts = [asBuilt, optimized].map((wasm) => {
-      const host = OpaInstance.create(new WebAssembly.Module(wasm));
-      host.setData({});
-      return host;
-    });
-    const [before, after] = hosts as [OpaInstance, OpaInstance];
+    const [before, after] = hostsWith([asBuilt, optimized], {}) as [OpaInstance, OpaInstance];
     let compared = 0;
     fc.assert(
       fc.property(inputText, (text) => {

@@ -6,14 +6,9 @@
  * bytes, near misses and shared buckets — against OPA's module as built, on generated inputs.
  */
 import fc from "fast-check";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readArchive } from "../../src/bundle/archive.js";
-import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
-import { optimizeWasm } from "../../src/bundle/optimize.js";
-import { OpaInstance } from "../../src/engine/host.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { OpaInstance } from "../../src/engine/host.js";
+import { compiledBothWays, hostsWith, parsedBy } from "../support/small-policy.js";
 
 const POLICY = `package t
 
@@ -43,19 +38,10 @@ const ENTRYPOINTS = ["t/direct", "t/dynamic", "t/from_data", "t/built_get", "t/m
 const NAMES = ["alpha", "beta", "gamma", "delta", "zzz", "alphb", "alph", "alphaa", "Beta", "ünï", "", "cfg", "obj", "names", "a\nb", "a\\nb"];
 const DATA = { cfg: { alpha: "data-alpha", beta: 2, zzz: [1], "not-a-constant": true, alphb: "near" } };
 
-let scratch: string;
 let asBuilt: Uint8Array;
 let optimized: Uint8Array;
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "stepup-strings-"));
-  await writeFile(join(scratch, "policy.rego"), POLICY);
-  const args = ENTRYPOINTS.flatMap((e) => ["-e", e]);
-  await runTool(opaBinary(), ["build", "-t", "wasm", ...args, "-o", join(scratch, "out.tar.gz"), join(scratch, "policy.rego")]);
-  asBuilt = (await readArchive(await readFile(join(scratch, "out.tar.gz")), "out.tar.gz")).get("policy.wasm")!;
-  optimized = await optimizeWasm(asBuilt, "policy.wasm");
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  ({ asBuilt, optimized } = await compiledBothWays(POLICY, ENTRYPOINTS));
 });
 
 /** A key: mostly from NAMES, so that inputs hit the constants and their near misses often. */
@@ -71,31 +57,15 @@ const inputArb = fc.record({
   more: objectOf(objectOf(leaf)),
 });
 
-/** Instantiates a module with the imports OPA's modules ask for, to look at its memory. */
-function instantiate(wasm: Uint8Array) {
-  const memory = new WebAssembly.Memory({ initial: 5 });
-  const fail = () => {
-    throw new Error("the module called out");
-  };
-  const env = { memory, opa_abort: fail, opa_println: fail, opa_builtin0: fail, opa_builtin1: fail, opa_builtin2: fail, opa_builtin3: fail, opa_builtin4: fail };
-  const exports = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env }).exports as Record<string, (...args: number[]) => number>;
-  return { memory, exports };
-}
-
 /** The type tags of each key of the object OPA's parser makes of `json`, and of its value, by key. */
 function typesOf(wasm: Uint8Array, json: string): Record<string, [number, number]> {
-  const { memory, exports } = instantiate(wasm);
-  const bytes = new TextEncoder().encode(json);
-  const at = exports.opa_malloc!(bytes.length);
-  new Uint8Array(memory.buffer).set(bytes, at);
-  const object = exports.opa_value_parse!(at, bytes.length);
-  const view = new DataView(memory.buffer);
+  const { value: object, view } = parsedBy(wasm, json);
   const int = (addr: number) => view.getUint32(addr, true);
   const types: Record<string, [number, number]> = {};
   for (let bucket = 0; bucket < int(object + 8); bucket++) {
     for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
       const k = int(elem);
-      types[new TextDecoder().decode(new Uint8Array(memory.buffer, int(k + 8), int(k + 4)))] = [view.getUint8(k), view.getUint8(int(elem + 4))];
+      types[new TextDecoder().decode(new Uint8Array(view.buffer, int(k + 8), int(k + 4)))] = [view.getUint8(k), view.getUint8(int(elem + 4))];
     }
   }
   return types;
@@ -112,12 +82,7 @@ describe("string paths with the module's constant strings", () => {
   });
 
   it("answers as OPA's module does for every lookup, whichever side's key is a constant", () => {
-    const hosts = [asBuilt, optimized].map((wasm) => {
-      const host = OpaInstance.create(new WebAssembly.Module(wasm));
-      host.setData(DATA);
-      return host;
-    });
-    const [before, after] = hosts as [OpaInstance, OpaInstance];
+    const [before, after] = hostsWith([asBuilt, optimized], DATA) as [OpaInstance, OpaInstance];
     let compared = 0;
     fc.assert(
       fc.property(inputArb, (input) => {
