@@ -112,8 +112,8 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
   };
 
   // The constant strings, when OPA's compiler wrote them as one run of distinct strings: each
-  // one's hash is kept in a table made once at start-up, object keys equal to one are replaced by
-  // it as they are inserted, so that a lookup by a constant key finds its element by address.
+  // one's hash is kept in a table made once at start-up, and the parser gives a string equal to one
+  // as that constant, so that a lookup by a constant key finds its element by address.
   const interned = internedStrings(module);
   const HASHES = "stepup_string_hashes";
   const INTERNS = "stepup_string_interns";
@@ -252,7 +252,7 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
   if (interned) {
     // The tables, made once by the start function on OPA's heap (below every host's allocations):
     // each constant's hash at its struct's address plus HASHES, and an open-addressed table of
-    // (hash, struct) pairs, `slots` of them, for the inserts to find a constant by its bytes.
+    // (hash, struct) pairs, `slots` of them, for the parser to find a constant by its bytes.
     module.addGlobal(HASHES, b.i32, true, i32.const(0));
     module.addGlobal(INTERNS, b.i32, true, i32.const(0));
     const { first, count } = interned;

@@ -165,13 +165,16 @@ export class OpaInstance {
       indices,
       indexCount,
       key: (name) => {
-        let at = keys.get(name) ?? this.staticKey(name);
+        let at = keys.get(name);
         if (at === undefined) {
-          const text = encoder.encode(name);
-          at = take(STRING_BYTES + text.length);
-          this.view().set([STRING, 0], at);
-          ints().set([text.length, at + STRING_BYTES], (at + 4) >> 2);
-          this.view().set(text, at + STRING_BYTES);
+          at = this.staticKey(name);
+          if (at === undefined) {
+            const text = encoder.encode(name);
+            at = take(STRING_BYTES + text.length);
+            this.view().set([STRING, 0], at);
+            ints().set([text.length, at + STRING_BYTES], (at + 4) >> 2);
+            this.view().set(text, at + STRING_BYTES);
+          }
           keys.set(name, at);
         }
         return at;
@@ -189,8 +192,8 @@ export class OpaInstance {
   /**
    * The key OPA's parser gives an object for `name` when that key is one of the module's own
    * constant strings (OPA_STRING_INTERNED, in its static data, never freed): the bundle's module
-   * makes keys equal to a constant the constant (src/bundle/string-paths.ts), and a lookup by that
-   * constant then finds the key by address. Undefined for any other key.
+   * parses a string equal to a constant as the constant (src/bundle/string-paths.ts), and a lookup
+   * by that constant then finds the key by address. Undefined for any other key.
    */
   private staticKey(name: string): number | undefined {
     this.abi.opa_heap_ptr_set(this.heap);
