@@ -11,7 +11,7 @@
  * collection, another value, a first call on an array) goes to OPA's body.
  */
 import type binaryenModule from "binaryen";
-import { BundleInvalidError } from "../errors.js";
+import { addFront, hasOpaFunction } from "./front.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
@@ -35,12 +35,7 @@ const BUCKET = "stepup_iter_bucket";
  * `opa_value_iter` has another signature than OPA's is refused. `where` names the module.
  */
 export function useIterationCursor(b: Binaryen, module: Module, where: string): void {
-  const fn = module.getFunction(ITER);
-  if (!fn) return;
-  const info = b.getFunctionInfo(fn);
-  if (b.expandType(info.params).join() !== [b.i32, b.i32].join() || info.results !== b.i32) {
-    throw new BundleInvalidError(where, `${ITER} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
-  }
+  if (!hasOpaFunction(b, module, ITER, [b.i32, b.i32], b.i32, where)) return;
   const { i32 } = module;
   // (param $node $prev) (local $next $elem $bucket $count): $next is the offset of an element's next.
   const [NODE, PREV, NEXT, ELEM, B, COUNT] = [0, 1, 2, 3, 4, 5];
@@ -52,10 +47,7 @@ export function useIterationCursor(b: Binaryen, module: Module, where: string): 
   const type = () => i32.load8_u(0, 1, get(NODE));
   const bucket = () => load(0, i32.add(load(BUCKETS, get(NODE)), i32.shl(get(B), i32.const(2))));
   const nextOf = () => load(0, i32.add(get(ELEM), get(NEXT)));
-  const kept = `${ITER}$opa`;
-  module.addFunction(kept, info.params, info.results, info.vars, module.copyExpression(info.body));
-  module.removeFunction(ITER);
-  const body = module.block(null, [
+  addFront(b, module, ITER, [b.i32, b.i32, b.i32, b.i32], (opa) => module.block(null, [
     module.block("cursor", [
       module.br("cursor", i32.or(i32.eqz(get(NODE)), i32.and(i32.ne(type(), i32.const(OPA_SET)), i32.ne(type(), i32.const(OPA_OBJECT))))),
       set(NEXT, module.if(i32.eq(type(), i32.const(OPA_SET)), i32.const(SET_NEXT), i32.const(OBJECT_NEXT))),
@@ -93,7 +85,6 @@ export function useIterationCursor(b: Binaryen, module: Module, where: string): 
       // A set's element holds its value first, an object's its key: what iterating gives.
       module.return(load(0, get(ELEM))),
     ]),
-    module.return(module.call(kept, [get(NODE), get(PREV)], b.i32)),
-  ]);
-  module.addFunction(ITER, info.params, info.results, [b.i32, b.i32, b.i32, b.i32], body);
+    opa,
+  ]));
 }

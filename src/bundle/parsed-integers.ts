@@ -14,7 +14,7 @@
  * 32 bits, so 999999999999999999 + 1 would come out wrong; a ref takes the exact road.
  */
 import type binaryenModule from "binaryen";
-import { BundleInvalidError } from "../errors.js";
+import { addFront, hasOpaFunction } from "./front.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
@@ -34,26 +34,15 @@ const ZERO = 0x30;
  * (`opa_value *(char *, size_t)`, `opa_value *(long long)`) is refused. `where` names the module.
  */
 export function useParsedIntegers(b: Binaryen, module: Module, where: string): void {
-  const ref = module.getFunction(REF);
-  const int = module.getFunction(INT);
-  if (!ref || !int) return;
-  const refInfo = b.getFunctionInfo(ref);
-  const intInfo = b.getFunctionInfo(int);
-  if (b.expandType(refInfo.params).join() !== [b.i32, b.i32].join() || refInfo.results !== b.i32 || intInfo.params !== b.i64 || intInfo.results !== b.i32) {
-    throw new BundleInvalidError(where, `${REF} or ${INT} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
-  }
+  if (!hasOpaFunction(b, module, REF, [b.i32, b.i32], b.i32, where) || !hasOpaFunction(b, module, INT, [b.i64], b.i32, where)) return;
   const { i32, i64 } = module;
   // (param $s $len) (local $i i32) (local $c i32) (local $v i64)
   const [S, LEN, I, C, V] = [0, 1, 2, 3, 4];
   const get = (index: number) => module.local.get(index, index === V ? b.i64 : b.i32);
   const set = (index: number, value: number) => module.local.set(index, value);
   const byteAt = (index: number) => i32.load8_u(0, 1, i32.add(get(S), get(index)));
-  const kept = `${REF}$opa`;
-  module.addFunction(kept, refInfo.params, refInfo.results, refInfo.vars, module.copyExpression(refInfo.body));
-  module.removeFunction(REF);
-  const opa = module.return(module.call(kept, [get(S), get(LEN)], b.i32));
   const negative = () => i32.eq(i32.load8_u(0, 1, get(S)), i32.const(MINUS));
-  const body = module.block(null, [
+  addFront(b, module, REF, [b.i32, b.i32, b.i64], (opa) => module.block(null, [
     module.block("ref", [
       // After an optional minus, 1 to MAX_DIGITS characters.
       set(I, module.if(i32.and(i32.ne(get(LEN), i32.const(0)), negative()), i32.const(1), i32.const(0))),
@@ -77,6 +66,5 @@ export function useParsedIntegers(b: Binaryen, module: Module, where: string): v
       module.return(module.call(INT, [module.if(negative(), i64.sub(i64.const(0n), get(V)), get(V))], b.i32)),
     ]),
     opa,
-  ]);
-  module.addFunction(REF, refInfo.params, refInfo.results, [b.i32, b.i32, b.i64], body);
+  ]));
 }

@@ -6,7 +6,7 @@
  * `opa_value_compare_string` and `opa_strncmp`, each a call). After binaryen's inlining those stay
  * calls, and together they were half of `opa_eval` for the decision policy (docs/performance.md).
  *
- * Each function keeps OPA's body under a new name (`<name>$opa`) and gets a front that handles
+ * Each function keeps OPA's body under a new name (`<name>$opa`, front.ts) and gets a front that handles
  * strings (OPA_STRING, or OPA_STRING_INTERNED, the same struct) itself and hands anything else to
  * OPA's body. What the fronts compute is what OPA's code computes (wasm/src/value.c, str.c):
  *   - `opa_value_hash` of a string: FNV-1a over its bytes (`fnv1a32`, 32-bit);
@@ -28,6 +28,7 @@
  */
 import type binaryenModule from "binaryen";
 import { BundleInvalidError } from "../errors.js";
+import { addFront, hasOpaFunction } from "./front.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
@@ -64,7 +65,7 @@ interface InternedStrings {
 
 /**
  * Gives OPA's `opa_value_hash`, `opa_value_compare` and `opa_value_get` in `module` their string
- * fronts. A module that names none of them is left alone (a module OPA compiled always has them,
+ * fronts, and `opa_json_parse_string` its front when the module's constant strings are found. A module that names none of them is left alone (a module OPA compiled always has them,
  * but a policy's runtime may be stripped of what it does not call); one whose functions have other
  * signatures than OPA's is refused. `where` names the module in errors.
  */
@@ -76,14 +77,7 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
     opa_value_get: [b.i32, b.i32],
     opa_json_parse_string: [b.i32, b.i32, b.i32],
   };
-  for (const name of FRONTED) {
-    const fn = module.getFunction(name);
-    if (!fn) continue;
-    const info = b.getFunctionInfo(fn);
-    if (b.expandType(info.params).join() !== signature[name].join() || info.results !== b.i32) {
-      throw new BundleInvalidError(where, `${name} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
-    }
-  }
+  const present = FRONTED.filter((name) => hasOpaFunction(b, module, name, signature[name], b.i32, where));
 
   // Helpers over locals by index; every local here is an i32.
   const get = (index: number) => module.local.get(index, b.i32);
@@ -290,19 +284,9 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
   }
 
   // The parser is fronted only to give constants: without the constants' tables there is nothing to do.
-  for (const name of FRONTED.filter((fronted) => interned || fronted !== "opa_json_parse_string")) {
-    const fn = module.getFunction(name);
-    if (!fn) continue;
-    const info = b.getFunctionInfo(fn);
-    const params = b.expandType(info.params);
-    // OPA's body, kept whole under another name; it calls the fronted function by name, so its
-    // own recursion (hashing an array hashes its items) goes through the front again.
-    const kept = `${name}$opa`;
-    module.addFunction(kept, info.params, info.results, info.vars, module.copyExpression(info.body));
-    module.removeFunction(name);
+  for (const name of present.filter((fronted) => interned || fronted !== "opa_json_parse_string")) {
     const front = fronts[name];
-    const callOpa = module.return(module.call(kept, params.map((_, i) => get(i)), b.i32));
-    module.addFunction(name, info.params, b.i32, Array.from({ length: front.vars }, () => b.i32), front.body(callOpa));
+    addFront(b, module, name, Array.from({ length: front.vars }, () => b.i32), front.body);
   }
   if (interned) runAtStart(b, module, "stepup_string_tables", where);
 }

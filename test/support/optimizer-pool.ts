@@ -16,7 +16,7 @@ import { typescriptWorker } from "../../src/engine/threads.js";
 
 const CACHE = join(".tools", "cache", "optimized-wasm");
 /** The bundle builder's code that rewrites modules: part of every cache key. */
-const REWRITES = ["optimize.ts", "memo-table.ts", "string-paths.ts", "parsed-integers.ts", "iteration-cursor.ts"].map((name) => join("src", "bundle", name));
+const REWRITES = ["optimize.ts", "memo-table.ts", "string-paths.ts", "parsed-integers.ts", "iteration-cursor.ts", "front.ts"].map((name) => join("src", "bundle", name));
 
 export async function optimizeAll(modules: readonly Uint8Array[]): Promise<Uint8Array[]> {
   await mkdir(CACHE, { recursive: true });
