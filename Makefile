@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools docker build docs lint test test-rego test-ts demo bench bench-quick bench-readme clean
+.PHONY: help setup tools system docker build docs lint test test-rego test-ts demo bench bench-quick bench-readme clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 tools:
 	scripts/install-tools.sh
+
+# Debian's redis-server, nginx and openssl, which suites start themselves (scripts/system-packages.sh).
+system:
+	scripts/system-packages.sh
 
 # The Docker engine for the OPA sidecar's container (tests, bench); skipped when a developer opts
 # into a plain-process sidecar with STEPUP_SIDECAR=process (which CI refuses).
@@ -54,7 +58,7 @@ test-rego: tools
 	$(OPA) test --coverage rego > .tools/rego-coverage.json || { $(OPA) test rego; exit 1; }
 	node scripts/check-coverage.mjs .tools/rego-coverage.json $(REGO_COVERAGE_MIN)
 
-test-ts: build docker
+test-ts: build system docker
 	npx vitest run
 
 demo: build ## explained decisions for every scenario in scenarios/
@@ -63,10 +67,10 @@ demo: build ## explained decisions for every scenario in scenarios/
 clean: ## remove what the build wrote (keeps .tools)
 	rm -rf dist bundles coverage
 
-bench: build docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
+bench: build system docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
 	npx tsx bench/run.ts
 
-bench-quick: build docker ## every suite end to end in about a minute (CI runs it): checks the harness, the figures mean nothing
+bench-quick: build system docker ## every suite end to end in about a minute (CI runs it): checks the harness, the figures mean nothing
 	BENCH_QUICK=1 BENCH_OUT=.tools/bench-quick npx tsx bench/run.ts
 
 bench-readme: ## copy bench/results/latest.md (from `make bench`) into the README's benchmark section

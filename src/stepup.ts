@@ -12,6 +12,7 @@ import { conclude, logFailure, type CheckedDocument, type ConcludeHooks, type De
 import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
+import { Answers, atIndex, decideLines, LineFailure } from "./engine/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
@@ -124,6 +125,26 @@ export class Stepup {
   decide(raw: unknown): Decision {
     const { bundle, engine } = this.active;
     return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks);
+  }
+
+  /**
+   * Decides newline-delimited JSON input documents on this thread (blank lines skipped) and
+   * answers with one decision per document as NDJSON, in order: what the decision pool does on
+   * every core, for batches too small to pay for threads. Text in, text out; bytes in, bytes out
+   * (a view of the buffer the answers were written into). Throws at the first line that is not
+   * JSON or that breaks the contract, naming it: `[12].now` in issue paths (0-based).
+   */
+  decideLines(ndjson: string): string;
+  decideLines(ndjson: Uint8Array): Buffer;
+  decideLines(ndjson: string | Uint8Array): string | Buffer {
+    const bytes = typeof ndjson === "string" ? Buffer.from(ndjson) : Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength);
+    const answers = new Answers();
+    try {
+      decideLines((raw) => this.decide(raw), bytes, 0, bytes.length, 0, answers);
+    } catch (err) {
+      throw err instanceof LineFailure ? atIndex(err.error, err.line) : err;
+    }
+    return typeof ndjson === "string" ? answers.bytes.toString("utf8") : answers.bytes;
   }
 
   /** Decides on an input that has already been validated with `parseInput`. */

@@ -1,32 +1,39 @@
 // One thread's batch work in a process of its own (dist/, as users run it): the same per-line work
-// as the batch suite's single thread — parse, decide, serialize — repeated over the lines for a
-// fixed window. Prints "ready" once warm, then runs one window per "go" line on stdin, so that
-// several processes can be started in step, and prints each window's decisions as a JSON line.
+// as the batch suite's single thread (`decideLines`) repeated over the lines for a fixed window.
+// Prints "ready" once warm, then runs one window per "go" line on stdin, so that several
+// processes can be started in step, and prints each window's decisions as a JSON line.
 // usage: node batch-alone.mjs <bundle> <lines.ndjson> <window ms>
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Stepup } from "../../dist/index.js";
 
 const [bundlePath, linesPath, windowMs] = process.argv.slice(2);
-const lines = (await readFile(linesPath, "utf8")).split("\n").filter((line) => line !== "");
+const bytes = await readFile(linesPath);
 let failures = 0;
 const stepup = await Stepup.load(bundlePath, { onError: () => failures++ });
+// Chunks of 128 lines (the pool's batch), cut at line ends.
+const chunks = [];
+for (let start = 0, lines = 0, end = 0; end < bytes.length; ) {
+  end = bytes.indexOf(0x0a, end) + 1 || bytes.length;
+  if (++lines === 128 || end === bytes.length) {
+    chunks.push({ bytes: bytes.subarray(start, end), lines });
+    [start, lines] = [end, 0];
+  }
+}
 // Warm-up: the JIT and the engine, as the suite's own first pass does.
-for (let i = 0; i < 3 * lines.length; i++) stepup.decide(JSON.parse(lines[i % lines.length]));
+for (let i = 0; i < 3; i++) for (const chunk of chunks) stepup.decideLines(chunk.bytes);
 process.stdout.write("ready\n");
 
-// Chunks of 128 lines (the pool's batch) until the window closes: each chunk is parsed, decided
-// and serialized into NDJSON bytes, as a pool thread does with its batch.
-const encoder = new TextEncoder();
+// Chunks until the window closes, each decided with `decideLines` as the suite's single thread
+// decides its lines.
 const window = () => {
   const start = performance.now();
   const end = start + Number(windowMs);
   let decisions = 0;
-  while (performance.now() < end) {
-    const out = [];
-    for (let k = 0; k < 128; k++) out.push(JSON.stringify(stepup.decide(JSON.parse(lines[(decisions + k) % lines.length]))));
-    encoder.encode(out.join("\n"));
-    decisions += 128;
+  for (let i = 0; performance.now() < end; i++) {
+    const chunk = chunks[i % chunks.length];
+    stepup.decideLines(chunk.bytes);
+    decisions += chunk.lines;
   }
   return { decisions, ms: performance.now() - start, failures };
 };

@@ -1,9 +1,9 @@
 /**
  * Batch throughput: NDJSON input documents decided into NDJSON decisions (the shape of decision
  * logs, as replay and simulation read and write them), by one thread and by the decision pool on
- * every core. Both take the UTF-8 bytes of a file and answer bytes, and do the same work per line:
- * parse, decide (validation and rendering included), serialize. Rounds alternate, and each figure
- * is the median round.
+ * every core. Both take the UTF-8 bytes of a file and answer bytes, and do the same work per line
+ * with the same code: decode, parse, decide (validation and rendering included), serialize,
+ * encode. Rounds alternate, and each figure is the median round.
  *
  * Beside them, the machine's own ceiling for any pool: the same single-thread work in separate
  * processes, each for fixed windows alone and then all at once. Nothing is shared between those
@@ -30,11 +30,9 @@ const suite: Suite = {
     const size = availableParallelism();
     const pool = await stepup.pool({ size });
     try {
-      const single = () => {
-        const out: string[] = [];
-        for (const line of bytes.toString("utf8").split("\n")) if (line !== "") out.push(JSON.stringify(stepup.decide(JSON.parse(line))));
-        return Buffer.from(`${out.join("\n")}\n`);
-      };
+      // The same work on this thread: the pool's threads decide their batches with the same code
+      // (src/engine/ndjson.ts).
+      const single = () => stepup.decideLines(bytes);
       const pooled = () => pool.decideLines(bytes);
       // Warm both paths (the JIT, and every thread's instance), and check they agree.
       const [a, b] = [single(), await pooled()];
@@ -84,7 +82,7 @@ const suite: Suite = {
         notes: [
           `${lines.length} lines per round (${copies} copies of the corpus), ${rounds} rounds alternating; median round, and its slowest as p99`,
           `pool throughput / one thread is the median over rounds of each pool round's speed-up on the single-thread round before it; the ratio of the two median rows is ${(many.ops_per_s! / one.ops_per_s!).toFixed(2)}`,
-          "both take the corpus as NDJSON bytes and answer NDJSON bytes; the pool shares one compiled module among its threads, each of which decodes, parses, decides, serializes and encodes its batches, handed over without copies",
+          "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take batches of the shared input from a counter and copy their answers into the shared output",
           `CPU time per decision, all threads: one thread ${(cpu.single / rounds / lines.length).toFixed(1)} µs, pool ${(cpu.pooled / rounds / lines.length).toFixed(1)} µs (the pool's own cost is the difference; on ${size} idle cores its throughput approaches ${size} × one thread's less that cost)`,
           `ceiling: ${size} warm processes; in each of ${ceiling.rounds} rounds every one runs a ${ceiling.windowMs / 1000} s window alone, then all run one at once; the ceiling is each process's throughput together over its own alone, summed, median round (rounds ranged ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)})`,
         ],

@@ -78,7 +78,7 @@ program
     const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
     const pool = await stepup.pool({ size: opts.workers });
     try {
-      // Bytes through: the threads decode and encode, the main thread only cuts and joins.
+      // Bytes through: the threads decode and encode, the main thread only copies the input and cuts it.
       const out = await pool.decideLines(await readBytes(file));
       process.stdout.write(out);
       const failed = out.toString("utf8").split("\n").some((line) => line !== "" && (JSON.parse(line) as { error?: unknown }).error !== undefined);

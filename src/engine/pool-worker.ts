@@ -1,15 +1,18 @@
 /**
  * A thread of the decision pool (pool.ts): instantiates the module compiled once in the main
- * thread, then decides batches of inputs exactly as `Stepup.decide` does — validation, the wasm,
- * the verdict's validation and rendering, the fail-closed deny — and answers with the batch's
- * decisions as one JSON text (cheaper to hand across threads than a graph of objects).
+ * thread, then decides exactly as `Stepup.decide` does — validation, the wasm, the verdict's
+ * validation and rendering, the fail-closed deny. A batch of documents is answered with its
+ * decisions as one JSON text (cheaper to hand across threads than a graph of objects); NDJSON
+ * shared by every thread is decided batch by batch as the thread takes them (ndjson.ts), and its
+ * answers are copied to their place in the output once every batch is decided.
  */
 import { parentPort } from "node:worker_threads";
 import { randomUUID } from "node:crypto";
 import type { CodeEntry } from "../contracts/metadata.js";
 import { logFailure } from "../decision/conclude.js";
-import { InputNotJsonError, isStepupError } from "../errors.js";
+import { isStepupError } from "../errors.js";
 import { decideDocument } from "../stepup.js";
+import { Answers, decideLines, LineFailure } from "./ndjson.js";
 import { WasmEngine, type EngineTransfer } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
@@ -18,20 +21,52 @@ export interface PoolSetup extends EngineTransfer {
 }
 
 /**
- * A batch to decide: input documents, or NDJSON — text, or UTF-8 bytes whose buffer is
- * transferred, not copied — whose first line is line `first` of the whole.
+ * NDJSON every thread of the pool shares (SharedArrayBuffers): the threads take its batches in
+ * turn from a counter, so that the main thread hands out nothing per batch.
+ */
+export interface SharedLines {
+  /** The lines' UTF-8 bytes. */
+  readonly bytes: SharedArrayBuffer;
+  /**
+   * Int32s: the number of batches n; n + 1 cuts (batch i is bytes cuts[i] to cuts[i + 1]); n
+   * first lines (batch i starts at line firsts[i] of the whole).
+   */
+  readonly batches: SharedArrayBuffer;
+  /** Int32s: the next batch to take; 1 once a thread has met a bad line (the others stop taking). */
+  readonly control: SharedArrayBuffer;
+}
+
+/**
+ * Where a thread's answers to shared lines go once every batch is decided: `output` holds all of
+ * them in the order of the batches, batch i at byte `offsets[i]` (Int32s). Without an output (a
+ * bad line stopped the call) the thread lets its answers go.
+ */
+export interface CopyOut {
+  /** The id of the request with the lines. */
+  readonly call: number;
+  readonly output?: SharedArrayBuffer;
+  readonly offsets?: SharedArrayBuffer;
+}
+
+/**
+ * A batch of input documents to decide; lines that every thread shares out; or, after lines, the
+ * copying of a thread's answers to their place in the output.
  */
 export type PoolRequest =
   | { readonly id: number; readonly inputs: readonly unknown[] }
-  | { readonly id: number; readonly lines: string | Uint8Array; readonly first: number };
+  | { readonly id: number; readonly lines: SharedLines }
+  | { readonly id: number; readonly copy: CopyOut };
 
 /**
- * The answer: the decisions as one JSON array (for documents) or as NDJSON, each line ending in a
- * newline, in the form the lines came in (bytes transferred, not copied), or the first input that
- * broke the contract, by its index in the batch (or its line).
+ * The answer: the documents' decisions as one JSON array; for shared lines, which batches this
+ * thread took and how long its answer to each is (batch, length pairs), the answers kept for the
+ * copy; the copy done; or the first input that broke the contract, by its index in the batch (or
+ * its line).
  */
 export type PoolReply =
-  | { readonly id: number; readonly decisions: string | Uint8Array }
+  | { readonly id: number; readonly decisions: string }
+  | { readonly id: number; readonly taken: Int32Array }
+  | { readonly id: number; readonly copied: true }
   | { readonly id: number; readonly index: number; readonly error: { code: string; message: string; issues?: unknown } };
 
 const port = parentPort;
@@ -50,42 +85,75 @@ port.on("message", (message: PoolSetup | PoolRequest) => {
     port.postMessage({ ready: true });
     return;
   }
-  const reply = decideBatch(message);
-  if ("decisions" in reply && typeof reply.decisions !== "string") port.postMessage(reply, [reply.decisions.buffer as ArrayBuffer]);
-  else port.postMessage(reply);
+  port.postMessage("lines" in message ? decideShared(message.id, message.lines) : "copy" in message ? copyOut(message.copy, message.id) : decideBatch(message));
 });
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function decideBatch(request: PoolRequest): PoolReply {
+function decideBatch(request: Extract<PoolRequest, { inputs: unknown }>): PoolReply {
   const decisions: string[] = [];
   let index = 0;
   try {
-    if ("inputs" in request) {
-      for (; index < request.inputs.length; index++) decisions.push(JSON.stringify(decide!(request.inputs[index])));
-      return { id: request.id, decisions: `[${decisions.join(",")}]` };
-    }
-    const text = typeof request.lines === "string" ? request.lines : decoder.decode(request.lines);
-    const lines = text.split("\n");
-    for (; index < lines.length; index++) {
-      const line = lines[index]!;
-      if (line.trim() !== "") decisions.push(JSON.stringify(decide!(parseLine(line, request.first + index))));
-    }
-    const out = decisions.length === 0 ? "" : `${decisions.join("\n")}\n`;
-    // TextEncoder's bytes own their buffer (a Buffer may be a slice of a shared pool), so it can be transferred.
-    return { id: request.id, decisions: typeof request.lines === "string" ? out : encoder.encode(out) };
+    for (; index < request.inputs.length; index++) decisions.push(JSON.stringify(decide!(request.inputs[index])));
+    return { id: request.id, decisions: `[${decisions.join(",")}]` };
   } catch (err) {
-    const { code, message, issues } = err as { code?: string; message?: string; issues?: unknown };
-    const at = "inputs" in request ? index : request.first + index;
-    return { id: request.id, index: at, error: { code: isStepupError(err) && code ? code : "ERR_ENGINE_EVALUATION", message: message ?? String(err), issues } };
+    return { id: request.id, index, error: errorOf(err) };
   }
 }
 
-function parseLine(line: string, number: number): unknown {
-  try {
-    return JSON.parse(line);
-  } catch (err) {
-    throw new InputNotJsonError(`line ${number + 1} is not JSON: ${(err as Error).message}`, { cause: err });
+const NEXT = 0;
+const STOP = 1;
+
+/** Answers to shared lines waiting for their copy, and (batch, offset, length) triples into them. */
+const pending = new Map<number, { readonly answers: Answers; readonly taken: readonly number[] }>();
+/**
+ * The last call's buffer for answers, kept for the next: a fresh one costs a page fault per 4 KiB
+ * and copies as it grows. Up to 64 MiB is kept.
+ */
+let spare: Buffer | undefined;
+const KEEP_BYTES = 64 * 2 ** 20;
+
+/** Takes batches of the shared lines until none are left (or a thread met a bad line). */
+function decideShared(id: number, shared: SharedLines): PoolReply {
+  const bytes = Buffer.from(shared.bytes);
+  const batches = new Int32Array(shared.batches);
+  const control = new Int32Array(shared.control);
+  const count = batches[0]!;
+  const taken: number[] = [];
+  const answers = new Answers(spare);
+  spare = undefined;
+  pending.set(id, { answers, taken });
+  for (let batch = Atomics.add(control, NEXT, 1); batch < count && Atomics.load(control, STOP) === 0; batch = Atomics.add(control, NEXT, 1)) {
+    const started = answers.used;
+    try {
+      decideLines(decide!, bytes, batches[1 + batch]!, batches[2 + batch]!, batches[2 + count + batch]!, answers);
+    } catch (err) {
+      Atomics.store(control, STOP, 1);
+      const failure = err instanceof LineFailure ? err : new LineFailure(batches[2 + count + batch]!, err);
+      return { id, index: failure.line, error: errorOf(failure.error) };
+    }
+    taken.push(batch, started, answers.used - started);
   }
+  const lengths = new Int32Array((taken.length / 3) * 2);
+  for (let i = 0; i < taken.length / 3; i++) [lengths[2 * i], lengths[2 * i + 1]] = [taken[3 * i]!, taken[3 * i + 2]!];
+  return { id, taken: lengths };
+}
+
+/** Copies this thread's answers to a call's lines into the shared output (or lets them go). */
+function copyOut({ call, output, offsets }: CopyOut, id: number): PoolReply {
+  const kept = pending.get(call);
+  pending.delete(call);
+  if (!kept) return { id, index: 0, error: { code: "ERR_ENGINE_EVALUATION", message: `no answers kept for request ${call}` } };
+  const { answers, taken } = kept;
+  if (output && offsets) {
+    const to = new Uint8Array(output);
+    const at = new Int32Array(offsets);
+    for (let i = 0; i < taken.length; i += 3) to.set(answers.buffer.subarray(taken[i + 1]!, taken[i + 1]! + taken[i + 2]!), at[taken[i]!]);
+  }
+  const { buffer } = answers;
+  if (buffer.length <= KEEP_BYTES && buffer.length > (spare?.length ?? 0)) spare = buffer;
+  return { id, copied: true };
+}
+
+function errorOf(err: unknown): Extract<PoolReply, { error: unknown }>["error"] {
+  const { code, message, issues } = err as { code?: string; message?: string; issues?: unknown };
+  return { code: isStepupError(err) && code ? code : "ERR_ENGINE_EVALUATION", message: message ?? String(err), issues };
 }

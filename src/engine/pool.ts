@@ -8,7 +8,8 @@ import { availableParallelism } from "node:os";
 import type { Bundle } from "../bundle/load.js";
 import type { Decision } from "../contracts/decision.js";
 import { EngineEvaluationError, InputInvalidError, InputNotJsonError, PoolClosedError, type Issue } from "../errors.js";
-import type { PoolReply, PoolRequest, PoolSetup } from "./pool-worker.js";
+import type { PoolReply, PoolRequest, PoolSetup, SharedLines } from "./pool-worker.js";
+import { atIndex, NEWLINE } from "./ndjson.js";
 import { IN_FLIGHT, requestId, Threads, workerScript } from "./threads.js";
 import { WasmEngine } from "./wasm.js";
 
@@ -19,13 +20,16 @@ export interface PoolOptions {
   readonly batchSize?: number;
 }
 
-const NEWLINE = 0x0a;
+/** Up to this much of a call's shared input is kept for the next call. */
+const KEEP_INPUT_BYTES = 64 * 2 ** 20;
 /** The smallest batch the end of a call is cut into, so that its last hand-overs stay few. */
 const MIN_BATCH = 4;
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
 export class DecisionPool {
   private closed = false;
+  /** The last call's shared input, kept for the next: fresh memory costs a page fault per 4 KiB. */
+  private spareInput: SharedArrayBuffer | undefined;
 
   private constructor(private readonly threads: Threads, private readonly batchSize: number) {}
 
@@ -51,7 +55,7 @@ export class DecisionPool {
     const batches: Promise<string>[] = [];
     for (let start = 0; start < inputs.length; ) {
       const end = start + this.nextBatch(inputs.length - start);
-      batches.push(this.submit({ id: requestId(), inputs: inputs.slice(start, end) }, start) as Promise<string>);
+      batches.push(this.submit({ id: requestId(), inputs: inputs.slice(start, end) }, start));
       start = end;
     }
     return (await Promise.all(batches)).flatMap((text) => JSON.parse(text) as Decision[]);
@@ -60,10 +64,14 @@ export class DecisionPool {
   /**
    * Decides newline-delimited JSON input documents (blank lines skipped) and answers with one
    * decision per document as NDJSON, in order: the shape of decision logs. Text in, text out;
-   * bytes (UTF-8, as read from a file) in, bytes out. Bytes are the cheaper way for the main
-   * thread, whose every cycle on two cores is one the threads do not get: each batch's bytes and
-   * its answer's cross in buffers handed over without a copy, and the threads decode and encode.
-   * Errors name the line (0-based) as `[line]` in issue paths.
+   * bytes (UTF-8, as read from a file) in, bytes out. Errors name the line (0-based) as `[line]`
+   * in issue paths: the first bad line of the whole call.
+   *
+   * The main thread's every cycle on two cores is one the threads do not get, and what it does
+   * before the threads start or after they finish holds them all up: it copies the lines once
+   * into memory the threads share (kept between calls) and cuts them into batches at line ends;
+   * the threads take the batches in turn from a shared counter, then each copies its answers to
+   * their place in the output, at once. Bytes come back as a Buffer over that shared memory.
    */
   decideLines(ndjson: string): Promise<string>;
   decideLines(ndjson: Uint8Array): Promise<Buffer>;
@@ -71,28 +79,61 @@ export class DecisionPool {
   async decideLines(ndjson: string | Uint8Array): Promise<string | Buffer> {
     if (this.closed) throw new PoolClosedError("the decision pool is closed");
     const text = typeof ndjson === "string";
-    const { length } = ndjson;
-    const batches: Promise<string | Uint8Array>[] = [];
+    const length = text ? Buffer.byteLength(ndjson) : ndjson.length;
+    if (length === 0) return text ? "" : Buffer.alloc(0);
+    const input = this.spareInput && this.spareInput.byteLength >= length ? this.spareInput : new SharedArrayBuffer(length);
+    this.spareInput = undefined;
+    const bytes = Buffer.from(input, 0, length);
+    if (text) bytes.write(ndjson);
+    else bytes.set(ndjson);
+    const lines: SharedLines = { bytes: input, batches: this.cut(bytes), control: new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT) };
+    const call = requestId();
+    const replies = await this.threads.runOnEach<PoolReply, PoolRequest>({ id: call, lines });
+    // Every thread has answered, so none reads the input any more.
+    if (input.byteLength <= KEEP_INPUT_BYTES) this.spareInput = input;
+    let placed: ReturnType<typeof place>;
+    try {
+      placed = place(replies, new Int32Array(lines.batches)[0]!);
+    } catch (err) {
+      await this.threads.runOnEach<PoolReply, PoolRequest>({ id: requestId(), copy: { call } });
+      throw err;
+    }
+    const output = new SharedArrayBuffer(placed.total);
+    const copied = await this.threads.runOnEach<PoolReply, PoolRequest>({ id: requestId(), copy: { call, output, offsets: placed.offsets } });
+    const failed = copied.find((reply) => "error" in reply);
+    if (failed) throw rebuild(failed);
+    const answers = Buffer.from(output);
+    return text ? answers.toString("utf8") : answers;
+  }
+
+  /** Batches of lines: the configured size, smaller and smaller near the end (guidedBatch). */
+  private cut(bytes: Buffer): SharedArrayBuffer {
+    const { length } = bytes;
+    const cuts = [0];
+    const firsts: number[] = [];
     let start = 0;
     let line = 0;
     while (start < length) {
       let end = start;
       let lines = 0;
       // Lines left, estimated from the bytes left at the average line length so far.
-      const size = line === 0 ? this.batchSize : this.nextBatch(Math.ceil(((length - start) * line) / start));
+      const size = line === 0 ? this.batchSize : guidedBatch(Math.ceil(((length - start) * line) / start), this.batchSize, this.threads.size);
       while (lines < size && end < length) {
-        const at = text ? ndjson.indexOf("\n", end) : ndjson.indexOf(NEWLINE, end);
+        const at = bytes.indexOf(NEWLINE, end);
         end = at < 0 ? length : at + 1;
         lines++;
       }
-      // Bytes go as the batch's own copy, whose buffer can be transferred (a newline byte is never inside a character).
-      const batch = text ? ndjson.slice(start, end) : new Uint8Array(ndjson.subarray(start, end));
-      batches.push(this.submit({ id: requestId(), lines: batch, first: line }, 0));
+      firsts.push(line);
+      cuts.push(end);
       line += lines;
       start = end;
     }
-    const answers = await Promise.all(batches);
-    return text ? answers.join("") : Buffer.concat(answers as Uint8Array[]);
+    // [batches, cuts (batches + 1), firsts (batches)]
+    const batches = new Int32Array(new SharedArrayBuffer((2 + 2 * firsts.length) * Int32Array.BYTES_PER_ELEMENT));
+    batches[0] = firsts.length;
+    batches.set(cuts, 1);
+    batches.set(firsts, 2 + firsts.length);
+    return batches.buffer as SharedArrayBuffer;
   }
 
   private nextBatch(remaining: number): number {
@@ -105,11 +146,11 @@ export class DecisionPool {
     await this.threads.close();
   }
 
-  private async submit(request: PoolRequest, start: number): Promise<string | Uint8Array> {
-    const { lines } = request as { lines?: unknown };
-    const reply = await this.threads.run<PoolReply>(request, lines instanceof Uint8Array ? [lines.buffer as ArrayBuffer] : []);
+  private async submit(request: PoolRequest, start: number): Promise<string> {
+    const reply = await this.threads.run<PoolReply>(request);
     if ("decisions" in reply) return reply.decisions;
-    throw offset(rebuild(reply), start);
+    if ("error" in reply) throw rebuild(reply, start);
+    throw new EngineEvaluationError("a pool thread answered a batch of documents with lines");
   }
 }
 
@@ -125,17 +166,33 @@ export function guidedBatch(remaining: number, batchSize: number, slots: number)
   return Math.min(batchSize, Math.max(MIN_BATCH, Math.ceil(remaining / (2 * slots))));
 }
 
-function rebuild(reply: Extract<PoolReply, { error: unknown }>): Error {
-  const { code, message, issues } = reply.error;
-  if (code === "ERR_INPUT_INVALID" && Array.isArray(issues)) {
-    return new InputInvalidError((issues as Issue[]).map((issue) => ({ ...issue, path: `[${reply.index}]${issue.path ? `.${issue.path}` : ""}` })));
+/**
+ * Where each batch's answers go in the output (Int32s in shared memory, by batch) and the output's
+ * length; or the error of the first bad line any thread met (every batch before it was taken, so
+ * it is the first of the whole call).
+ */
+function place(replies: readonly PoolReply[], batches: number): { offsets: SharedArrayBuffer; total: number } {
+  const failed = replies.filter((reply): reply is Extract<PoolReply, { error: unknown }> => "error" in reply).sort((a, b) => a.index - b.index);
+  if (failed.length > 0) throw rebuild(failed[0]!);
+  const lengths = new Int32Array(batches).fill(-1);
+  for (const reply of replies) {
+    if (!("taken" in reply)) throw new EngineEvaluationError("a pool thread answered shared lines with something else");
+    for (let i = 0; i < reply.taken.length; i += 2) lengths[reply.taken[i]!] = reply.taken[i + 1]!;
   }
-  if (code === "ERR_INPUT_NOT_JSON") return new InputNotJsonError(message);
-  return new EngineEvaluationError(message);
+  const offsets = new Int32Array(new SharedArrayBuffer(batches * Int32Array.BYTES_PER_ELEMENT));
+  let total = 0;
+  for (let batch = 0; batch < batches; batch++) {
+    if (lengths[batch]! < 0) throw new EngineEvaluationError(`batch ${batch} of ${batches} of lines came back from no thread`);
+    offsets[batch] = total;
+    total += lengths[batch]!;
+  }
+  return { offsets: offsets.buffer as SharedArrayBuffer, total };
 }
 
-/** The error with input indexes counted from the start of the whole call, not the batch. */
-function offset(err: Error, start: number): Error {
-  if (!(err instanceof InputInvalidError) || start === 0) return err;
-  return new InputInvalidError(err.issues.map((issue) => ({ ...issue, path: issue.path.replace(/^\[(\d+)\]/, (_, i: string) => `[${Number(i) + start}]`) })));
+/** The error a thread met, at its input's index in the whole call (`[12].now`). */
+function rebuild(reply: Extract<PoolReply, { error: unknown }>, start = 0): Error {
+  const { code, message, issues } = reply.error;
+  if (code === "ERR_INPUT_INVALID" && Array.isArray(issues)) return atIndex(new InputInvalidError(issues as Issue[]), start + reply.index) as Error;
+  if (code === "ERR_INPUT_NOT_JSON") return new InputNotJsonError(message);
+  return new EngineEvaluationError(message);
 }

@@ -94,6 +94,24 @@ export class Threads {
     return done;
   }
 
+  /**
+   * Sends one request to every thread at once, ahead of the queue (each answers it in its turn);
+   * resolves with their answers in thread order. For work the threads share out among themselves.
+   */
+  runOnEach<Reply, Message extends { readonly id: number } = { readonly id: number }>(message: Message): Promise<Reply[]> {
+    if (this.closed) return Promise.reject(new PoolClosedError(`the ${this.options.name} is closed`));
+    return Promise.all(
+      this.threads.map(
+        (thread) =>
+          new Promise<Reply>((resolve, reject) => {
+            thread.jobs.push({ message, transfer: [], resolve: resolve as (reply: unknown) => void, reject });
+            thread.worker.ref();
+            thread.worker.postMessage(message);
+          }),
+      ),
+    );
+  }
+
   /** Stops the threads; requests still queued or in flight are rejected. */
   async close(): Promise<void> {
     if (this.closed) return;

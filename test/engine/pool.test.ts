@@ -71,6 +71,39 @@ describe("the decision pool on NDJSON", () => {
     expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[130].now"]);
   });
 
+  it("names the first bad line of the whole call, whichever thread meets it first", async () => {
+    const good = JSON.stringify((await scenarios())[0]!.input);
+    const lines = Array.from({ length: 600 }, () => good);
+    // The last line of the first batch (of 64) and the first of the second, which the other thread
+    // takes at the same time and meets first.
+    lines[63] = JSON.stringify({ ...JSON.parse(good), now: -1 });
+    lines[64] = "{ not json";
+    for (let round = 0; round < 8; round++) {
+      const error = await pool.decideLines(lines.join("\n")).catch((err: unknown) => err);
+      expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[63].now"]);
+    }
+    // The pool decides on after a call that failed.
+    lines[63] = lines[64] = good;
+    expect((await pool.decideLines(lines.join("\n"))).trimEnd().split("\n")).toHaveLength(600);
+  });
+
+  it("keeps each call's lines and answers apart, one after another and at once", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s) => s.input);
+    const ndjson = (items: unknown[]) => `${items.map((i) => JSON.stringify(i)).join("\n")}\n`;
+    const outcomes = (out: string) => out.trimEnd().split("\n").map((line) => (JSON.parse(line) as Decision).outcome);
+    const expected = (items: typeof inputs) => items.map((i) => stepup.decide(i).outcome);
+    const long = Array.from({ length: 20 }, () => inputs).flat();
+    const short = inputs.slice(3, 9).reverse();
+    // A shorter call after a longer one reads its own bytes, not the tail of the last call's.
+    expect(outcomes(await pool.decideLines(ndjson(long)))).toEqual(expected(long));
+    expect(outcomes(await pool.decideLines(ndjson(short)))).toEqual(expected(short));
+    const [a, b, c] = await Promise.all([pool.decideLines(ndjson(long)), pool.decideLines(Buffer.from(ndjson(short))), pool.decideLines(ndjson(inputs))]);
+    expect(outcomes(a)).toEqual(expected(long));
+    expect(outcomes(b.toString("utf8"))).toEqual(expected(short));
+    expect(outcomes(c)).toEqual(expected(inputs));
+  });
+
   it("answers bytes with bytes, cutting batches between characters and leaving the caller's buffer whole", async () => {
     const stepup = await testStepup();
     // Multi-byte characters (2, 3 and 4 bytes in UTF-8) in every line, so batch edges fall among them.
@@ -86,7 +119,7 @@ describe("the decision pool on NDJSON", () => {
       expect((await small.decideLines(text)).split("\n").map((line) => line.replace(/"decision_id":"[^"]+"/, ""))).toEqual(
         out.toString("utf8").split("\n").map((line) => line.replace(/"decision_id":"[^"]+"/, "")),
       );
-      // Batches travel in buffers of their own: the caller's bytes are neither moved nor changed.
+      // The threads read a copy: the caller's bytes are neither moved nor changed.
       expect(new TextDecoder().decode(bytes)).toBe(text);
     } finally {
       await small.close();

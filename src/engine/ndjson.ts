@@ -1,0 +1,82 @@
+/**
+ * NDJSON decided line by line on the calling thread: the work of each thread of the decision pool
+ * on its batches, and of `Stepup.decideLines` on one thread. Each line is decoded alone and each
+ * decision written out as bytes as soon as it is made. A batch's text, or its answers joined into
+ * one string, would be a large object (over 128 KiB) whose memory V8 maps and unmaps on its own,
+ * and the threads of one process then wait on each other's mappings: two threads joining strings
+ * per batch reached 1.7–1.9 times one thread's throughput where deciding alone reached 2.0.
+ */
+import { InputInvalidError, InputNotJsonError } from "../errors.js";
+
+export const NEWLINE = 0x0a;
+
+/** NDJSON answers as UTF-8 bytes in a buffer that grows (by doubling) as they are written. */
+export class Answers {
+  constructor(
+    public buffer: Buffer = Buffer.alloc(1 << 16),
+    public used = 0,
+  ) {}
+
+  /** Writes one answer and its newline. */
+  write(answer: string): void {
+    // At most three bytes per UTF-16 unit, and the newline.
+    const needed = this.used + 3 * answer.length + 1;
+    if (needed > this.buffer.length) {
+      const larger = Buffer.alloc(Math.max(needed, 2 * this.buffer.length));
+      this.buffer.copy(larger, 0, 0, this.used);
+      this.buffer = larger;
+    }
+    this.used += this.buffer.write(answer, this.used);
+    this.buffer[this.used++] = NEWLINE;
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  get bytes(): Buffer {
+    return this.buffer.subarray(0, this.used);
+  }
+}
+
+/** A line that is not JSON or breaks the contract, by its number (0-based) in the whole input. */
+export class LineFailure {
+  constructor(
+    readonly line: number,
+    readonly error: unknown,
+  ) {}
+}
+
+/**
+ * Decides the lines in `bytes` from `start` to `end` (a line's end, or the end of the bytes), the
+ * first of them being line `first` of the whole input, and writes one answer per line; blank
+ * lines are skipped. Throws a `LineFailure` at the first line that is not JSON or that `decide`
+ * refuses.
+ */
+export function decideLines(decide: (raw: unknown) => unknown, bytes: Buffer, start: number, end: number, first: number, answers: Answers): void {
+  for (let line = first; start < end; line++) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const stop = newline < 0 || newline >= end ? end : newline;
+    const text = bytes.toString("utf8", start, stop);
+    start = stop + 1;
+    if (text.trim() === "") continue;
+    let answer: string;
+    try {
+      answer = JSON.stringify(decide(parseLine(text, line)));
+    } catch (err) {
+      throw new LineFailure(line, err);
+    }
+    answers.write(answer);
+  }
+}
+
+function parseLine(text: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputNotJsonError(`line ${line + 1} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** An input's error as the caller of a batch sees it: a contract's issue paths start with `[index]`. */
+export function atIndex(err: unknown, index: number): unknown {
+  if (!(err instanceof InputInvalidError)) return err;
+  return new InputInvalidError(err.issues.map((issue) => ({ ...issue, path: `[${index}]${issue.path ? `.${issue.path}` : ""}` })));
+}

@@ -1,0 +1,73 @@
+/**
+ * NDJSON decided line by line (src/engine/ndjson.ts): `Stepup.decideLines` on one thread, and the
+ * answers' buffer the pool's threads write into.
+ */
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../src/contracts/decision.js";
+import { Answers } from "../../src/engine/ndjson.js";
+import { InputInvalidError, InputNotJsonError } from "../../src/errors.js";
+import { sampleInputs } from "../support/arbitraries.js";
+import { scenarios, testStepup } from "../helpers.js";
+
+const withoutId = ({ decision_id: _, ...rest }: Decision) => rest;
+const decisionsOf = (out: string) => out.trimEnd().split("\n").map((line) => JSON.parse(line) as Decision);
+
+describe("deciding NDJSON on one thread", () => {
+  it("answers one decision per document line, in order, as deciding one by one does", async () => {
+    const stepup = await testStepup();
+    const inputs = [...(await scenarios()).map((s) => s.input), ...sampleInputs(91, 300)];
+    // Blank lines (empty, spaces, a carriage return) are skipped; a last line needs no newline.
+    const text = inputs.map((i, n) => JSON.stringify(i) + (n % 7 === 0 ? "\n \n\r" : "")).join("\n");
+    const out = stepup.decideLines(text);
+    expect(out.endsWith("\n")).toBe(true);
+    expect(decisionsOf(out).map(withoutId)).toEqual(inputs.map((i) => withoutId(stepup.decide(JSON.parse(JSON.stringify(i))))));
+  });
+
+  it("answers bytes with bytes, characters of every width intact", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s, i) => ({ ...s.input, subject: { ...s.input.subject, id: `zoë-東京-🙂-${i}@example.com` } }));
+    const bytes = new TextEncoder().encode(inputs.map((i) => JSON.stringify(i)).join("\n"));
+    const out = stepup.decideLines(bytes);
+    expect(Buffer.isBuffer(out)).toBe(true);
+    expect(decisionsOf(out.toString("utf8")).map(withoutId)).toEqual(inputs.map((i) => withoutId(stepup.decide(i))));
+    // A view into the middle of a larger buffer reads only its own bytes.
+    const framed = new Uint8Array(bytes.length + 10).fill(0x7b);
+    framed.set(bytes, 5);
+    expect(decisionsOf(stepup.decideLines(framed.subarray(5, 5 + bytes.length)).toString("utf8"))).toHaveLength(inputs.length);
+  });
+
+  it("names the first line that is not JSON or breaks the contract, counting blank lines", async () => {
+    const stepup = await testStepup();
+    const good = JSON.stringify((await scenarios())[0]!.input);
+    const lines = [good, "", good, "{ not json", JSON.stringify({ ...JSON.parse(good), now: -1 })];
+    expect(() => stepup.decideLines(lines.join("\n"))).toThrow(InputNotJsonError);
+    expect(() => stepup.decideLines(lines.join("\n"))).toThrow(/line 4 is not JSON/);
+    lines[3] = good;
+    const error = (() => {
+      try {
+        stepup.decideLines(lines.join("\n"));
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(InputInvalidError);
+    expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[4].now"]);
+  });
+
+  it("answers nothing for nothing", async () => {
+    const stepup = await testStepup();
+    expect(stepup.decideLines("")).toBe("");
+    expect(stepup.decideLines("\n \n")).toBe("");
+    expect(stepup.decideLines(new Uint8Array(0)).length).toBe(0);
+  });
+});
+
+describe("the answers' buffer", () => {
+  it("grows to hold what is written, keeping what was there", () => {
+    const answers = new Answers(Buffer.alloc(4));
+    const written = ["a", "ÿ".repeat(10), "東京🙂", "x".repeat(1000)];
+    for (const answer of written) answers.write(answer);
+    expect(answers.bytes.toString("utf8")).toBe(`${written.join("\n")}\n`);
+    expect(answers.used).toBe(Buffer.byteLength(`${written.join("\n")}\n`));
+  });
+});
