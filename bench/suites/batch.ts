@@ -38,7 +38,8 @@ const suite: Suite = {
       const [a, b] = [single(), await pooled()];
       const count = (out: Buffer) => out.toString("utf8").split("\n").length;
       if (count(a) !== count(b)) throw new Error("the pool and the thread decided different numbers of lines");
-      const rounds = ctx.quick ? 3 : 15;
+      // Rounds of ~0.2 s each way: 30 pairs span ~12 s of this host's swings, each pair within ~0.4 s.
+      const rounds = ctx.quick ? 3 : 30;
       const times = { single: [] as number[], pooled: [] as number[] };
       // CPU time of the whole process (every thread): what the pool costs beyond the work itself,
       // whatever share of the cores the machine grants it.
