@@ -12,7 +12,7 @@ import type { CodeEntry } from "../contracts/metadata.js";
 import { logFailure } from "../decision/conclude.js";
 import { isStepupError } from "../errors.js";
 import { decideDocument } from "../stepup.js";
-import { Answers, decideLines, LineFailure } from "./ndjson.js";
+import { Answers, decideLines, keepable, LineFailure } from "./ndjson.js";
 import { WasmEngine, type EngineTransfer } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
@@ -104,12 +104,8 @@ const STOP = 1;
 
 /** Answers to shared lines waiting for their copy, and (batch, offset, length) triples into them. */
 const pending = new Map<number, { readonly answers: Answers; readonly taken: readonly number[] }>();
-/**
- * The last call's buffer for answers, kept for the next: a fresh one costs a page fault per 4 KiB
- * and copies as it grows. Up to 64 MiB is kept.
- */
+/** The last call's buffer for answers, kept for the next (ndjson.ts, `keepable`). */
 let spare: Buffer | undefined;
-const KEEP_BYTES = 64 * 2 ** 20;
 
 /** Takes batches of the shared lines until none are left (or a thread met a bad line). */
 function decideShared(id: number, shared: SharedLines): PoolReply {
@@ -148,8 +144,7 @@ function copyOut({ call, output, offsets }: CopyOut, id: number): PoolReply {
     const at = new Int32Array(offsets);
     for (let i = 0; i < taken.length; i += 3) to.set(answers.buffer.subarray(taken[i + 1]!, taken[i + 1]! + taken[i + 2]!), at[taken[i]!]);
   }
-  const { buffer } = answers;
-  if (buffer.length <= KEEP_BYTES && buffer.length > (spare?.length ?? 0)) spare = buffer;
+  spare = keepable(answers.buffer, spare);
   return { id, copied: true };
 }
 

@@ -54,6 +54,19 @@ describe("deciding NDJSON on one thread", () => {
     expect((error as InputInvalidError).issues.map((i) => i.path)).toEqual(["[4].now"]);
   });
 
+  it("gives each call answers of its own, though the buffer they are written into is kept", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s) => s.input);
+    const ndjson = (items: unknown[]) => Buffer.from(`${items.map((i) => JSON.stringify(i)).join("\n")}\n`);
+    const first = stepup.decideLines(ndjson(inputs));
+    const copy = Buffer.from(first);
+    // A shorter call, then a failing one, write over the kept buffer: the first answers stay as they were.
+    const second = stepup.decideLines(ndjson(inputs.slice(0, 2)));
+    expect(() => stepup.decideLines(ndjson([inputs[0], { now: "soon" }]))).toThrow(InputInvalidError);
+    expect(first.equals(copy)).toBe(true);
+    expect(decisionsOf(second.toString("utf8")).map((d) => d.outcome)).toEqual(inputs.slice(0, 2).map((i) => stepup.decide(i).outcome));
+  });
+
   it("answers nothing for nothing", async () => {
     const stepup = await testStepup();
     expect(stepup.decideLines("")).toBe("");
