@@ -104,9 +104,7 @@ export class Threads {
       this.threads.map(
         (thread) =>
           new Promise<Reply>((resolve, reject) => {
-            thread.jobs.push({ message, transfer: [], resolve: resolve as (reply: unknown) => void, reject });
-            thread.worker.ref();
-            thread.worker.postMessage(message);
+            send(thread, { message, transfer: [], resolve: resolve as (reply: unknown) => void, reject });
           }),
       ),
     );
@@ -126,10 +124,7 @@ export class Threads {
     for (let round = 0; round < IN_FLIGHT; round++) {
       for (const thread of this.threads) {
         if (thread.jobs.length >= IN_FLIGHT || this.queue.length === 0) continue;
-        const job = this.queue.shift()!;
-        thread.jobs.push(job);
-        thread.worker.ref();
-        thread.worker.postMessage(job.message, job.transfer);
+        send(thread, this.queue.shift()!);
       }
     }
   }
@@ -150,6 +145,13 @@ export class Threads {
     this.threads.splice(this.threads.indexOf(thread), 1);
     if (this.threads.length === 0) void this.close();
   }
+}
+
+/** Sends a job to a thread, which holds the process open until it has answered. */
+function send(thread: Thread, job: Job): void {
+  thread.jobs.push(job);
+  thread.worker.ref();
+  thread.worker.postMessage(job.message, job.transfer);
 }
 
 /**
