@@ -11,6 +11,7 @@
  * shared cache, memory bandwidth) is the hardware's, not the pool's.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,17 +49,23 @@ const suite: Suite = {
         const { user, system } = process.cpuUsage(since);
         return user + system;
       };
+      // The same by thread, where the system tells (Linux): which thread spends it.
+      const byThread = { single: new Map<number, number>(), pooled: new Map<number, number>() };
       const runSingle = () => {
+        const threadsBefore = threadCpu();
         const [start, cpuStart] = [performance.now(), process.cpuUsage()];
         single();
         times.single.push(performance.now() - start);
         cpu.single += used(cpuStart);
+        addDeltas(byThread.single, threadsBefore, threadCpu());
       };
       const runPooled = async () => {
+        const threadsBefore = threadCpu();
         const [start, cpuStart] = [performance.now(), process.cpuUsage()];
         await pooled();
         times.pooled.push(performance.now() - start);
         cpu.pooled += used(cpuStart);
+        addDeltas(byThread.pooled, threadsBefore, threadCpu());
       };
       // The order within a round alternates: whichever goes second pays for what the first left
       // behind (garbage, cold caches), and a pool round after a single-thread one measured 4-5 %
@@ -97,6 +104,7 @@ const suite: Suite = {
           `pool throughput / one thread is the median over rounds of each pool round's speed-up on the single-thread round beside it (the two in alternating order); the ratio of the two median rows is ${(many.ops_per_s! / one.ops_per_s!).toFixed(2)}`,
           "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take batches of the shared input from a counter and copy their answers into the shared output",
           `CPU time per decision, all threads: one thread ${(cpu.single / rounds / lines.length).toFixed(1)} µs, pool ${(cpu.pooled / rounds / lines.length).toFixed(1)} µs (the pool's own cost is the difference; on ${size} idle cores its throughput approaches ${size} × one thread's less that cost)`,
+          ...threadNote(byThread, size, rounds * lines.length),
           `ceiling: ${size} warm processes; in each of ${ceiling.rounds} rounds every one runs a ${ceiling.windowMs / 1000} s window alone, then all run one at once; the ceiling is each process's throughput together over its own alone, summed, median round (rounds ranged ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)})`,
         ],
       };
@@ -107,6 +115,50 @@ const suite: Suite = {
 };
 
 export default suite;
+
+/** CPU time of each of this process's threads so far, in µs, by thread id (Linux; none elsewhere). */
+function threadCpu(): Map<number, number> {
+  const times = new Map<number, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync("/proc/self/task");
+  } catch {
+    return times;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      // utime and stime, fields 14 and 15, in clock ticks (100 a second on Linux); the name
+      // before them, in parentheses, may hold spaces.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      times.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10_000);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return times;
+}
+
+function addDeltas(into: Map<number, number>, before: Map<number, number>, after: Map<number, number>): void {
+  for (const [tid, us] of after) into.set(tid, (into.get(tid) ?? 0) + us - (before.get(tid) ?? 0));
+}
+
+/**
+ * Where the CPU time goes, per decision: the main thread, the pool's threads (the busiest others
+ * in pool rounds) and the rest (V8's and libuv's helpers: the collector's parallel and concurrent
+ * work, compilers, file I/O).
+ */
+function threadNote(byThread: { single: Map<number, number>; pooled: Map<number, number> }, size: number, decisions: number): string[] {
+  if (byThread.single.size === 0) return [];
+  const per = (us: number) => (us / decisions).toFixed(1);
+  const main = (m: Map<number, number>) => m.get(process.pid) ?? 0;
+  const rest = (m: Map<number, number>, except: number[]) => [...m].filter(([tid]) => !except.includes(tid)).reduce((sum, [, us]) => sum + us, 0);
+  const workers = [...byThread.pooled].filter(([tid]) => tid !== process.pid).sort((a, b) => b[1] - a[1]).slice(0, size);
+  const workerIds = workers.map(([tid]) => tid);
+  return [
+    `CPU time per decision by thread (/proc/self/task, 10 ms ticks): one thread — main ${per(main(byThread.single))} µs, V8's and libuv's helpers ${per(rest(byThread.single, [process.pid]))} µs; pool — its threads ${workers.map(([, us]) => per(us)).join(" + ")} µs, main ${per(main(byThread.pooled))} µs, helpers ${per(rest(byThread.pooled, [process.pid, ...workerIds]))} µs`,
+  ];
+}
 
 function throughput(name: string, opsPerSecond: number, samples: number): Measurement {
   const us = 1e6 / opsPerSecond;
