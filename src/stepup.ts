@@ -12,7 +12,7 @@ import { conclude, logFailure, type CheckedDocument, type ConcludeHooks, type De
 import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
-import { Answers, atIndex, decideLines, keepable, LineFailure } from "./engine/ndjson.js";
+import { Answers, atIndex, decideLines, KeptBuffer, LineFailure } from "./engine/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
@@ -73,7 +73,7 @@ export class Stepup {
   private active: Active;
   private readonly hooks: ConcludeHooks;
   private readonly newId: () => string;
-  private spareAnswers: Buffer | undefined;
+  private readonly spareAnswers = new KeptBuffer<Buffer>();
 
   constructor(bundle: Bundle, engine: Engine, options: StepupOptions = {}) {
     this.active = { bundle, engine };
@@ -140,14 +140,13 @@ export class Stepup {
   decideLines(ndjson: string | Uint8Array): string | Buffer {
     const bytes = typeof ndjson === "string" ? Buffer.from(ndjson) : Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength);
     // The last call's buffer, warm; a call from inside a decision hook takes a fresh one.
-    const answers = new Answers(this.spareAnswers);
-    this.spareAnswers = undefined;
+    const answers = new Answers(this.spareAnswers.take());
     try {
       decideLines((raw) => this.decide(raw), bytes, 0, bytes.length, 0, answers);
     } catch (err) {
       throw err instanceof LineFailure ? atIndex(err.error, err.line) : err;
     } finally {
-      this.spareAnswers = keepable(answers.buffer, this.spareAnswers);
+      this.spareAnswers.give(answers.buffer);
     }
     return typeof ndjson === "string" ? answers.bytes.toString("utf8") : Buffer.from(answers.bytes);
   }

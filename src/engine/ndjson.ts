@@ -11,15 +11,32 @@ import { InputInvalidError, InputNotJsonError } from "../errors.js";
 export const NEWLINE = 0x0a;
 
 /**
- * Up to this much of a buffer of answers is kept for the next call: a fresh one costs a page
- * fault per 4 KiB and copies as it grows, and the garbage of growing it (64 MB for 17 MB of
- * answers) made V8 run a full collection per call of 9,000 lines.
+ * Up to this much of a buffer is kept between calls: fresh memory costs a page fault per 4 KiB
+ * and copies as it grows, and the garbage of growing answers afresh (64 MB for 17 MB of answers)
+ * made V8 run a full collection per call of 9,000 lines.
  */
 const KEEP_BYTES = 64 * 2 ** 20;
 
-/** The buffer to keep for the next call: `buffer` if it is larger than `kept` and not too large. */
-export function keepable(buffer: Buffer, kept: Buffer | undefined): Buffer | undefined {
-  return buffer.length <= KEEP_BYTES && buffer.length > (kept?.length ?? 0) ? buffer : kept;
+/**
+ * One buffer kept from call to call (the input shared with the pool's threads, a thread's answers,
+ * `Stepup.decideLines`' answers). A call takes it; a call made meanwhile (from a decision hook, or
+ * another call on the pool) finds none and uses a fresh one; each gives its buffer back.
+ */
+export class KeptBuffer<B extends { readonly byteLength: number }> {
+  private kept: B | undefined;
+
+  /** The kept buffer, if there is one of at least `bytes`; no one else gets it until it is given back. */
+  take(bytes = 0): B | undefined {
+    const buffer = this.kept;
+    if (!buffer || buffer.byteLength < bytes) return undefined;
+    this.kept = undefined;
+    return buffer;
+  }
+
+  /** Keeps `buffer` for the next call if it is larger than the one kept and not too large. */
+  give(buffer: B): void {
+    if (buffer.byteLength <= KEEP_BYTES && buffer.byteLength > (this.kept?.byteLength ?? 0)) this.kept = buffer;
+  }
 }
 
 /** NDJSON answers as UTF-8 bytes in a buffer that grows (by doubling) as they are written. */

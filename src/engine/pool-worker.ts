@@ -12,7 +12,7 @@ import type { CodeEntry } from "../contracts/metadata.js";
 import { logFailure } from "../decision/conclude.js";
 import { isStepupError } from "../errors.js";
 import { decideDocument } from "../stepup.js";
-import { Answers, decideLines, keepable, LineFailure } from "./ndjson.js";
+import { Answers, decideLines, KeptBuffer, LineFailure } from "./ndjson.js";
 import { WasmEngine, type EngineTransfer } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
@@ -104,8 +104,8 @@ const STOP = 1;
 
 /** Answers to shared lines waiting for their copy, and (batch, offset, length) triples into them. */
 const pending = new Map<number, { readonly answers: Answers; readonly taken: readonly number[] }>();
-/** The last call's buffer for answers, kept for the next (ndjson.ts, `keepable`). */
-let spare: Buffer | undefined;
+/** The last call's buffer for answers, kept for the next. */
+const spare = new KeptBuffer<Buffer>();
 
 /** Takes batches of the shared lines until none are left (or a thread met a bad line). */
 function decideShared(id: number, shared: SharedLines): PoolReply {
@@ -114,8 +114,7 @@ function decideShared(id: number, shared: SharedLines): PoolReply {
   const control = new Int32Array(shared.control);
   const count = batches[0]!;
   const taken: number[] = [];
-  const answers = new Answers(spare);
-  spare = undefined;
+  const answers = new Answers(spare.take());
   pending.set(id, { answers, taken });
   for (let batch = Atomics.add(control, NEXT, 1); batch < count && Atomics.load(control, STOP) === 0; batch = Atomics.add(control, NEXT, 1)) {
     const started = answers.used;
@@ -144,7 +143,7 @@ function copyOut({ call, output, offsets }: CopyOut, id: number): PoolReply {
     const at = new Int32Array(offsets);
     for (let i = 0; i < taken.length; i += 3) to.set(answers.buffer.subarray(taken[i + 1]!, taken[i + 1]! + taken[i + 2]!), at[taken[i]!]);
   }
-  spare = keepable(answers.buffer, spare);
+  spare.give(answers.buffer);
   return { id, copied: true };
 }
 

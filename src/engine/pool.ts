@@ -9,7 +9,7 @@ import type { Bundle } from "../bundle/load.js";
 import type { Decision } from "../contracts/decision.js";
 import { EngineEvaluationError, InputInvalidError, InputNotJsonError, PoolClosedError, type Issue } from "../errors.js";
 import type { PoolReply, PoolRequest, PoolSetup, SharedLines } from "./pool-worker.js";
-import { atIndex, NEWLINE } from "./ndjson.js";
+import { atIndex, KeptBuffer, NEWLINE } from "./ndjson.js";
 import { IN_FLIGHT, requestId, Threads, workerScript } from "./threads.js";
 import { WasmEngine } from "./wasm.js";
 
@@ -20,16 +20,14 @@ export interface PoolOptions {
   readonly batchSize?: number;
 }
 
-/** Up to this much of a call's shared input is kept for the next call. */
-const KEEP_INPUT_BYTES = 64 * 2 ** 20;
 /** The smallest batch the end of a call is cut into, so that its last hand-overs stay few. */
 const MIN_BATCH = 4;
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
 export class DecisionPool {
   private closed = false;
-  /** The last call's shared input, kept for the next: fresh memory costs a page fault per 4 KiB. */
-  private spareInput: SharedArrayBuffer | undefined;
+  /** The last call's shared input, kept for the next. */
+  private readonly spareInput = new KeptBuffer<SharedArrayBuffer>();
 
   private constructor(private readonly threads: Threads, private readonly batchSize: number) {}
 
@@ -81,8 +79,7 @@ export class DecisionPool {
     const text = typeof ndjson === "string";
     const length = text ? Buffer.byteLength(ndjson) : ndjson.length;
     if (length === 0) return text ? "" : Buffer.alloc(0);
-    const input = this.spareInput && this.spareInput.byteLength >= length ? this.spareInput : new SharedArrayBuffer(length);
-    this.spareInput = undefined;
+    const input = this.spareInput.take(length) ?? new SharedArrayBuffer(length);
     const bytes = Buffer.from(input, 0, length);
     if (text) bytes.write(ndjson);
     else bytes.set(ndjson);
@@ -90,7 +87,7 @@ export class DecisionPool {
     const call = requestId();
     const replies = await this.threads.runOnEach<PoolReply, PoolRequest>({ id: call, lines });
     // Every thread has answered, so none reads the input any more.
-    if (input.byteLength <= KEEP_INPUT_BYTES) this.spareInput = input;
+    this.spareInput.give(input);
     let placed: ReturnType<typeof place>;
     try {
       placed = place(replies, new Int32Array(lines.batches)[0]!);
