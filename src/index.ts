@@ -24,6 +24,7 @@ export { RemoteEngine, type RemoteEngineOptions, type Health } from "./engine/re
 export type { SidecarAnswer, SidecarBundle } from "./engine/sidecar-answer.js";
 export type { RetryBudgetOptions } from "./engine/retry-budget.js";
 export { DecisionPool, type PoolOptions } from "./engine/pool.js";
+export type { LinesOptions } from "./engine/ndjson.js";
 export { OpaInstance, type HostOptions, type Builtin } from "./engine/host.js";
 export type { Engine, AsyncEngine } from "./engine/engine.js";
 export { render, type RenderContext } from "./decision/render.js";

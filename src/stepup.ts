@@ -12,7 +12,7 @@ import { conclude, logFailure, type CheckedDocument, type ConcludeHooks, type De
 import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
-import { Answers, atIndex, decideLines, KeptBuffer, LineFailure } from "./engine/ndjson.js";
+import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/pool.js";
 import { WasmEngine } from "./engine/wasm.js";
 import type { StepupErrors } from "./errors.js";
@@ -132,23 +132,28 @@ export class Stepup {
    * Decides newline-delimited JSON input documents on this thread (blank lines skipped) and
    * answers with one decision per document as NDJSON, in order: what the decision pool does on
    * every core, for batches too small to pay for threads. Text in, text out; bytes in, bytes out
-   * (written into a buffer kept between calls, then copied out). Throws at the first line that
-   * is not JSON or that breaks the contract, naming it: `[12].now` in issue paths (0-based).
+   * (written into a buffer kept between calls, then copied out — into the memory of earlier
+   * answers with `into`). Throws at the first line that is not JSON or that breaks the contract,
+   * naming it: `[12].now` in issue paths (0-based).
    */
   decideLines(ndjson: string): string;
-  decideLines(ndjson: Uint8Array): Buffer;
-  decideLines(ndjson: string | Uint8Array): string | Buffer {
+  decideLines(ndjson: Uint8Array, options?: LinesOptions): Buffer;
+  decideLines(ndjson: string | Uint8Array, options?: LinesOptions): string | Buffer;
+  decideLines(ndjson: string | Uint8Array, options: LinesOptions = {}): string | Buffer {
     const bytes = typeof ndjson === "string" ? Buffer.from(ndjson) : Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength);
     // The last call's buffer, warm; a call from inside a decision hook takes a fresh one.
     const answers = new Answers(this.spareAnswers.take());
     try {
-      decideLines((raw) => this.decide(raw), bytes, 0, bytes.length, 0, answers);
+      decideLines((raw) => this.decide(raw), bytes, 0, bytes.length, answers);
+      if (typeof ndjson === "string") return answers.bytes.toString("utf8");
+      const out = answerBuffer(answers.used, options.into, false);
+      out.set(answers.bytes);
+      return out;
     } catch (err) {
       throw err instanceof LineFailure ? atIndex(err.error, err.line) : err;
     } finally {
       this.spareAnswers.give(answers.buffer);
     }
-    return typeof ndjson === "string" ? answers.bytes.toString("utf8") : Buffer.from(answers.bytes);
   }
 
   /** Decides on an input that has already been validated with `parseInput`. */

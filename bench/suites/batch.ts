@@ -3,7 +3,9 @@
  * logs, as replay and simulation read and write them), by one thread and by the decision pool on
  * every core. Both take the UTF-8 bytes of a file and answer bytes, and do the same work per line
  * with the same code: decode, parse, decide (validation and rendering included), serialize,
- * encode. Rounds alternate, and each figure is the median round.
+ * encode. Both write each call's answers into the memory of the last call's (`into`), as a batch
+ * job that writes its answers out piece by piece does. Rounds alternate, and each figure is the
+ * median round.
  *
  * Beside them, the machine's own ceiling for any pool: the same single-thread work in separate
  * processes, each for fixed windows alone and then all at once. Nothing is shared between those
@@ -31,10 +33,11 @@ const suite: Suite = {
     const size = availableParallelism();
     const pool = await stepup.pool({ size });
     try {
-      // The same work on this thread: the pool's threads decide their batches with the same code
-      // (src/engine/ndjson.ts).
-      const single = () => stepup.decideLines(bytes);
-      const pooled = () => pool.decideLines(bytes);
+      // The same work on this thread: the pool's threads decide their chunks with the same code
+      // (src/engine/ndjson.ts). Each writes its answers into the memory of its last ones.
+      let [singleOut, pooledOut] = [undefined as Buffer | undefined, undefined as Buffer | undefined];
+      const single = () => (singleOut = stepup.decideLines(bytes, { into: singleOut }));
+      const pooled = async () => (pooledOut = await pool.decideLines(bytes, { into: pooledOut }));
       // Warm both paths (the JIT, and every thread's instance), and check they agree.
       const [a, b] = [single(), await pooled()];
       const count = (out: Buffer) => out.toString("utf8").split("\n").length;
@@ -85,6 +88,7 @@ const suite: Suite = {
       // Each pool round against the single-thread round of the same round, as the ceiling
       // compares each process with itself.
       const scaling = pairedSpeedup(times.single, times.pooled);
+      const fresh = await freshMemoryCost(pooled, () => pool.decideLines(bytes), ctx.quick ? 2 : 10);
       const ceiling = await independentProcesses(ctx.bundlePath, text, size, ctx.quick);
       return {
         suite: "batch",
@@ -102,7 +106,8 @@ const suite: Suite = {
         notes: [
           `${lines.length} lines per round (${copies} copies of the corpus), ${rounds} rounds, one thread and the pool in each, which goes first alternating; median round, and its slowest as p99`,
           `pool throughput / one thread is the median over rounds of each pool round's speed-up on the single-thread round beside it (the two in alternating order); the ratio of the two median rows is ${(many.ops_per_s! / one.ops_per_s!).toFixed(2)}`,
-          "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take batches of the shared input from a counter and copy their answers into the shared output",
+          "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take chunks of the shared input from a counter and copy their answers into the shared output; each call writes into the memory of the last call's answers (`into`)",
+          `answers into fresh memory instead (no \`into\`): the pool ${((fresh - 1) * 100).toFixed(1)} % slower per call (median of ${ctx.quick ? 2 : 10} rounds of two calls each way, in one pool): the first writing of fresh memory costs a page fault per 4 KiB`,
           `CPU time per decision, all threads: one thread ${(cpu.single / rounds / lines.length).toFixed(1)} µs, pool ${(cpu.pooled / rounds / lines.length).toFixed(1)} µs (the pool's own cost is the difference; on ${size} idle cores its throughput approaches ${size} × one thread's less that cost)`,
           ...threadNote(byThread, size, rounds * lines.length),
           `ceiling: ${size} warm processes; in each of ${ceiling.rounds} rounds every one runs a ${ceiling.windowMs / 1000} s window alone, then all run one at once; the ceiling is each process's throughput together over its own alone, summed, median round (rounds ranged ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)})`,
@@ -115,6 +120,24 @@ const suite: Suite = {
 };
 
 export default suite;
+
+/**
+ * How much longer a pool call takes writing its answers into fresh memory than into the memory of
+ * its last answers: rounds of fresh, into, into, fresh; the median round's time ratio.
+ */
+async function freshMemoryCost(into: () => Promise<unknown>, fresh: () => Promise<unknown>, rounds: number): Promise<number> {
+  const time = async (call: () => Promise<unknown>) => {
+    const start = performance.now();
+    await call();
+    return performance.now() - start;
+  };
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const [f1, i1, i2, f2] = [await time(fresh), await time(into), await time(into), await time(fresh)];
+    ratios.push((f1 + f2) / (i1 + i2));
+  }
+  return quantile([...ratios].sort((a, b) => a - b), 0.5);
+}
 
 /** CPU time of each of this process's threads so far, in µs, by thread id (Linux; none elsewhere). */
 function threadCpu(): Map<number, number> {

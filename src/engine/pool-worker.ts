@@ -3,8 +3,9 @@
  * thread, then decides exactly as `Stepup.decide` does — validation, the wasm, the verdict's
  * validation and rendering, the fail-closed deny. A batch of documents is answered with its
  * decisions as one JSON text (cheaper to hand across threads than a graph of objects); NDJSON
- * shared by every thread is decided batch by batch as the thread takes them (ndjson.ts), and its
- * answers are copied to their place in the output once every batch is decided.
+ * shared by every thread (shared-lines.ts) is decided chunk by chunk as the thread takes them
+ * (ndjson.ts), and its answers are copied to their place in the output once every chunk is
+ * decided.
  */
 import { parentPort } from "node:worker_threads";
 import { randomUUID } from "node:crypto";
@@ -13,6 +14,7 @@ import { logFailure } from "../decision/conclude.js";
 import { isStepupError } from "../errors.js";
 import { decideDocument } from "../stepup.js";
 import { Answers, decideLines, KeptBuffer, LineFailure } from "./ndjson.js";
+import { LineChunks, type SharedLines } from "./shared-lines.js";
 import { WasmEngine, type EngineTransfer } from "./wasm.js";
 
 /** What the pool sends a thread when it starts. */
@@ -21,24 +23,8 @@ export interface PoolSetup extends EngineTransfer {
 }
 
 /**
- * NDJSON every thread of the pool shares (SharedArrayBuffers): the threads take its batches in
- * turn from a counter, so that the main thread hands out nothing per batch.
- */
-export interface SharedLines {
-  /** The lines' UTF-8 bytes. */
-  readonly bytes: SharedArrayBuffer;
-  /**
-   * Int32s: the number of batches n; n + 1 cuts (batch i is bytes cuts[i] to cuts[i + 1]); n
-   * first lines (batch i starts at line firsts[i] of the whole).
-   */
-  readonly batches: SharedArrayBuffer;
-  /** Int32s: the next batch to take; 1 once a thread has met a bad line (the others stop taking). */
-  readonly control: SharedArrayBuffer;
-}
-
-/**
- * Where a thread's answers to shared lines go once every batch is decided: `output` holds all of
- * them in the order of the batches, batch i at byte `offsets[i]` (Int32s). Without an output (a
+ * Where a thread's answers to shared lines go once every chunk is decided: `output` holds all of
+ * them in the order of the chunks, chunk i at byte `offsets[i]` (Float64s). Without an output (a
  * bad line stopped the call) the thread lets its answers go.
  */
 export interface CopyOut {
@@ -58,14 +44,14 @@ export type PoolRequest =
   | { readonly id: number; readonly copy: CopyOut };
 
 /**
- * The answer: the documents' decisions as one JSON array; for shared lines, which batches this
- * thread took and how long its answer to each is (batch, length pairs), the answers kept for the
+ * The answer: the documents' decisions as one JSON array; for shared lines, which chunks this
+ * thread took and how long its answer to each is (chunk, length pairs), the answers kept for the
  * copy; the copy done; or the first input that broke the contract, by its index in the batch (or
- * its line).
+ * its line in the whole call).
  */
 export type PoolReply =
   | { readonly id: number; readonly decisions: string }
-  | { readonly id: number; readonly taken: Int32Array }
+  | { readonly id: number; readonly taken: Float64Array }
   | { readonly id: number; readonly copied: true }
   | { readonly id: number; readonly index: number; readonly error: { code: string; message: string; issues?: unknown } };
 
@@ -99,35 +85,30 @@ function decideBatch(request: Extract<PoolRequest, { inputs: unknown }>): PoolRe
   }
 }
 
-const NEXT = 0;
-const STOP = 1;
-
-/** Answers to shared lines waiting for their copy, and (batch, offset, length) triples into them. */
+/** Answers to shared lines waiting for their copy, and (chunk, offset, length) triples into them. */
 const pending = new Map<number, { readonly answers: Answers; readonly taken: readonly number[] }>();
 /** The last call's buffer for answers, kept for the next. */
 const spare = new KeptBuffer<Buffer>();
 
-/** Takes batches of the shared lines until none are left (or a thread met a bad line). */
+/** Takes chunks of the shared lines until none are left (or a thread met a bad line before them). */
 function decideShared(id: number, shared: SharedLines): PoolReply {
-  const bytes = Buffer.from(shared.bytes);
-  const batches = new Int32Array(shared.batches);
-  const control = new Int32Array(shared.control);
-  const count = batches[0]!;
+  const chunks = new LineChunks(shared);
   const taken: number[] = [];
   const answers = new Answers(spare.take());
   pending.set(id, { answers, taken });
-  for (let batch = Atomics.add(control, NEXT, 1); batch < count && Atomics.load(control, STOP) === 0; batch = Atomics.add(control, NEXT, 1)) {
-    const started = answers.used;
+  for (let chunk = chunks.take(); chunk >= 0; chunk = chunks.take()) {
+    const { start, end } = chunks.lines(chunk);
+    const from = answers.used;
     try {
-      decideLines(decide!, bytes, batches[1 + batch]!, batches[2 + batch]!, batches[2 + count + batch]!, answers);
+      decideLines(decide!, chunks.bytes, start, end, answers);
     } catch (err) {
-      Atomics.store(control, STOP, 1);
-      const failure = err instanceof LineFailure ? err : new LineFailure(batches[2 + count + batch]!, err);
+      chunks.stopAfter(chunk);
+      const failure = err instanceof LineFailure ? err : new LineFailure(-1, err);
       return { id, index: failure.line, error: errorOf(failure.error) };
     }
-    taken.push(batch, started, answers.used - started);
+    taken.push(chunk, from, answers.used - from);
   }
-  const lengths = new Int32Array((taken.length / 3) * 2);
+  const lengths = new Float64Array((taken.length / 3) * 2);
   for (let i = 0; i < taken.length / 3; i++) [lengths[2 * i], lengths[2 * i + 1]] = [taken[3 * i]!, taken[3 * i + 2]!];
   return { id, taken: lengths };
 }
@@ -140,7 +121,7 @@ function copyOut({ call, output, offsets }: CopyOut, id: number): PoolReply {
   const { answers, taken } = kept;
   if (output && offsets) {
     const to = new Uint8Array(output);
-    const at = new Int32Array(offsets);
+    const at = new Float64Array(offsets);
     for (let i = 0; i < taken.length; i += 3) to.set(answers.buffer.subarray(taken[i + 1]!, taken[i + 1]! + taken[i + 2]!), at[taken[i]!]);
   }
   spare.give(answers.buffer);

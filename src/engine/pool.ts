@@ -8,8 +8,9 @@ import { availableParallelism } from "node:os";
 import type { Bundle } from "../bundle/load.js";
 import type { Decision } from "../contracts/decision.js";
 import { EngineEvaluationError, InputInvalidError, InputNotJsonError, PoolClosedError, type Issue } from "../errors.js";
-import type { PoolReply, PoolRequest, PoolSetup, SharedLines } from "./pool-worker.js";
-import { atIndex, KeptBuffer, NEWLINE } from "./ndjson.js";
+import type { PoolReply, PoolRequest, PoolSetup } from "./pool-worker.js";
+import { answerBuffer, atIndex, KeptBuffer, type LinesOptions } from "./ndjson.js";
+import { guidedBatch, shareLines } from "./shared-lines.js";
 import { IN_FLIGHT, requestId, Threads, workerScript } from "./threads.js";
 import { WasmEngine } from "./wasm.js";
 
@@ -19,9 +20,6 @@ export interface PoolOptions {
   /** Inputs handed to a thread at a time: larger batches spread the hand-over cost thinner. */
   readonly batchSize?: number;
 }
-
-/** The smallest batch the end of a call is cut into, so that its last hand-overs stay few. */
-const MIN_BATCH = 4;
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
 export class DecisionPool {
@@ -66,15 +64,16 @@ export class DecisionPool {
    * in issue paths: the first bad line of the whole call.
    *
    * The main thread's every cycle on two cores is one the threads do not get, and what it does
-   * before the threads start or after they finish holds them all up: it copies the lines once
-   * into memory the threads share (kept between calls) and cuts them into batches at line ends;
-   * the threads take the batches in turn from a shared counter, then each copies its answers to
-   * their place in the output, at once. Bytes come back as a Buffer over that shared memory.
+   * before the threads start or after they finish holds them all up: it copies the bytes once
+   * into memory the threads share (kept between calls) and picks where chunks of them end; the
+   * threads take the chunks in turn from a shared counter and find their lines, then each copies
+   * its answers to their place in the output, at once. Bytes come back as a Buffer over that
+   * shared memory: fresh, or with `into` the memory of earlier answers.
    */
   decideLines(ndjson: string): Promise<string>;
-  decideLines(ndjson: Uint8Array): Promise<Buffer>;
-  decideLines(ndjson: string | Uint8Array): Promise<string | Buffer>;
-  async decideLines(ndjson: string | Uint8Array): Promise<string | Buffer> {
+  decideLines(ndjson: Uint8Array, options?: LinesOptions): Promise<Buffer>;
+  decideLines(ndjson: string | Uint8Array, options?: LinesOptions): Promise<string | Buffer>;
+  async decideLines(ndjson: string | Uint8Array, options: LinesOptions = {}): Promise<string | Buffer> {
     if (this.closed) throw new PoolClosedError("the decision pool is closed");
     const text = typeof ndjson === "string";
     const length = text ? Buffer.byteLength(ndjson) : ndjson.length;
@@ -83,54 +82,24 @@ export class DecisionPool {
     const bytes = Buffer.from(input, 0, length);
     if (text) bytes.write(ndjson);
     else bytes.set(ndjson);
-    const lines: SharedLines = { bytes: input, batches: this.cut(bytes), control: new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT) };
+    const lines = shareLines(bytes, this.batchSize, this.threads.size);
     const call = requestId();
     const replies = await this.threads.runOnEach<PoolReply, PoolRequest>({ id: call, lines });
     // Every thread has answered, so none reads the input any more.
     this.spareInput.give(input);
     let placed: ReturnType<typeof place>;
     try {
-      placed = place(replies, new Int32Array(lines.batches)[0]!);
+      placed = place(replies, new Float64Array(lines.cuts).length - 1);
     } catch (err) {
       await this.threads.runOnEach<PoolReply, PoolRequest>({ id: requestId(), copy: { call } });
       throw err;
     }
-    const output = new SharedArrayBuffer(placed.total);
+    const answers = answerBuffer(placed.total, text ? undefined : options.into, true);
+    const output = answers.buffer as SharedArrayBuffer;
     const copied = await this.threads.runOnEach<PoolReply, PoolRequest>({ id: requestId(), copy: { call, output, offsets: placed.offsets } });
     const failed = copied.find((reply) => "error" in reply);
     if (failed) throw rebuild(failed);
-    const answers = Buffer.from(output);
     return text ? answers.toString("utf8") : answers;
-  }
-
-  /** Batches of lines: the configured size, smaller and smaller near the end (guidedBatch). */
-  private cut(bytes: Buffer): SharedArrayBuffer {
-    const { length } = bytes;
-    const cuts = [0];
-    const firsts: number[] = [];
-    let start = 0;
-    let line = 0;
-    while (start < length) {
-      let end = start;
-      let lines = 0;
-      // Lines left, estimated from the bytes left at the average line length so far.
-      const size = line === 0 ? this.batchSize : guidedBatch(Math.ceil(((length - start) * line) / start), this.batchSize, this.threads.size);
-      while (lines < size && end < length) {
-        const at = bytes.indexOf(NEWLINE, end);
-        end = at < 0 ? length : at + 1;
-        lines++;
-      }
-      firsts.push(line);
-      cuts.push(end);
-      line += lines;
-      start = end;
-    }
-    // [batches, cuts (batches + 1), firsts (batches)]
-    const batches = new Int32Array(new SharedArrayBuffer((2 + 2 * firsts.length) * Int32Array.BYTES_PER_ELEMENT));
-    batches[0] = firsts.length;
-    batches.set(cuts, 1);
-    batches.set(firsts, 2 + firsts.length);
-    return batches.buffer as SharedArrayBuffer;
   }
 
   private nextBatch(remaining: number): number {
@@ -152,36 +121,24 @@ export class DecisionPool {
 }
 
 /**
- * The next batch's size with `remaining` inputs left and `slots` batches in flight at once: the
- * configured size until the end is near, then smaller and smaller (a share of what is left, as
- * guided self-scheduling cuts a loop). A thread that runs out of work waits for the others' last
- * batches; with the last ones small the threads finish within a few inputs of each other instead
- * of up to two batches apart (~2 % on 9,000 lines, a third on 288).
- * @internal
+ * Where each chunk's answers go in the output (Float64s in shared memory, by chunk) and the
+ * output's length; or the error of the first bad line any thread met (every chunk before its
+ * chunk was decided, so it is the first of the whole call).
  */
-export function guidedBatch(remaining: number, batchSize: number, slots: number): number {
-  return Math.min(batchSize, Math.max(MIN_BATCH, Math.ceil(remaining / (2 * slots))));
-}
-
-/**
- * Where each batch's answers go in the output (Int32s in shared memory, by batch) and the output's
- * length; or the error of the first bad line any thread met (every batch before it was taken, so
- * it is the first of the whole call).
- */
-function place(replies: readonly PoolReply[], batches: number): { offsets: SharedArrayBuffer; total: number } {
+function place(replies: readonly PoolReply[], chunks: number): { offsets: SharedArrayBuffer; total: number } {
   const failed = replies.filter((reply): reply is Extract<PoolReply, { error: unknown }> => "error" in reply).sort((a, b) => a.index - b.index);
   if (failed.length > 0) throw rebuild(failed[0]!);
-  const lengths = new Int32Array(batches).fill(-1);
+  const lengths = new Float64Array(chunks).fill(-1);
   for (const reply of replies) {
     if (!("taken" in reply)) throw new EngineEvaluationError("a pool thread answered shared lines with something else");
     for (let i = 0; i < reply.taken.length; i += 2) lengths[reply.taken[i]!] = reply.taken[i + 1]!;
   }
-  const offsets = new Int32Array(new SharedArrayBuffer(batches * Int32Array.BYTES_PER_ELEMENT));
+  const offsets = new Float64Array(new SharedArrayBuffer(chunks * Float64Array.BYTES_PER_ELEMENT));
   let total = 0;
-  for (let batch = 0; batch < batches; batch++) {
-    if (lengths[batch]! < 0) throw new EngineEvaluationError(`batch ${batch} of ${batches} of lines came back from no thread`);
-    offsets[batch] = total;
-    total += lengths[batch]!;
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    if (lengths[chunk]! < 0) throw new EngineEvaluationError(`chunk ${chunk} of ${chunks} of lines came back from no thread`);
+    offsets[chunk] = total;
+    total += lengths[chunk]!;
   }
   return { offsets: offsets.buffer as SharedArrayBuffer, total };
 }

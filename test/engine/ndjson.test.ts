@@ -67,6 +67,29 @@ describe("deciding NDJSON on one thread", () => {
     expect(decisionsOf(second.toString("utf8")).map((d) => d.outcome)).toEqual(inputs.slice(0, 2).map((i) => stepup.decide(i).outcome));
   });
 
+  it("writes answers into the memory of earlier answers handed back, and into no other", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s) => s.input);
+    const ndjson = (items: unknown[]) => Buffer.from(`${items.map((i) => JSON.stringify(i)).join("\n")}\n`);
+    const outcomes = (out: Buffer) => decisionsOf(out.toString("utf8")).map((d) => d.outcome);
+    const first = stepup.decideLines(ndjson(inputs));
+    // Fewer answers fit in the earlier ones' memory: a view of it, holding the new answers only.
+    const second = stepup.decideLines(ndjson(inputs.slice(0, 5)), { into: first });
+    expect(second.buffer).toBe(first.buffer);
+    expect(outcomes(second)).toEqual(inputs.slice(0, 5).map((i) => stepup.decide(i).outcome));
+    // More than fit: fresh memory, and the earlier answers stay as they were.
+    const before = Buffer.from(second);
+    const third = stepup.decideLines(ndjson([...inputs, ...inputs]), { into: second });
+    expect(third.buffer).not.toBe(second.buffer);
+    expect(second.equals(before)).toBe(true);
+    expect(outcomes(third)).toEqual([...inputs, ...inputs].map((i) => stepup.decide(i).outcome));
+    // A buffer that never held answers is never written, however large.
+    const mine = Buffer.alloc(1 << 20, 0x2a);
+    const fourth = stepup.decideLines(ndjson(inputs), { into: mine });
+    expect(fourth.buffer).not.toBe(mine.buffer);
+    expect(mine.every((byte) => byte === 0x2a)).toBe(true);
+  });
+
   it("answers nothing for nothing", async () => {
     const stepup = await testStepup();
     expect(stepup.decideLines("")).toBe("");

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/contracts/decision.js";
-import { guidedBatch, type DecisionPool } from "../../src/engine/pool.js";
+import type { DecisionPool } from "../../src/engine/pool.js";
+import { guidedBatch } from "../../src/engine/shared-lines.js";
 import { InputInvalidError, PoolClosedError } from "../../src/errors.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";
@@ -74,8 +75,8 @@ describe("the decision pool on NDJSON", () => {
   it("names the first bad line of the whole call, whichever thread meets it first", async () => {
     const good = JSON.stringify((await scenarios())[0]!.input);
     const lines = Array.from({ length: 600 }, () => good);
-    // The last line of the first batch (of 64) and the first of the second, which the other thread
-    // takes at the same time and meets first.
+    // The last line of the first chunk (of about 64 lines: all lines are alike) and the first of
+    // the second, which the other thread takes at the same time and meets first.
     lines[63] = JSON.stringify({ ...JSON.parse(good), now: -1 });
     lines[64] = "{ not json";
     for (let round = 0; round < 8; round++) {
@@ -124,6 +125,35 @@ describe("the decision pool on NDJSON", () => {
     } finally {
       await small.close();
     }
+  });
+
+  it("writes answers into the shared memory of earlier answers handed back, and into no other", async () => {
+    const stepup = await testStepup();
+    const inputs = (await scenarios()).map((s) => s.input);
+    const ndjson = (items: unknown[]) => Buffer.from(`${items.map((i) => JSON.stringify(i)).join("\n")}\n`);
+    const outcomes = (out: Buffer) => out.toString("utf8").trimEnd().split("\n").map((line) => (JSON.parse(line) as Decision).outcome);
+    const expected = (items: typeof inputs) => items.map((i) => stepup.decide(i).outcome);
+    const long = Array.from({ length: 10 }, () => inputs).flat();
+    const first = await pool.decideLines(ndjson(long));
+    const second = await pool.decideLines(ndjson(inputs), { into: first });
+    expect(second.buffer).toBe(first.buffer);
+    expect(outcomes(second)).toEqual(expected(inputs));
+    // The same call again fits in what it wrote last time.
+    const third = await pool.decideLines(ndjson(long), { into: second });
+    expect(third.buffer).toBe(first.buffer);
+    expect(outcomes(third)).toEqual(expected(long));
+    // One thread's answers are not shared memory, and shared memory that never held answers is
+    // the caller's own: neither is written.
+    const unshared = stepup.decideLines(ndjson(long));
+    const before = Buffer.from(unshared);
+    const mine = Buffer.from(new SharedArrayBuffer(1 << 20)).fill(0x2a);
+    for (const into of [unshared, mine]) {
+      const out = await pool.decideLines(ndjson(inputs), { into });
+      expect(out.buffer).not.toBe(into.buffer);
+      expect(outcomes(out)).toEqual(expected(inputs));
+    }
+    expect(unshared.equals(before)).toBe(true);
+    expect(mine.every((byte) => byte === 0x2a)).toBe(true);
   });
 
   it("cuts the end of a call into shrinking batches, so the threads finish together", () => {
