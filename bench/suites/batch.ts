@@ -123,7 +123,7 @@ export default suite;
 
 /**
  * How much longer a pool call takes writing its answers into fresh memory than into the memory of
- * its last answers: rounds of fresh, into, into, fresh; the median round's time ratio.
+ * its last answers: rounds of fresh, into, into, fresh, each round's pair compared.
  */
 async function freshMemoryCost(into: () => Promise<unknown>, fresh: () => Promise<unknown>, rounds: number): Promise<number> {
   const time = async (call: () => Promise<unknown>) => {
@@ -131,12 +131,13 @@ async function freshMemoryCost(into: () => Promise<unknown>, fresh: () => Promis
     await call();
     return performance.now() - start;
   };
-  const ratios: number[] = [];
+  const [freshMs, intoMs] = [[] as number[], [] as number[]];
   for (let round = 0; round < rounds; round++) {
     const [f1, i1, i2, f2] = [await time(fresh), await time(into), await time(into), await time(fresh)];
-    ratios.push((f1 + f2) / (i1 + i2));
+    freshMs.push(f1 + f2);
+    intoMs.push(i1 + i2);
   }
-  return quantile([...ratios].sort((a, b) => a - b), 0.5);
+  return pairedSpeedup(freshMs, intoMs);
 }
 
 /** CPU time of each of this process's threads so far, in µs, by thread id (Linux; none elsewhere). */
