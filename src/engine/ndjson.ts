@@ -15,7 +15,7 @@ export const NEWLINE = 0x0a;
  * and copies as it grows, and the garbage of growing answers afresh (64 MB for 17 MB of answers)
  * made V8 run a full collection per call of 9,000 lines.
  */
-export const KEEP_BYTES = 64 * 2 ** 20;
+const KEEP_BYTES = 64 * 2 ** 20;
 
 /**
  * One buffer kept from call to call (the input shared with the pool's threads, a thread's answers,
@@ -70,14 +70,10 @@ export function answerBuffer(length: number, into: Uint8Array | undefined, share
   return fresh;
 }
 
-/**
- * NDJSON answers as UTF-8 bytes in a buffer that grows (by doubling) as they are written; in
- * memory of `allocate`'s kind (the pool's threads write into shared memory).
- */
+/** NDJSON answers as UTF-8 bytes in a buffer that grows (by doubling) as they are written. */
 export class Answers {
   constructor(
     public buffer: Buffer = Buffer.alloc(1 << 16),
-    private readonly allocate: (bytes: number) => Buffer = Buffer.alloc,
     public used = 0,
   ) {}
 
@@ -86,7 +82,7 @@ export class Answers {
     // At most three bytes per UTF-16 unit, and the newline.
     const needed = this.used + 3 * answer.length + 1;
     if (needed > this.buffer.length) {
-      const larger = this.allocate(Math.max(needed, 2 * this.buffer.length));
+      const larger = Buffer.alloc(Math.max(needed, 2 * this.buffer.length));
       this.buffer.copy(larger, 0, 0, this.used);
       this.buffer = larger;
     }
