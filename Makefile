@@ -46,11 +46,12 @@ $(BUNDLE): $(REGO) $(CLI) | tools
 docs: setup ## regenerate schemas/ and docs/scenarios.md from the contracts and the scenarios
 	npx tsx scripts/docs.ts
 
-lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc
+lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc, the layer order
 	@test -z "$$($(OPA) fmt --list rego)" || { echo "opa fmt would change:"; $(OPA) fmt --list rego; exit 1; }
 	$(OPA) check --strict --schema schemas/opa/input.json rego
 	$(REGAL) lint rego
 	npx tsc --noEmit -p tsconfig.test.json
+	npx depcruise src --config .dependency-cruiser.cjs
 
 test: build lint test-rego test-ts ## every test: Rego with coverage, then the TypeScript suites
 

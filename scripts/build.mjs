@@ -16,6 +16,6 @@ const common = {
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js" });
 await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
 // The decision pool's and the replay pool's threads load these files from next to the bundle that starts them.
-await build({ ...common, entryPoints: ["src/engine/pool-worker.ts"], outfile: "dist/pool-worker.js" });
+await build({ ...common, entryPoints: ["src/engine/batch/pool-worker.ts"], outfile: "dist/pool-worker.js" });
 await build({ ...common, entryPoints: ["src/audit/replay-worker.ts"], outfile: "dist/replay-worker.js" });
 execFileSync("npx", ["tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" });

@@ -43,7 +43,7 @@ else
 fi
 
 # OPA's own generator of its wasm conformance cases, from the same module as the CLI: it compiles
-# the cases under v1/test/wasm/assets with the pinned compiler (test/engine/conformance.test.ts).
+# the cases under v1/test/wasm/assets with the pinned compiler (test/wasm/conformance.test.ts).
 if has_version wasm-rego-testgen github.com/open-policy-agent/opa "$OPA_VERSION"; then
   echo "wasm-rego-testgen $OPA_VERSION already in $BIN"
 else

@@ -8,9 +8,9 @@ export { readArchive, writeArchive, DEFAULT_LIMITS, type ArchiveLimits, type Bun
 export { signFiles, signArchive, type SignOptions } from "./bundle/sign.js";
 export { BundleVerifier, type Verification } from "./bundle/verify.js";
 export { hashBundleFile } from "./bundle/hash.js";
-export { BundleClient, type BundleClientOptions, type BundleClientStatus } from "./bundle/client.js";
-export type { BundleEvent, FailureStage } from "./bundle/events.js";
-export { serveBundles, type BundleServer, type ServeOptions } from "./bundle/serve.js";
+export { BundleClient, type BundleClientOptions, type BundleClientStatus } from "./fleet/client.js";
+export type { BundleEvent, FailureStage } from "./fleet/events.js";
+export { serveBundles, type BundleServer, type ServeOptions } from "./fleet/serve.js";
 export {
   SIGNING_ALGORITHMS,
   VerificationConfigSchema,
@@ -19,13 +19,13 @@ export {
   type VerificationKey,
 } from "./contracts/signing.js";
 export { BundleClientConfigSchema, type BundleClientConfig } from "./contracts/bundle-client.js";
-export { WasmEngine } from "./engine/wasm.js";
-export { RemoteEngine, type RemoteEngineOptions, type Health } from "./engine/remote.js";
-export type { SidecarAnswer, SidecarBundle } from "./engine/sidecar-answer.js";
-export type { RetryBudgetOptions } from "./engine/retry-budget.js";
-export { DecisionPool, type PoolOptions } from "./engine/pool.js";
-export type { LinesOptions } from "./engine/ndjson.js";
-export { OpaInstance, type HostOptions, type Builtin } from "./engine/host.js";
+export { WasmEngine } from "./engine/inprocess/wasm.js";
+export { RemoteEngine, type RemoteEngineOptions, type Health } from "./engine/remote/remote.js";
+export type { SidecarAnswer, SidecarBundle } from "./engine/remote/sidecar-answer.js";
+export type { RetryBudgetOptions } from "./engine/remote/retry-budget.js";
+export { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
+export type { LinesOptions } from "./engine/batch/ndjson.js";
+export { OpaInstance, type HostOptions, type Builtin } from "./wasm/host.js";
 export type { Engine, AsyncEngine } from "./engine/engine.js";
 export { render, type RenderContext } from "./decision/render.js";
 export { conclude, concludeAsync, type DecisionEvent } from "./decision/conclude.js";
@@ -52,7 +52,8 @@ export type { KeySource } from "./signals/keys.js";
 export { NetworkSignals, type NetworkOptions } from "./signals/network.js";
 export { loadList, parseList, type ListSource } from "./signals/ip-lists.js";
 export { clientAddress, type ClientAddress } from "./signals/client-address.js";
-export { normalizeIp, AddressSet } from "./signals/ip.js";
+export { normalizeIp } from "./contracts/address.js";
+export { AddressSet } from "./signals/ip.js";
 export { GeoLocator, defaultCountryDb, type GeoOptions, type Place } from "./signals/geo.js";
 export { greatCircleKm } from "./signals/great-circle.js";
 export { TargetMap, DEFAULT_ACTIONS, type RouteRule, type TargetOptions, type TargetOverride } from "./signals/target.js";
@@ -76,7 +77,7 @@ export { ExtAuthzServer, type ExtAuthzOptions, type FromSettingsOptions, type Fa
 export { parseEnvoySettings, loadEnvoySettings, envoySignalsOptions } from "./enforcement/envoy/settings.js";
 export { authorizationService, decodeCheckRequest, type CheckRequestObject } from "./enforcement/envoy/protos.js";
 export { EnvoySettingsSchema, EnvoyRouteSchema, JWT_ALGORITHMS, type EnvoySettings, type EnvoyRoute } from "./contracts/envoy.js";
-export { BundleStore } from "./bundle/store.js";
+export { BundleStore } from "./fleet/store.js";
 export { DecisionLogger, serialize, type DecisionLoggerOptions } from "./audit/logger.js";
 export { compileMask, truncateIp, type Masker } from "./audit/mask.js";
 export { FileSink, type FileSinkOptions } from "./audit/sinks/file.js";

@@ -8,15 +8,15 @@ import type { Input } from "./contracts/input.js";
 import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
 import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
-import { conclude, logFailure, type CheckedDocument, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
+import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
+import { decideDocument } from "./engine/decide.js";
 import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine } from "./engine/engine.js";
-import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/ndjson.js";
-import { DecisionPool, type PoolOptions } from "./engine/pool.js";
-import { WasmEngine } from "./engine/wasm.js";
+import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/batch/ndjson.js";
+import { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
+import { WasmEngine } from "./engine/inprocess/wasm.js";
 import type { StepupErrors } from "./errors.js";
-import { normalizeInput, parseInput } from "./input/validate.js";
 
 export interface StepupOptions {
   /**
@@ -40,33 +40,6 @@ export interface StepupLoadOptions extends StepupOptions {
 interface Active {
   readonly bundle: Bundle;
   readonly engine: Engine;
-}
-
-/**
- * `decide` on any engine: with the in-process engine the document is checked against the input
- * contract while it is written into the policy's memory (one pass); a document that fails that
- * check, or any document for another engine, goes through `parseInput`, whose zod path names
- * every problem. Shared with the decision pool's threads.
- * @internal
- */
-export function decideDocument(engine: Engine, raw: unknown, ctx: RenderContext, hooks: ConcludeHooks): Decision {
-  if (engine instanceof WasmEngine && engine.writeChecked(raw)) {
-    return conclude(checkedDocument(raw), ctx, hooks, () => engine.evaluateWrittenInput());
-  }
-  const input = parseInput(raw);
-  return conclude(input, ctx, hooks, () => engine.evaluate(input));
-}
-
-/**
- * A caller's document that the engine's checked writer accepted, normalized only if someone reads
- * the whole of it (copying it costs 2–4 µs of a ~45 µs decision, in situ).
- */
-function checkedDocument(raw: unknown): CheckedDocument {
-  let normalized: Input | undefined;
-  return {
-    target: (raw as Input).target,
-    normalized: () => (normalized ??= normalizeInput(raw)),
-  };
 }
 
 export class Stepup {

@@ -11,7 +11,7 @@ import { Stepup } from "../src/stepup.js";
 import { parseInput } from "../src/input/validate.js";
 import { BundleInvalidError, BundleNotFoundError, InputInvalidError, type StepupErrors } from "../src/errors.js";
 import type { Engine } from "../src/engine/engine.js";
-import { WasmEngine } from "../src/engine/wasm.js";
+import { WasmEngine } from "../src/engine/inprocess/wasm.js";
 import { scenarios, testStepup } from "./helpers.js";
 
 describe("the SDK on the compiled bundle", () => {
@@ -181,9 +181,11 @@ describe("failing closed", () => {
     expect(raw).toEqual(before);
 
     const engine = await WasmEngine.load(bundle);
-    engine.evaluateWrittenInput = () => {
-      throw new TypeError("boom");
-    };
+    engine.takeChecked = (doc) =>
+      WasmEngine.prototype.takeChecked.call(engine, doc) &&
+      (() => {
+        throw new TypeError("boom");
+      });
     const seen: unknown[] = [];
     const failing = new Stepup(bundle, engine, { onError: (_e, input) => void seen.push(input) });
     const denied = failing.decide(raw);

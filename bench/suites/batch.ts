@@ -34,7 +34,7 @@ const suite: Suite = {
     const pool = await stepup.pool({ size });
     try {
       // The same work on this thread: the pool's threads decide their chunks with the same code
-      // (src/engine/ndjson.ts). Each writes its answers into the memory of its last ones.
+      // (src/engine/batch/ndjson.ts). Each writes its answers into the memory of its last ones.
       let [singleOut, pooledOut] = [undefined as Buffer | undefined, undefined as Buffer | undefined];
       const single = () => (singleOut = stepup.decideLines(bytes, { into: singleOut }));
       const pooled = async () => (pooledOut = await pool.decideLines(bytes, { into: pooledOut }));
@@ -106,7 +106,7 @@ const suite: Suite = {
         notes: [
           `${lines.length} lines per round (${copies} copies of the corpus), ${rounds} rounds, one thread and the pool in each, which goes first alternating; median round, and its slowest as p99`,
           `pool throughput / one thread is the median over rounds of each pool round's speed-up on the single-thread round beside it (the two in alternating order); the ratio of the two median rows is ${(many.ops_per_s! / one.ops_per_s!).toFixed(2)}`,
-          "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take chunks of the shared input from a counter and copy their answers into the shared output; each call writes into the memory of the last call's answers (`into`)",
+          "both take the corpus as NDJSON bytes and answer NDJSON bytes, deciding line by line with the same code (src/engine/batch/ndjson.ts): one thread with `Stepup.decideLines`, the pool with `DecisionPool.decideLines`, whose threads share one compiled module, take chunks of the shared input from a counter and copy their answers into the shared output; each call writes into the memory of the last call's answers (`into`)",
           `answers into fresh memory instead (no \`into\`): the pool ${((fresh - 1) * 100).toFixed(1)} % slower per call (median of ${ctx.quick ? 2 : 10} rounds of two calls each way, in one pool): the first writing of fresh memory costs a page fault per 4 KiB`,
           `CPU time per decision, all threads: one thread ${(cpu.single / rounds / lines.length).toFixed(1)} µs, pool ${(cpu.pooled / rounds / lines.length).toFixed(1)} µs (the pool's own cost is the difference; on ${size} idle cores its throughput approaches ${size} × one thread's less that cost)`,
           ...threadNote(byThread, size, rounds * lines.length),

@@ -2,9 +2,9 @@
  * In-process decisions, side by side in one interleaved run on the same wasm and inputs:
  *   - the floor: `opa_eval` alone on input already in the module's memory (no SDK work at all);
  *   - the same evaluation without OPA's JSON of the result (decide reads the result from memory,
- *     src/engine/value-reader.ts): how much of the floor is writing the result out;
+ *     src/wasm/value-reader.ts): how much of the floor is writing the result out;
  *   - the policy evaluated as decide evaluates it: the input written as OPA's values (no parsing in
- *     the module, src/engine/input-writer.ts), the result left in memory: decide over this is the
+ *     the module, src/wasm/input-writer.ts), the result left in memory: decide over this is the
  *     SDK's own share (checking the input, reading and checking the verdict, rendering);
  *   - stepup's decide: input validation, the input written into memory, the evaluation, the
  *     verdict read from memory and validated, the decision rendered;
@@ -23,12 +23,12 @@ import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../../src/contracts/meta
 import { compileWasm } from "../../src/bundle/build.js";
 import { loadBundle } from "../../src/bundle/load.js";
 import { opaBinary } from "../../src/bundle/opa-cli.js";
-import { optimizeWasm, optimizerName } from "../../src/bundle/optimize.js";
+import { optimizeWasm, optimizerName } from "../../src/wasm/rewrite/optimize.js";
 import { jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { InputSchema } from "../../src/contracts/input.js";
-import { OpaInstance } from "../../src/engine/host.js";
-import { compileInputWriter, longestList } from "../../src/engine/input-writer.js";
-import { WasmEngine } from "../../src/engine/wasm.js";
+import { OpaInstance } from "../../src/wasm/host.js";
+import { compileInputWriter, longestList } from "../../src/wasm/input-writer.js";
+import { WasmEngine } from "../../src/engine/inprocess/wasm.js";
 import { Stepup } from "../../src/stepup.js";
 import { cycle, measure, ratio, type Suite } from "../harness.js";
 
@@ -107,8 +107,8 @@ const suite: Suite = {
       notes: [
         `corpus: the ${ctx.corpus.length} scenario inputs, one per call in turn; the floor copies each input's JSON bytes into memory and calls opa_eval, leaving the result unread`,
         "the empty policy is `package stepup` with `packed := []`, built by the same pinned OPA and optimized as bundles are: its opa_eval copies and parses the same input, evaluates nothing and writes `[{\"result\":[]}]`",
-        `the bundle's module is OPA's, optimized by ${optimizerName()} when the bundle is built (src/bundle/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
-        `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI: the floor with \`opa_eval\`, which also writes the result as JSON; decide through the ABI's evaluation context (\`eval\`), on the input written as OPA's values instead of JSON for OPA to parse (src/engine/input-writer.ts), reading the result from memory instead of OPA's JSON (src/engine/value-reader.ts); the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
+        `the bundle's module is OPA's, optimized by ${optimizerName()} when the bundle is built (src/wasm/rewrite/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
+        `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI: the floor with \`opa_eval\`, which also writes the result as JSON; decide through the ABI's evaluation context (\`eval\`), on the input written as OPA's values instead of JSON for OPA to parse (src/wasm/input-writer.ts), reading the result from memory instead of OPA's JSON (src/wasm/value-reader.ts); the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
       ],
     };
   },

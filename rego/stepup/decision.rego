@@ -104,7 +104,7 @@ decision := {
 # title: Packed decision
 # description: |
 #   The decision as the in-process engine reads it: the same values as `decision`, in an array in
-#   a fixed order (src/engine/packed.ts unpacks it). OPA's wasm hashes every key of an object when
+#   a fixed order (src/engine/inprocess/packed.ts unpacks it). OPA's wasm hashes every key of an object when
 #   it builds it and again when it writes it out, and the SDK parses every key back; an array's
 #   items cost neither. OPA, a sidecar and Envoy serve `decision`.
 # entrypoint: true

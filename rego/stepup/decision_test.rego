@@ -137,7 +137,7 @@ test_expired_exception_changes_nothing if {
 	d.risk.contributions == {"device.unmanaged": 20}
 }
 
-# The packed decision holds the decision's values in the order src/engine/packed.ts reads them.
+# The packed decision holds the decision's values in the order src/engine/inprocess/packed.ts reads them.
 _unpacked(p) := {
 	"outcome": p[0], "tier": p[1],
 	"risk": {"score": p[2], "level": p[3], "groups": p[4], "contributions": p[5]},

@@ -8,8 +8,8 @@
 import { open, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import type { Bundle } from "../bundle/load.js";
-import { requestId, Threads, workerScript, type AskHandler } from "../engine/threads.js";
-import { WasmEngine } from "../engine/wasm.js";
+import { requestId, Threads, workerScript, type AskHandler } from "../engine/batch/threads.js";
+import { WasmEngine } from "../engine/inprocess/wasm.js";
 import { LogInvalidError } from "../errors.js";
 import { expandLogPaths, parseLogChunk, readLogChunks, readLogEvents, type LogChunk } from "./read-log.js";
 import {

@@ -8,7 +8,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { DecisionLogEvent } from "../contracts/decision-log.js";
-import { WasmEngine, type EngineTransfer } from "../engine/wasm.js";
+import { WasmEngine, type EngineTransfer } from "../engine/inprocess/wasm.js";
 import { LogInvalidError } from "../errors.js";
 import { parseLogChunk, type LogChunk } from "./read-log.js";
 import { replayableInput, verifyEvent, whatIfEvent, type VerifyFinding, type WhatIfFinding } from "./replay.js";

@@ -11,7 +11,7 @@ import type { Input } from "../contracts/input.js";
 import type { Bundle } from "../bundle/load.js";
 import { parseVerdict } from "../decision/verdict.js";
 import type { Engine } from "../engine/engine.js";
-import { WasmEngine } from "../engine/wasm.js";
+import { WasmEngine } from "../engine/inprocess/wasm.js";
 import { isStepupError, RevisionNotFoundError } from "../errors.js";
 import { parseInput } from "../input/validate.js";
 import { eventRevision } from "./review.js";

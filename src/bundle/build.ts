@@ -28,7 +28,7 @@ import {
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { opaBinary, runTool } from "./opa-cli.js";
-import { optimizeWasm, optimizerName } from "./optimize.js";
+import { optimizeWasm, optimizerName } from "../wasm/rewrite/optimize.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 
 export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { loadBundle, type Bundle } from "../bundle/load.js";
-import { BundleStore } from "../bundle/store.js";
+import { BundleStore } from "../fleet/store.js";
 import { readLogEvents } from "../audit/read-log.js";
 import { RevisionIndex } from "../audit/replay.js";
 import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool.js";

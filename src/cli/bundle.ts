@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { buildBundle } from "../bundle/build.js";
 import { loadBundle } from "../bundle/load.js";
-import { serveBundles } from "../bundle/serve.js";
+import { serveBundles } from "../fleet/serve.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "../bundle/sign.js";
 import { BundleVerifier } from "../bundle/verify.js";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../contracts/signing.js";

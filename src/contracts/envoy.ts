@@ -5,7 +5,7 @@
  * lists are inline CIDRs, because the policy never calls out.
  */
 import { z } from "zod";
-import { AddressSet } from "../signals/ip.js";
+import { isAddressOrCidr } from "./address.js";
 import { Anonymizer, CredentialStorage, Reputation } from "./input.js";
 
 /** The asymmetric JWS algorithms stepup accepts (the SDK's and the Rego's default list). */
@@ -16,7 +16,7 @@ const OneOrMany = z.union([Text(2048), z.array(Text(2048)).min(1)]);
 const Jwks = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
 const Algorithms = z.array(z.enum(JWT_ALGORITHMS)).min(1);
 const Tolerance = z.int().min(0).max(3600);
-const Cidr = z.string().refine((s) => new AddressSet().add(s), "not an IP address or CIDR");
+const Cidr = z.string().refine(isAddressOrCidr, "not an IP address or CIDR");
 
 /** `/literal/*` for one segment, a final `/**` for the rest. */
 const RoutePath = z

@@ -6,6 +6,12 @@ export interface Engine {
   readonly revision: string;
   /** Evaluates the decision for a validated input; the result is untrusted until validated. */
   evaluate(input: Input): unknown;
+  /**
+   * Takes a caller's document, checking it against the input contract as it does: the
+   * evaluation of it when it meets the contract, to be called before the engine takes another
+   * document; undefined when it does not (the caller then validates it and uses `evaluate`).
+   */
+  takeChecked?(raw: unknown): (() => unknown) | undefined;
 }
 
 /** An engine that answers asynchronously, such as an OPA sidecar over REST. */

@@ -4,7 +4,8 @@
  * that is not a trusted proxy is the client. A header from an untrusted peer is ignored whole,
  * so nobody can choose their own address by sending one.
  */
-import { AddressSet, normalizeIp } from "./ip.js";
+import { normalizeIp } from "../contracts/address.js";
+import { AddressSet } from "./ip.js";
 
 /** At most this many hops are read from X-Forwarded-For; a longer chain leaves the client unknown. */
 export const MAX_FORWARDED_HOPS = 32;

@@ -7,7 +7,7 @@ import type { errors, JWTPayload, JWTVerifyOptions } from "jose";
 import { KeysUnavailableError, TokenInvalidError } from "../errors.js";
 import { jose } from "../lazy.js";
 import type { Keys } from "./keys.js";
-import type { VerifiedCache } from "./verified-cache.js";
+import type { Verified, VerifiedCache } from "./verified-cache.js";
 
 /** Asymmetric algorithms only: a shared secret has no place in a key set that many parties read. */
 export const DEFAULT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
@@ -16,10 +16,7 @@ export const DEFAULT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", 
 export const MAX_TOKEN_LENGTH = 16_384;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-export interface Verified {
-  readonly payload: JWTPayload;
-  readonly typ: string | undefined;
-}
+export type { Verified };
 
 /** Verifies a compact JWT against a key set at `now` (Unix seconds), through a cache when given one. */
 export async function verifyJwt(token: string, keys: Keys, options: JWTVerifyOptions, now: number, cache?: VerifiedCache): Promise<Verified> {

@@ -6,7 +6,13 @@
  * so nobody can fill the cache with junk.
  */
 import { createHash } from "node:crypto";
-import type { Verified } from "./jwt.js";
+import type { JWTPayload } from "jose";
+
+/** What a verification gave: a token's payload, whose `exp` and `iat` bound how long it is kept. */
+export interface Verified {
+  readonly payload: JWTPayload;
+  readonly typ: string | undefined;
+}
 
 interface Entry {
   readonly verified: Verified;

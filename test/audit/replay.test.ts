@@ -16,7 +16,7 @@ import { readLogEvents } from "../../src/audit/read-log.js";
 import { RevisionIndex, sameJson, verify, type VerifyReport, type WhatIfReport } from "../../src/audit/replay.js";
 import { loadBundle } from "../../src/bundle/load.js";
 import type { MaskRule } from "../../src/contracts/decision-log.js";
-import { BundleStore } from "../../src/bundle/store.js";
+import { BundleStore } from "../../src/fleet/store.js";
 import type { Input } from "../../src/contracts/input.js";
 import { Stepup } from "../../src/stepup.js";
 import { runCli } from "../helpers.js";

@@ -10,7 +10,7 @@ import { compileCheck, jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { ConfigSchema } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
 import { InputSchema } from "../../src/contracts/input.js";
-import { compileInputWriter, INVALID } from "../../src/engine/input-writer.js";
+import { compileInputWriter, INVALID } from "../../src/wasm/input-writer.js";
 import { parseInput } from "../../src/input/validate.js";
 import { awkward, broken, inputDraftArb, sampleInputs } from "../support/arbitraries.js";
 import { testStepup } from "../helpers.js";

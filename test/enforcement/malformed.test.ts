@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GuardResult } from "../../src/enforcement/guard.js";
 import { UNATTESTED } from "../../src/signals/device.js";
-import { normalizeIp } from "../../src/signals/ip.js";
+import { normalizeIp } from "../../src/contracts/address.js";
 import type { RequestFacts } from "../../src/signals/request.js";
 import { tampered } from "../support/keys.js";
 import { PARIS, makeWorld, type World } from "../support/world.js";

@@ -1,10 +1,10 @@
 /**
- * NDJSON decided line by line (src/engine/ndjson.ts): `Stepup.decideLines` on one thread, and the
+ * NDJSON decided line by line (src/engine/batch/ndjson.ts): `Stepup.decideLines` on one thread, and the
  * answers' buffer the pool's threads write into.
  */
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../src/contracts/decision.js";
-import { Answers } from "../../src/engine/ndjson.js";
+import { Answers } from "../../src/engine/batch/ndjson.js";
 import { InputInvalidError, InputNotJsonError } from "../../src/errors.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";

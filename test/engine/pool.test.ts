@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Decision } from "../../src/contracts/decision.js";
-import type { DecisionPool } from "../../src/engine/pool.js";
-import { guidedBatch } from "../../src/engine/shared-lines.js";
+import type { DecisionPool } from "../../src/engine/batch/pool.js";
+import { guidedBatch } from "../../src/engine/batch/shared-lines.js";
 import { InputInvalidError, PoolClosedError } from "../../src/errors.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { scenarios, testStepup } from "../helpers.js";

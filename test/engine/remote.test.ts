@@ -4,8 +4,8 @@
  * real sidecar are tested in test/sidecar/.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RemoteEngine } from "../../src/engine/remote.js";
-import { RetryBudget } from "../../src/engine/retry-budget.js";
+import { RemoteEngine } from "../../src/engine/remote/remote.js";
+import { RetryBudget } from "../../src/engine/remote/retry-budget.js";
 import { RemoteStepup } from "../../src/remote-stepup.js";
 import { parseInput } from "../../src/input/validate.js";
 import {

@@ -1,11 +1,11 @@
 /**
- * NDJSON shared among the pool's threads (src/engine/shared-lines.ts): chunks cut by bytes, each
+ * NDJSON shared among the pool's threads (src/engine/batch/shared-lines.ts): chunks cut by bytes, each
  * line decided by exactly one chunk — the one it starts in — and a bad line stopping the chunks
  * after its own, never those before.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LineChunks, shareLines } from "../../src/engine/shared-lines.js";
+import { LineChunks, shareLines } from "../../src/engine/batch/shared-lines.js";
 
 /** Bytes in shared memory, as the pool copies them, in a buffer longer than they are (kept memory). */
 function shared(text: string): Buffer {

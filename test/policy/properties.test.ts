@@ -8,7 +8,7 @@ import type { Decision, Requirement } from "../../src/contracts/decision.js";
 import type { Input } from "../../src/contracts/input.js";
 import type { Config } from "../../src/contracts/config.js";
 import { parseInput } from "../../src/input/validate.js";
-import { WasmEngine } from "../../src/engine/wasm.js";
+import { WasmEngine } from "../../src/engine/inprocess/wasm.js";
 import { Stepup } from "../../src/stepup.js";
 import { inputArb, NOW } from "../support/arbitraries.js";
 import { testStepup } from "../helpers.js";

@@ -28,7 +28,7 @@ export default async function setup(project: TestProject) {
     entryPoints: {
       cli: "src/cli/main.ts",
       index: "src/index.ts",
-      "pool-worker": "src/engine/pool-worker.ts",
+      "pool-worker": "src/engine/batch/pool-worker.ts",
       "replay-worker": "src/audit/replay-worker.ts",
     },
     outdir: join(".tools", "test-build"),

@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpListInvalidError, SignalConfigInvalidError } from "../../src/errors.js";
 import { clientAddress } from "../../src/signals/client-address.js";
-import { AddressSet, normalizeIp } from "../../src/signals/ip.js";
+import { normalizeIp } from "../../src/contracts/address.js";
+import { AddressSet } from "../../src/signals/ip.js";
 import { parseList } from "../../src/signals/ip-lists.js";
 import { NetworkSignals } from "../../src/signals/network.js";
 

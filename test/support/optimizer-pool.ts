@@ -7,21 +7,21 @@
  * developer's second run skips the work; CI starts from a clean clone and optimizes every module.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { optimizerName } from "../../src/bundle/optimize.js";
-import { typescriptWorker } from "../../src/engine/threads.js";
+import { optimizerName } from "../../src/wasm/rewrite/optimize.js";
+import { typescriptWorker } from "../../src/engine/batch/threads.js";
 
 const CACHE = join(".tools", "cache", "optimized-wasm");
 /** The bundle builder's code that rewrites modules: part of every cache key. */
-const REWRITES = ["optimize.ts", "memo-table.ts", "string-paths.ts", "parsed-integers.ts", "iteration-cursor.ts", "front.ts"].map((name) => join("src", "bundle", name));
+const REWRITES_DIR = join("src", "wasm", "rewrite");
 
 export async function optimizeAll(modules: readonly Uint8Array[]): Promise<Uint8Array[]> {
   await mkdir(CACHE, { recursive: true });
   const optimizer = createHash("sha256").update(optimizerName());
-  for (const file of REWRITES) optimizer.update(await readFile(file));
+  for (const file of (await readdir(REWRITES_DIR)).sort()) optimizer.update(await readFile(join(REWRITES_DIR, file)));
   const keys = modules.map((bytes) => optimizer.copy().update(bytes).digest("hex"));
   const cached = await Promise.all(keys.map((key) => readFile(join(CACHE, `${key}.wasm`)).catch(() => undefined)));
   const missing = modules.flatMap((_, i) => (cached[i] ? [] : [i]));

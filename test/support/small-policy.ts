@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readArchive } from "../../src/bundle/archive.js";
 import { opaBinary, runTool } from "../../src/bundle/opa-cli.js";
-import { optimizeWasm } from "../../src/bundle/optimize.js";
-import { OpaInstance } from "../../src/engine/host.js";
+import { optimizeWasm } from "../../src/wasm/rewrite/optimize.js";
+import { OpaInstance } from "../../src/wasm/host.js";
 
 /** `rego` compiled with one entrypoint per name: OPA's module as built, and optimized as bundles are. */
 export async function compiledBothWays(rego: string, entrypoints: readonly string[]): Promise<{ asBuilt: Uint8Array; optimized: Uint8Array }> {

@@ -1,0 +1,259 @@
+/**
+ * The SDK's bundle client: keeps a `Stepup` on the newest bundle a server publishes, the way OPA's
+ * bundle plugin does. It polls with `If-None-Match` (304 = unchanged), switches to long polling
+ * when the server offers it, backs off exponentially with jitter after failures, verifies every
+ * download before anything uses it, swaps it in atomically (a decision in progress finishes on the
+ * revision it started with), and keeps the last-known-good archive on disk for starts when the
+ * server cannot be reached. Activations and failures are reported as events.
+ */
+import { BundleClientConfigSchema, type BundleClientConfig, type ResolvedBundleClientConfig } from "../contracts/bundle-client.js";
+import { toIssues } from "../contracts/issues.js";
+import {
+  BundleDownloadError,
+  BundleInvalidError,
+  BundlePersistError,
+  BundleUnavailableError,
+  ConfigInvalidError,
+  isStepupError,
+  type StepupErrors,
+} from "../errors.js";
+import { Stepup, type StepupOptions } from "../stepup.js";
+import { DEFAULT_LIMITS, type ArchiveLimits } from "../bundle/archive.js";
+import { backoffDelay, pollingDelay, sleep } from "./backoff.js";
+import { logBundleEvent, type BundleEvent, type FailureStage } from "./events.js";
+import { fetchBundle, redactUrl, type FetchResult } from "./fetch.js";
+import { readBundle, type Bundle } from "../bundle/load.js";
+import { LastKnownGood, sha256, type SavedBundle } from "./persist.js";
+import { BundleVerifier } from "../bundle/verify.js";
+
+export interface BundleClientOptions extends StepupOptions {
+  /** Activations and failures; by default one line of JSON each on stderr (no token, no query string). */
+  readonly onEvent?: (event: BundleEvent) => void;
+}
+
+/** What the client knows now, for health checks. */
+export interface BundleClientStatus {
+  readonly revision: string;
+  readonly etag?: string;
+  readonly longPolling: boolean;
+  readonly consecutiveFailures: number;
+  readonly lastError?: { readonly code: string; readonly message: string; readonly stage: FailureStage };
+}
+
+export class BundleClient {
+  private current?: Stepup;
+  private etag?: string;
+  private digest?: string;
+  private longPoll = false;
+  private failures = 0;
+  private lastError?: BundleClientStatus["lastError"];
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private readonly where: string;
+  private readonly limits: ArchiveLimits;
+  private readonly verifier?: BundleVerifier;
+  private readonly store?: LastKnownGood;
+  private readonly emit: (event: BundleEvent) => void;
+
+  private constructor(
+    private readonly config: ResolvedBundleClientConfig,
+    private readonly options: BundleClientOptions,
+  ) {
+    this.where = redactUrl(config.url);
+    this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(config.limits) };
+    this.verifier = config.verification ? new BundleVerifier(config.verification) : undefined;
+    this.store = config.persistDir ? new LastKnownGood(config.persistDir, this.limits.maxCompressedBytes) : undefined;
+    const listener = options.onEvent ?? logBundleEvent;
+    this.emit = (event) => {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not stop the client.
+      }
+    };
+  }
+
+  /**
+   * Starts a client: the bundle from the server or, when it cannot be had, the last-known-good
+   * copy on disk; then keeps polling in the background. Throws `ConfigInvalidError` for a bad
+   * configuration and `BundleUnavailableError` when neither gives a bundle that verifies.
+   * @example
+   * const client = await BundleClient.start({
+   *   url: "https://bundles.example.com/stepup/bundle.tar.gz",
+   *   verification: { keys: { default: { key: publicPem, algorithm: "ES256" } } },
+   *   persistDir: "/var/lib/myservice/stepup",
+   * });
+   * const decision = client.stepup.decide(input);
+   */
+  static async start(config: BundleClientConfig, options: BundleClientOptions = {}): Promise<BundleClient> {
+    const parsed = BundleClientConfigSchema.safeParse(config);
+    if (!parsed.success) throw new ConfigInvalidError(toIssues(parsed.error));
+    const client = new BundleClient(parsed.data, options);
+    await client.boot();
+    client.loop = client.run();
+    return client;
+  }
+
+  /** The SDK on the active bundle; the same object for the client's life, its bundle swapped in place. */
+  get stepup(): Stepup {
+    if (!this.current) throw new Error("the bundle client has not started");
+    return this.current;
+  }
+
+  get revision(): string {
+    return this.stepup.revision;
+  }
+
+  status(): BundleClientStatus {
+    return {
+      revision: this.revision,
+      etag: this.etag,
+      longPolling: this.longPoll,
+      consecutiveFailures: this.failures,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Stops polling and cancels a request in flight; decisions go on with the active bundle. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async boot(): Promise<void> {
+    const saved = await this.restore();
+    const deadline = Date.now() + this.config.startTimeoutMs;
+    for (;;) {
+      const outcome = await this.pollOnce(saved?.etag, Math.max(1, deadline - Date.now()));
+      if (outcome === "activated") return;
+      // Unchanged (304 for the saved ETag) or failed: the saved copy serves, without waiting longer.
+      if (saved) {
+        try {
+          return await this.activate(saved.bundle, saved.bytes, saved.etag, "disk");
+        } catch (err) {
+          throw new BundleUnavailableError(this.where, `the saved bundle does not load: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      const delay = backoffDelay(this.failures, { baseMs: this.config.polling.retryBaseMs, maxMs: this.config.polling.maxDelayMs });
+      if (Date.now() + delay >= deadline) {
+        const reason = this.lastError ? `${this.lastError.code}: ${this.lastError.message}` : "no answer";
+        throw new BundleUnavailableError(this.where, `${reason}; and no last-known-good bundle on disk`);
+      }
+      await sleep(delay);
+    }
+  }
+
+  /** The saved bundle, verified again; undefined (and reported) when there is none that verifies. */
+  private async restore(): Promise<(SavedBundle & { bundle: Bundle }) | undefined> {
+    if (!this.store) return undefined;
+    try {
+      const saved = await this.store.load();
+      if (!saved) return undefined;
+      return { ...saved, bundle: await readBundle(saved.bytes, saved.path, { verifier: this.verifier, limits: this.limits }) };
+    } catch (err) {
+      this.fail("restore", err, false);
+      return undefined;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { polling } = this.config;
+    while (!this.abort.signal.aborted) {
+      const longPolling = this.longPoll && polling.longPollingTimeoutSeconds !== undefined;
+      const delay =
+        this.failures > 0
+          ? backoffDelay(this.failures, { baseMs: polling.retryBaseMs, maxMs: polling.maxDelayMs })
+          : longPolling
+            ? 0
+            : pollingDelay(polling.minDelayMs, polling.maxDelayMs);
+      await sleep(delay, this.abort.signal);
+      if (this.abort.signal.aborted) break;
+      await this.pollOnce(this.etag, this.config.requestTimeoutMs);
+    }
+  }
+
+  /** One request, and what came of it. Never throws: failures are counted and reported. */
+  private async pollOnce(etag: string | undefined, timeoutMs: number): Promise<"activated" | "unchanged" | "failed"> {
+    const { polling } = this.config;
+    let result: FetchResult;
+    try {
+      result = await fetchBundle({
+        url: this.config.url,
+        etag,
+        token: this.config.token,
+        waitSeconds: this.longPoll ? polling.longPollingTimeoutSeconds : undefined,
+        maxBytes: this.limits.maxCompressedBytes,
+        timeoutMs,
+        signal: this.abort.signal,
+      });
+    } catch (err) {
+      if (this.abort.signal.aborted) return "unchanged";
+      return this.fail("download", err);
+    }
+    if (!result.modified) {
+      if (result.longPoll) this.longPoll = true;
+      return this.succeeded("unchanged");
+    }
+    this.longPoll = result.longPoll;
+    const digest = sha256(result.bytes);
+    // A server without ETags sends the same bytes again: nothing to do.
+    if (digest === this.digest) {
+      this.etag = result.etag;
+      return this.succeeded("unchanged");
+    }
+    let bundle: Bundle;
+    try {
+      bundle = await readBundle(result.bytes, this.where, { verifier: this.verifier, limits: this.limits });
+    } catch (err) {
+      return this.fail("verify", err);
+    }
+    try {
+      await this.activate(bundle, result.bytes, result.etag, "server");
+    } catch (err) {
+      return this.fail("activate", err);
+    }
+    return this.succeeded("activated");
+  }
+
+  private async activate(bundle: Bundle, bytes: Uint8Array, etag: string | undefined, source: "server" | "disk") {
+    const previous = this.current?.revision;
+    if (this.current) await this.current.activate(bundle);
+    else this.current = await Stepup.create(bundle, this.options);
+    this.etag = etag;
+    this.digest = sha256(bytes);
+    this.emit({ type: "activated", revision: bundle.revision, previous, source, etag, keyId: bundle.signature?.keyId });
+    if (source === "server" && this.store) {
+      try {
+        await this.store.save(bytes, bundle.revision, etag);
+      } catch (err) {
+        this.fail("persist", err, false);
+      }
+    }
+  }
+
+  private succeeded<T>(outcome: T): T {
+    this.failures = 0;
+    return outcome;
+  }
+
+  /** Reports a failure; `poll` failures count towards the backoff, disk ones do not. */
+  private fail(stage: FailureStage, err: unknown, poll = true): "failed" {
+    const error = this.typed(stage, err);
+    if (poll) this.failures++;
+    this.lastError = { code: error.code, message: error.message, stage };
+    this.emit({ type: "failed", stage, error, revision: this.current?.revision, failures: this.failures });
+    return "failed";
+  }
+
+  private typed(stage: FailureStage, err: unknown): StepupErrors {
+    if (isStepupError(err)) return err;
+    const reason = err instanceof Error ? err.message : String(err);
+    if (stage === "download") return new BundleDownloadError(this.where, reason, undefined, { cause: err });
+    if (stage === "persist") return new BundlePersistError(this.store?.dir ?? "", reason, { cause: err });
+    return new BundleInvalidError(stage === "restore" ? (this.store?.path ?? "") : this.where, reason, { cause: err });
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
