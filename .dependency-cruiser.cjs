@@ -17,6 +17,7 @@ const layers = [
   ["facade", "^src/(stepup|remote-stepup)\\.ts$"],
   ["enforcement", "^src/enforcement/"],
   ["audit", "^src/audit/"],
+  ["evaluation", "^src/evaluation/"],
   ["fleet", "^src/fleet/"],
   ["cli", "^src/cli/"],
   ["entry", "^src/index\\.ts$"],

@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools system docker build docs lint test test-rego test-ts demo bench bench-quick bench-readme clean
+.PHONY: help setup tools system docker build docs lint test test-rego test-ts demo evaluate bench bench-quick bench-readme clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -64,6 +64,11 @@ test-ts: build system docker
 
 demo: build ## explained decisions for every scenario in scenarios/
 	node $(CLI) scenarios --explain
+
+evaluate: build ## decision quality: the project's labelled stream replayed through the SDK, prompts and catches
+	@mkdir -p .tools/evaluation
+	node $(CLI) generate-stream --seed 1 --out .tools/evaluation/stream.ndjson
+	node $(CLI) evaluate .tools/evaluation/stream.ndjson --out .tools/evaluation/latest.md
 
 clean: ## remove what the build wrote (keeps .tools)
 	rm -rf dist bundles coverage

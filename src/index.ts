@@ -64,10 +64,13 @@ export {
   type LoginEvent,
   type Observation,
   type Probe,
+  type Features,
+  type Place as LoginPlace,
 } from "./signals/behavior/store.js";
 export { MemoryBehaviorStore, type MemoryStoreOptions } from "./signals/behavior/memory.js";
 export { RedisBehaviorStore, FAIL_FAST, type RedisStoreOptions } from "./signals/behavior/redis.js";
-export { behaviorOf, DEFAULT_USUAL_HOURS, type UsualHours } from "./signals/behavior/derive.js";
+export { behaviorOf, featuresOf, type FeatureFacts } from "./signals/behavior/derive.js";
+export { familiarityOf, DEFAULT_FAMILIARITY, type FamiliarityModel } from "./signals/behavior/familiarity.js";
 export { Guard, type GuardOptions, type GuardResult } from "./enforcement/guard.js";
 export { answerDecision, answerInvalidToken, type HttpAnswer } from "./enforcement/answer.js";
 export { stepUpChallenge, invalidTokenChallenge, describeGap } from "./enforcement/challenge.js";

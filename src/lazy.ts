@@ -42,3 +42,5 @@ export const pathToRegexp = lazyRequire<typeof import("path-to-regexp")>("path-t
 export const rotatingFileStream = lazyRequire<typeof import("rotating-file-stream")>("rotating-file-stream");
 /** Token, key-set and bundle signatures (ES modules only). */
 export const jose = lazyImport(() => import("jose"));
+/** Browser families from User-Agent headers, for the behaviour profile. */
+export const bowser = lazyRequire<typeof import("bowser")>("bowser");

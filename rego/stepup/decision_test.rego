@@ -46,7 +46,7 @@ test_elevated_risk_is_a_reason if {
 	})
 	d := stepup.decision with input as i
 	d.outcome == "step_up"
-	d.reasons == {"risk.elevated", "session.too_old"}
+	d.reasons == {"risk.elevated", "session.not_phishing_resistant", "session.too_old"}
 	d.risk.contributions == {"network.external": 5, "network.suspicious": 25}
 }
 

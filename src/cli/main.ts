@@ -12,6 +12,7 @@ import { openDecider, type DeciderOptions } from "./decider.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerEnvoyCommands } from "./envoy.js";
+import { registerEvaluateCommands } from "./evaluate.js";
 import { EXIT, readBytes, readText, report } from "./io.js";
 
 const program = new Command("stepup")
@@ -101,6 +102,7 @@ program
 
 registerAuditCommands(program, registerBundleCommands(program));
 registerEnvoyCommands(program);
+registerEvaluateCommands(program);
 
 function positiveInt(value: string, option: string): number {
   const n = Number(value);

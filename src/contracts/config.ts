@@ -51,10 +51,12 @@ export const ConfigSchema = z.strictObject({
   caps: z.strictObject({ device: Points, network: Points, geo: Points, behavior: Points }),
   device: z.strictObject({ patch_stale_days: z.int().min(0), patch_very_stale_days: z.int().min(0) }),
   behavior: z.strictObject({ failed_attempts: z.int().min(1), many_failed_attempts: z.int().min(1) }),
+  /** The novelty (hundredths of a bit) from which a context is unfamiliar, and the history below which a subject is new. */
+  familiarity: z.strictObject({ novelty: z.int().min(0), min_history: z.int().min(0) }),
   geo: z.strictObject({
-    max_speed_kmh: z.number().positive(),
-    min_distance_km: z.number().min(0),
-    default_accuracy_km: z.number().min(0),
+    max_speed_kmh: z.int().positive(),
+    min_distance_km: z.int().min(0),
+    default_accuracy_km: z.int().min(0),
     restricted_countries: Flags,
   }),
   thresholds: PerTier(Thresholds),
@@ -64,11 +66,21 @@ export const ConfigSchema = z.strictObject({
   requirements: z.strictObject({
     tiers: PerTier(SessionRequirement),
     levels: z.strictObject({ low: SessionRequirement, medium: SessionRequirement, high: SessionRequirement, critical: SessionRequirement }),
+    /** Signals that suggest someone other than the subject: they require a fresh phishing-resistant login. */
+    another_actor: z.strictObject({ signals: z.array(Code), max_age: Seconds }),
   }),
   assurance: z.strictObject({
     aal_names: z.tuple([z.literal("aal0"), z.literal("aal1"), z.literal("aal2"), z.literal("aal3")]),
     acr: z.record(z.string(), z.strictObject({ aal: Aal, phishing_resistant: z.boolean() })),
-    amr: z.record(z.string(), z.strictObject({ aal: Aal, phishing_resistant: z.boolean() })),
+    /** RFC 8176 methods (and providers' own names) by the factors they prove. */
+    amr: z.record(
+      z.string(),
+      z.strictObject({
+        factors: z.array(z.enum(["knowledge", "possession", "inherence"])).min(1),
+        phishing_resistant: z.boolean(),
+        hardware: z.boolean(),
+      }),
+    ),
     acr_values: z.strictObject({
       aal1: z.strictObject({ any: z.array(z.string()), phishing_resistant: z.array(z.string()) }),
       aal2: z.strictObject({ any: z.array(z.string()), phishing_resistant: z.array(z.string()) }),

@@ -6,11 +6,43 @@
  */
 import { z } from "zod";
 
+/**
+ * What a requester can do about a nullable field. "withholdable": the requester decides whether
+ * it is there (a token, a posture statement, a header), so the policy reads null as the worst
+ * value the field can have, and a property test holds it (test/policy/absence.test.ts) for
+ * every field registered so, with `worst` as the value compared. "observed": the service itself
+ * observes it (the socket's address, its own lists and stores, its directory, the route), so null
+ * means only that the service does not know, and the policy decides what that costs.
+ */
+export type Withholding =
+  | { readonly kind: "withholdable"; readonly worst: unknown; readonly why: string }
+  | { readonly kind: "observed"; readonly why: string };
+
+/** The withholding of every nullable field of the input, by schema. */
+export const withholding = z.registry<Withholding>();
+
+function withheld<T extends z.ZodType>(schema: T, worst: unknown, why: string): T {
+  withholding.add(schema, { kind: "withholdable", worst, why });
+  return schema;
+}
+
+function observed<T extends z.ZodType>(schema: T, why: string): T {
+  withholding.add(schema, { kind: "observed", why });
+  return schema;
+}
+
 /** Unix seconds, from 1970 up to the end of year 9999. */
 export const UnixSeconds = z.int().min(0).max(253_402_300_799);
 
 const Text = (max: number) => z.string().min(1).max(max);
 const maybe = <T extends z.ZodType>(schema: T) => schema.nullable().default(null);
+
+const DIRECTORY = "from the identity provider's signed claims or the service's directory, never from the requester";
+const ADDRESS = "worked out by the SDK from the connection's address and the service's own lists";
+const STORE = "kept by the service's behaviour store, which the requester cannot reach";
+const TOKEN = "the requester chooses which token, if any, it presents";
+const POSTURE = "the requester chooses whether to send a posture statement, and which";
+const CREDENTIAL = "the requester chooses the credential it presents";
 
 export const SubjectKind = z.enum(["human", "service", "workload"]);
 
@@ -20,13 +52,18 @@ export const Subject = z.strictObject({
   roles: z.array(Text(128)).max(64).default([]),
   groups: z.array(Text(128)).max(64).default([]),
   tags: z.array(Text(128)).max(64).default([]),
+  /**
+   * When the subject was last granted a role or group, if the identity provider or the caller
+   * says: an action that uses privilege needs an authentication after it.
+   */
+  privilege_granted_at: observed(maybe(UnixSeconds), DIRECTORY),
 });
 
 /** A person's authenticated session (RFC 8176 amr values, OIDC acr). */
 export const Session = z.strictObject({
-  acr: maybe(Text(256)),
-  amr: maybe(z.array(Text(64)).max(16)),
-  auth_time: maybe(UnixSeconds),
+  acr: withheld(maybe(Text(256)), "urn:stepup:unknown", TOKEN),
+  amr: withheld(maybe(z.array(Text(64)).max(16)), ["pwd"], TOKEN),
+  auth_time: withheld(maybe(UnixSeconds), 0, TOKEN),
 });
 
 export const CredentialType = z.enum([
@@ -49,27 +86,27 @@ export const CredentialStorage = z.enum([
 /** What a service or workload authenticated with. */
 export const Credential = z.strictObject({
   type: CredentialType,
-  issued_at: maybe(UnixSeconds),
-  expires_at: maybe(UnixSeconds),
-  storage: maybe(CredentialStorage),
-  spiffe_id: maybe(z.string().max(2048).regex(/^spiffe:\/\/[^/]+(\/.*)?$/, "expected a spiffe:// ID")),
+  issued_at: withheld(maybe(UnixSeconds), 0, CREDENTIAL),
+  expires_at: withheld(maybe(UnixSeconds), 253_402_300_799, CREDENTIAL),
+  storage: observed(maybe(CredentialStorage), "declared for the workload by the service's operator, never by the requester"),
+  spiffe_id: withheld(maybe(z.string().max(2048).regex(/^spiffe:\/\/[^/]+(\/.*)?$/, "expected a spiffe:// ID")), "spiffe://untrusted.invalid/x", CREDENTIAL),
 });
 
 export const DeviceKind = z.enum(["laptop", "desktop", "mobile", "shared", "server"]);
 
 /**
  * The device. `attested` is true only when the SDK verified a signed posture statement; the other
- * fields are null unless that statement set them.
+ * fields are null unless that statement set them, and the policy reads a null one as unhealthy.
  */
 export const Device = z.strictObject({
-  id: maybe(Text(256)),
+  id: withheld(maybe(Text(256)), "device-never-seen", POSTURE),
   attested: z.boolean().default(false),
-  managed: maybe(z.boolean()),
-  compliant: maybe(z.boolean()),
-  encrypted: maybe(z.boolean()),
-  edr_running: maybe(z.boolean()),
-  os_patch_age_days: maybe(z.int().min(0).max(36_500)),
-  kind: maybe(DeviceKind),
+  managed: withheld(maybe(z.boolean()), false, POSTURE),
+  compliant: withheld(maybe(z.boolean()), false, POSTURE),
+  encrypted: withheld(maybe(z.boolean()), false, POSTURE),
+  edr_running: withheld(maybe(z.boolean()), false, POSTURE),
+  os_patch_age_days: withheld(maybe(z.int().min(0).max(36_500)), 36_500, POSTURE),
+  kind: withheld(maybe(DeviceKind), "shared", POSTURE),
 });
 
 export const NetworkZone = z.enum(["corporate", "known", "external"]);
@@ -78,22 +115,23 @@ export const Anonymizer = z.enum(["none", "vpn", "tor", "proxy", "hosting"]);
 
 /** Where the request enters. A null zone, reputation or anonymizer is unknown. */
 export const Network = z.strictObject({
-  ip: maybe(z.union([z.ipv4(), z.ipv6()])),
-  zone: maybe(NetworkZone),
-  reputation: maybe(Reputation),
-  anonymizer: maybe(Anonymizer),
-  asn: maybe(z.int().min(0).max(4_294_967_295)),
+  ip: observed(maybe(z.union([z.ipv4(), z.ipv6()])), "the connection's address, as trusted proxies pass it on"),
+  zone: observed(maybe(NetworkZone), ADDRESS),
+  reputation: observed(maybe(Reputation), ADDRESS),
+  anonymizer: observed(maybe(Anonymizer), ADDRESS),
+  asn: observed(maybe(z.int().min(0).max(4_294_967_295)), ADDRESS),
 });
 
 const Country = z.string().regex(/^[A-Z]{2}$/, "expected an ISO 3166-1 alpha-2 code");
 const Latitude = z.number().min(-90).max(90);
 const Longitude = z.number().min(-180).max(180);
-const Kilometres = z.number().min(0).max(50_000);
+/** Whole kilometres: the policy compares them, and integers compare the same in every runtime. */
+const Kilometres = z.int().min(0).max(50_000);
 
 /** The previous successful login's place and time, from the behaviour store. */
 export const PreviousLogin = z.strictObject({
-  country: maybe(Country),
-  accuracy_km: maybe(Kilometres),
+  country: observed(maybe(Country), STORE),
+  accuracy_km: observed(maybe(Kilometres), STORE),
   time: UnixSeconds,
   anonymized: z.boolean().default(false),
 });
@@ -103,39 +141,64 @@ export const PreviousLogin = z.strictObject({
  * no trigonometry; the policy works out speed itself, with the accuracy radii taken off.
  */
 export const Geo = z.strictObject({
-  country: maybe(Country),
-  lat: maybe(Latitude),
-  lon: maybe(Longitude),
-  accuracy_km: maybe(Kilometres),
-  distance_km: maybe(Kilometres),
-  previous: maybe(PreviousLogin),
+  country: observed(maybe(Country), ADDRESS),
+  lat: observed(maybe(Latitude), ADDRESS),
+  lon: observed(maybe(Longitude), ADDRESS),
+  accuracy_km: observed(maybe(Kilometres), ADDRESS),
+  distance_km: observed(maybe(Kilometres), ADDRESS),
+  previous: observed(maybe(PreviousLogin), STORE),
 });
 
-/** The subject's behaviour, from the behaviour store. */
+/** The subject's recent behaviour, from the behaviour store's counters. */
 export const Behavior = z.strictObject({
-  new_device: maybe(z.boolean()),
-  new_country: maybe(z.boolean()),
-  new_asn: maybe(z.boolean()),
-  usual_hours: maybe(z.boolean()),
-  failed_attempts_recent: maybe(z.int().min(0).max(1_000_000)),
-  prompts_recent: maybe(z.int().min(0).max(1_000_000)),
-  privilege_escalation: maybe(z.boolean()),
+  failed_attempts_recent: observed(maybe(z.int().min(0).max(1_000_000)), STORE),
+  prompts_recent: observed(maybe(z.int().min(0).max(1_000_000)), STORE),
+  privilege_escalation: observed(maybe(z.boolean()), DIRECTORY),
+});
+
+/** The features of a request that the behaviour store's profile of a subject compares. */
+export const Feature = z.enum(["asn", "country", "location", "device", "attestation", "browser", "hour", "app"]);
+export type Feature = z.output<typeof Feature>;
+
+/**
+ * How familiar this request's context is for this subject, worked out by the SDK from the
+ * behaviour store's profile of the subject's proven authentications (signals/behavior/familiarity.ts).
+ */
+export const Familiarity = z.strictObject({
+  /** Proven authentications the profile remembers, decayed with age and rounded down. */
+  history: z.int().min(0).max(1_000_000),
+  /**
+   * The evidence, in hundredths of a bit, that someone other than the subject is behind the
+   * request: the sum over features of how much less likely the request's value is for this
+   * subject than for anyone. Several new features at once add up; one alone stays small.
+   */
+  novelty: z.int().min(0).max(1_000_000),
+  /** The features whose value this subject has not shown before. */
+  unfamiliar: z.array(Feature).max(8),
 });
 
 /** What is being reached. Its sensitivity comes from the bundle's catalog, never from here. */
 export const Target = z.strictObject({
   app: Text(128),
   action: Text(64),
-  resource: maybe(Text(1024)),
+  resource: observed(maybe(Text(1024)), "the route the service maps the request to"),
 });
 
 export const InputSchema = z.strictObject({
   version: z.literal(1).default(1),
   now: UnixSeconds,
   subject: Subject,
-  session: maybe(Session),
-  credential: maybe(Credential),
-  device: maybe(Device),
+  session: withheld(maybe(Session), { acr: null, amr: ["pwd"], auth_time: 0 }, TOKEN),
+  credential: withheld(
+    maybe(Credential),
+    { type: "static_api_key", issued_at: 0, expires_at: 253_402_300_799, storage: "code", spiffe_id: null },
+    CREDENTIAL,
+  ),
+  device: withheld(
+    maybe(Device),
+    { id: "device-never-seen", attested: true, managed: false, compliant: false, encrypted: false, edr_running: false, os_patch_age_days: 36_500, kind: "shared" },
+    POSTURE,
+  ),
   network: Network.default({
     ip: null,
     zone: null,
@@ -143,8 +206,13 @@ export const InputSchema = z.strictObject({
     anonymizer: null,
     asn: null,
   }),
-  geo: maybe(Geo),
-  behavior: maybe(Behavior),
+  geo: observed(maybe(Geo), ADDRESS),
+  behavior: observed(maybe(Behavior), STORE),
+  familiarity: withheld(
+    maybe(Familiarity),
+    { history: 1_000_000, novelty: 1_000_000, unfamiliar: ["asn", "country", "location", "device", "attestation", "browser", "hour", "app"] },
+    "it compares what the requester sends (posture, browser) with the subject's history",
+  ),
   target: Target,
 });
 

@@ -4,6 +4,10 @@
  * an unmapped route or a broken input is a fail-closed deny; a signal source that failed (keys
  * unreachable, Redis down) denies on sensitive targets — tier from the bundle's own catalog — and
  * elsewhere leaves that signal unknown for the policy to weigh.
+ *
+ * It also keeps the behaviour store honest, for every integration built on it: a step-up it
+ * answers is a prompt sent (the MFA-fatigue count), and only a request allowed on a session that
+ * met its requirement teaches the subject's profile; a request that merely presents a token does not.
  */
 import type { Decision } from "../contracts/decision.js";
 import type { Input } from "../contracts/input.js";
@@ -26,6 +30,8 @@ export interface GuardOptions {
   readonly realm?: string;
   /** Told about every rejected token and failed source; a JSON line on stderr by default (no token, no input). */
   readonly onSignalError?: (error: StepupErrors, req: RequestFacts) => void;
+  /** Record prompts sent and learn from proven requests in the behaviour store; true by default. */
+  readonly learn?: boolean;
 }
 
 /** What the guard found and how to answer; integrations attach it to the request. */
@@ -36,7 +42,14 @@ export interface GuardResult {
   readonly collected: Collected | null;
   /** The error that shaped the answer, if any. */
   readonly error: StepupErrors | null;
+  /**
+   * The behaviour store's update for this request (a prompt sent, or a proven request learnt),
+   * which the answer does not wait for; a failure is reported through `onSignalError`.
+   */
+  readonly learned: Promise<void>;
 }
+
+const NOTHING = Promise.resolve();
 
 export class Guard {
   private readonly failClosedFrom: number;
@@ -58,20 +71,32 @@ export class Guard {
     } catch (err) {
       const error = isStepupError(err) ? err : new EngineEvaluationError(`signal collection failed: ${String(err)}`, { cause: err });
       this.report(error, req);
-      if (error.code === "ERR_TOKEN_INVALID") return { answer: answerInvalidToken(error, challenge), decision: null, collected: null, error };
+      if (error.code === "ERR_TOKEN_INVALID") return { answer: answerInvalidToken(error, challenge), decision: null, collected: null, error, learned: NOTHING };
       const decision = this.stepup.failClosed(placeholder(req, target), error);
-      return { answer: answerDecision(decision, hasToken(req), challenge), decision, collected: null, error };
+      return { answer: answerDecision(decision, hasToken(req), challenge), decision, collected: null, error, learned: NOTHING };
     }
     const { input, failures } = collected;
     for (const failure of failures) this.report(failure, req);
     const failure = failures[0] ?? null;
     const decision = failure && this.sensitive(input) ? this.stepup.failClosed(input, failure) : this.stepup.decideInput(input);
-    return { answer: answerDecision(decision, collected.authenticated, challenge), decision, collected, error: failure };
+    const learned = this.options.learn === false ? NOTHING : this.learn(decision, collected, req);
+    return { answer: answerDecision(decision, collected.authenticated, challenge), decision, collected, error: failure, learned };
   }
 
-  /** Records the request's place, device and network as a successful login of its subject. */
+  /**
+   * Records the request's features and place as a proven authentication of its subject: call it
+   * once the identity provider confirmed a login or a step-up for this request.
+   */
   async recordLogin(result: GuardResult): Promise<void> {
     if (result.collected) await this.signals.recordLogin(result.collected);
+  }
+
+  private learn(decision: Decision, collected: Collected, req: RequestFacts): Promise<void> {
+    let work: Promise<void>;
+    if (decision.outcome === "step_up") work = this.signals.recordPrompt(collected);
+    else if (decision.outcome === "allow" && decision.satisfied) work = this.signals.recordLogin(collected);
+    else return NOTHING;
+    return work.catch((err) => this.report(isStepupError(err) ? err : new EngineEvaluationError(`behaviour not recorded: ${String(err)}`, { cause: err }), req));
   }
 
   /** The target's tier from the bundle; when even that fails, it counts as sensitive. */

@@ -16,6 +16,7 @@ export interface InputParts {
   readonly network: Input["network"];
   readonly geo: Input["geo"];
   readonly behavior: Input["behavior"];
+  readonly familiarity: Input["familiarity"];
   readonly target: Input["target"];
 }
 
@@ -31,6 +32,7 @@ export function buildInput(parts: InputParts): Input {
     network: parts.network,
     geo: parts.geo,
     behavior: parts.behavior,
+    familiarity: parts.familiarity,
     target: parts.target,
   });
 }

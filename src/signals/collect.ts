@@ -10,12 +10,13 @@
 import type { Input } from "../contracts/input.js";
 import { BehaviorStoreError, KeysUnavailableError, TokenInvalidError, isStepupError, type StepupErrors } from "../errors.js";
 import { buildInput } from "../input/builder.js";
-import { DEFAULT_USUAL_HOURS, behaviorOf, previousOf, type UsualHours } from "./behavior/derive.js";
-import type { BehaviorStore, Observation } from "./behavior/store.js";
+import { behaviorOf, featuresOf, geoOf } from "./behavior/derive.js";
+import { DEFAULT_FAMILIARITY, familiarityOf, type FamiliarityModel } from "./behavior/familiarity.js";
+import type { BehaviorStore, Features, Observation } from "./behavior/store.js";
+import { browserFamily } from "./browser.js";
 import type { ClientAddress } from "./client-address.js";
 import { PostureVerifier, UNATTESTED, type PostureOptions } from "./device.js";
 import { GeoLocator, type GeoOptions, type Place } from "./geo.js";
-import { greatCircleKm } from "./great-circle.js";
 import { NetworkSignals, type NetworkOptions } from "./network.js";
 import { headerValue, type RequestFacts } from "./request.js";
 import { SessionVerifier, type SessionOptions, type VerifiedCaller } from "./session.js";
@@ -30,7 +31,7 @@ export interface SignalsOptions {
   readonly network?: NetworkOptions;
   /** Geography databases; `false` for none. The bundled country database by default. */
   readonly geo?: GeoOptions | false;
-  readonly behavior?: { readonly store: BehaviorStore; readonly usualHours?: Partial<UsualHours> };
+  readonly behavior?: { readonly store: BehaviorStore; readonly familiarity?: Partial<FamiliarityModel> };
   readonly targets?: TargetOptions;
   /** How a verified mTLS peer (from a trusted front such as Envoy) is read when no bearer token came. */
   readonly workloads?: WorkloadOptions;
@@ -47,11 +48,13 @@ export interface Collected {
   readonly place: Place;
   /** Why the device is unattested, when a posture verifier is configured and it is. */
   readonly unattested: string | null;
+  /** The request's features, which the behaviour store learns when the request is proven. */
+  readonly features: Features;
   /** Sources that failed (an internal failure, not the caller's doing). */
   readonly failures: readonly StepupErrors[];
 }
 
-const ANONYMOUS: Input["subject"] = { id: "anonymous", kind: "human", roles: [], groups: [], tags: [] };
+const ANONYMOUS: Input["subject"] = { id: "anonymous", kind: "human", roles: [], groups: [], tags: [], privilege_granted_at: null };
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 export class Signals {
@@ -62,7 +65,7 @@ export class Signals {
     readonly network: NetworkSignals,
     private readonly geo: GeoLocator | null,
     private readonly store: BehaviorStore | null,
-    private readonly usualHours: UsualHours,
+    private readonly familiarity: FamiliarityModel,
     private readonly targets: TargetMap,
     private readonly clock: () => number,
     private readonly workloads: WorkloadOptions,
@@ -92,7 +95,7 @@ export class Signals {
       network,
       geo,
       options.behavior?.store ?? null,
-      { ...DEFAULT_USUAL_HOURS, ...options.behavior?.usualHours },
+      { ...DEFAULT_FAMILIARITY, ...options.behavior?.familiarity },
       new TargetMap(options.targets),
       options.clock ?? (() => Math.floor(Date.now() / 1000)),
       options.workloads ?? {},
@@ -127,10 +130,9 @@ export class Signals {
       device = posture?.device ?? UNATTESTED;
       unattested = posture ? (posture.unattested ?? null) : "failure";
     }
+    const features = featuresOf({ now, asn: place.asn, country: place.country, lat: place.lat, lon: place.lon, device, browser: browserFamily(headerValue(req.headers, "user-agent")), app: mapped.app });
     const observation = caller && this.store
-      ? await this.guarded(failures, storeFailure, () =>
-          this.store!.observe(subject.id, { now, deviceId: device?.attested ? device.id : null, country: place.country, asn: place.asn }),
-        )
+      ? await this.guarded(failures, storeFailure, () => this.store!.observe(subject.id, { now, features }))
       : null;
     const input = buildInput({
       now,
@@ -140,31 +142,38 @@ export class Signals {
       device,
       network,
       geo: this.geo || observation ? geoOf(place, observation) : null,
-      behavior: observation ? behaviorOf(observation, now, this.usualHours) : null,
+      behavior: observation ? behaviorOf(observation) : null,
+      familiarity: observation ? familiarityOf(observation, features, this.familiarity) : null,
       target: mapped,
     });
-    return { input, authenticated: caller !== null, client, place, unattested, failures };
+    return { input, authenticated: caller !== null, client, place, unattested, features, failures };
   }
 
   /**
-   * Records a successful authentication for the request's subject, at the request's place. Call
-   * it only once the identity provider confirmed the login (never on a mere request), so that an
-   * attacker's attempts cannot teach stepup what is normal.
+   * Records a proven authentication for the request's subject, with the request's features and
+   * place: a request allowed on a session that met its requirement, or a step-up the identity
+   * provider confirmed. Never call it for a mere request, so that a claim an attacker presents
+   * alone cannot teach stepup what is normal.
    */
   async recordLogin(collected: Collected): Promise<void> {
-    const { input, place } = collected;
+    const { input, place, features } = collected;
     if (!this.store || !collected.authenticated) return;
     const anonymizer = input.network.anonymizer;
     await this.store.recordLogin(input.subject.id, {
       time: input.now,
-      deviceId: input.device?.attested ? input.device.id : null,
+      features,
       country: place.country,
-      asn: place.asn,
       lat: place.lat,
       lon: place.lon,
       accuracyKm: place.accuracy_km,
       anonymized: anonymizer !== null && anonymizer !== "none",
     });
+  }
+
+  /** Records a prompt sent to the request's subject (the MFA-fatigue count). */
+  async recordPrompt(collected: Collected): Promise<void> {
+    if (!this.store || !collected.authenticated) return;
+    await this.store.recordPrompt(collected.input.subject.id, collected.input.now);
   }
 
   private async caller(req: RequestFacts, now: number, failures: StepupErrors[]): Promise<VerifiedCaller | null> {
@@ -197,22 +206,6 @@ export function bearerToken(header: string | null): string | null {
   const m = BEARER.exec(header.trim());
   if (!m?.[1]) throw new TokenInvalidError("malformed", "the Authorization header is not a well-formed Bearer credential");
   return m[1];
-}
-
-function geoOf(place: Place, observation: Observation | null): NonNullable<Input["geo"]> {
-  const last = observation?.last ?? null;
-  let distance: number | null = null;
-  if (place.lat !== null && place.lon !== null && last?.lat != null && last.lon != null) {
-    distance = Math.min(50_000, Math.round(greatCircleKm(place as { lat: number; lon: number }, { lat: last.lat, lon: last.lon }) * 10) / 10);
-  }
-  return {
-    country: place.country,
-    lat: place.lat,
-    lon: place.lon,
-    accuracy_km: place.accuracy_km,
-    distance_km: distance,
-    previous: observation ? previousOf(observation) : null,
-  };
 }
 
 function keysFailure(source: string): (err: unknown) => StepupErrors {

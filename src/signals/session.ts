@@ -22,6 +22,11 @@ export interface SessionOptions {
   readonly clockToleranceSec?: number;
   /** Verified tokens remembered (by hash) so a repeated one is not verified again; 10 000 by default, 0 for none. */
   readonly cacheSize?: number;
+  /**
+   * The claim that says when the subject was last granted a role or group (Unix seconds), if the
+   * identity provider issues one: an action that uses privilege then needs a login after it.
+   */
+  readonly privilegeClaim?: string;
 }
 
 /** What a verified token says about who is calling and how they authenticated. */
@@ -72,7 +77,8 @@ export class SessionVerifier {
     if (typeof sub !== "string" || sub.length === 0 || sub.length > 256) {
       throw new TokenInvalidError("claims", "the token's sub claim is not acceptable");
     }
-    const subject = { id: sub, roles: strings(payload.roles, 128), groups: strings(payload.groups, 128), tags: [] };
+    const privilege = this.options.privilegeClaim === undefined ? null : unixSeconds(payload[this.options.privilegeClaim]);
+    const subject = { id: sub, roles: strings(payload.roles, 128), groups: strings(payload.groups, 128), tags: [], privilege_granted_at: privilege };
     // RFC 9068 section 2.2: with no resource owner (client credentials) sub names the client.
     if (access && payload.client_id === sub && payload.auth_time === undefined && payload.acr === undefined) {
       return { subject: { ...subject, kind: "service" }, session: null, credential: clientCredential(payload) };

@@ -27,7 +27,7 @@ export function peerCaller(identity: PeerIdentity | null | undefined, options: W
   const spiffe = SPIFFE_ID.test(principal);
   const validity = certificateValidity(identity?.certificate ?? null);
   return {
-    subject: { id: principal, kind: spiffe ? "workload" : "service", roles: [], groups: [], tags: [] },
+    subject: { id: principal, kind: spiffe ? "workload" : "service", roles: [], groups: [], tags: [], privilege_granted_at: null },
     session: null,
     credential: {
       type: spiffe ? "spiffe_svid" : "mtls",

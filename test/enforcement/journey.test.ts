@@ -91,13 +91,14 @@ describe.each<[string, AppFactory]>([
     expect(input.device).toMatchObject({ id: "laptop-1", attested: true, managed: true });
     expect(input.session).toEqual({ acr: "http://idmanagement.gov/ns/assurance/aal/2", amr: ["pwd", "otp"], auth_time: world.now - 60 });
     expect(input.geo).toMatchObject({ country: "FR", distance_km: 0 });
-    expect(input.behavior).toMatchObject({ new_device: false, new_country: false, new_asn: false });
+    expect(input.familiarity?.history).toBeGreaterThan(0);
+    for (const feature of ["device", "country", "asn"] as const) expect(input.familiarity?.unfamiliar).not.toContain(feature);
   });
 
   it("answers a new device on an admin action with 401 and the exact RFC 9470 challenge", async () => {
     world.now += 600;
     const { res, decision, input } = await call({ method: "POST", path: "/admin/users", token: mfaToken, posture: await world.posture("laptop-2"), xff: PARIS });
-    expect(input.behavior?.new_device).toBe(true);
+    expect(input.familiarity?.unfamiliar).toContain("device");
     expect(decision.outcome).toBe("step_up");
     expect(res.status).toBe(401);
     const req = decision.requirement;
@@ -127,14 +128,15 @@ describe.each<[string, AppFactory]>([
     expect(res.status).toBe(decision.outcome === "deny" ? 403 : 401);
     expect(input.geo).toMatchObject({ country: "JP", accuracy_km: 50, previous: { country: "FR", accuracy_km: 20, time: loginAt, anonymized: false } });
     expect(input.geo?.distance_km).toBeCloseTo(greatCircleKm({ lat: 48.8566, lon: 2.3522 }, { lat: 35.6762, lon: 139.6503 }), 0);
-    expect(input.behavior).toMatchObject({ new_country: true, new_asn: true, new_device: false });
+    expect(input.familiarity?.unfamiliar).toEqual(expect.arrayContaining(["country", "asn"]));
+    expect(input.familiarity?.unfamiliar).not.toContain("device");
     expect(input.network).toMatchObject({ zone: "external", asn: 64502 });
     // The same request from Lyon (392 km, same country) is the nearby twin.
     const nearby: Input = {
       ...input,
       network: { ...input.network, ip: LYON, asn: 64501 },
       geo: { ...input.geo!, country: "FR", lat: 45.764, lon: 4.8357, accuracy_km: 10, distance_km: 392 },
-      behavior: { ...input.behavior!, new_country: false },
+      familiarity: { ...input.familiarity!, novelty: 0, unfamiliar: [] },
     };
     expect(RANK[decision.outcome]).toBeGreaterThanOrEqual(RANK[world.stepup.decideInput(nearby).outcome]);
   });

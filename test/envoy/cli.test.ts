@@ -44,7 +44,7 @@ describe("stepup envoy", () => {
       const deadline = Date.now() + 20_000;
       while (!output.includes("listening on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
       expect(output).toContain(`listening on 127.0.0.1:${port} (bundle revision test-revision, failure mode deny)`);
-      const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [] }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
+      const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [], privilege_granted_at: null }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, familiarity: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
       const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, "cli-1"))));
       expect(answer).toMatchObject({ status: 7, http_status: 401, body: { error: "insufficient_user_authentication" } });
       expect(answer.headers["www-authenticate"]).toMatch(/^Bearer realm="stepup-edge", acr_values="[^"]+", max_age="\d+"$/);

@@ -49,6 +49,12 @@ async function bearer(claims: Record<string, unknown>, iat: number): Promise<Rec
   return { host: "app.edge.test", authorization: `Bearer ${token}` };
 }
 
+/** A managed laptop's signed posture statement for alice, as device management issues it. */
+async function laptop(iat: number): Promise<Record<string, string>> {
+  const claims = { sub: "laptop-1", user: "alice@example.com", managed: true, compliant: true, disk_encrypted: true, edr_running: true, os_patch_age_days: 3, device_kind: "laptop" };
+  return { "x-device-posture": await edge.mdm.sign(claims, { iat, expiresIn: 3600 }) };
+}
+
 async function serve(server: ExtAuthzServer): Promise<NodeEnvoyClient> {
   return new NodeEnvoyClient(`127.0.0.1:${await server.listen()}`);
 }
@@ -65,22 +71,23 @@ describe("the Node ext_authz server", () => {
     const client = await serve(server);
     try {
       const mfa = { acr: "http://idmanagement.gov/ns/assurance/aal/2", amr: ["pwd", "otp"] };
-      const paris = fromOutcome(await client.check(check({ address: PARIS, headers: await bearer({ ...mfa, auth_time: T0 }, T0) })));
+      const paris = fromOutcome(await client.check(check({ address: PARIS, headers: { ...(await bearer({ ...mfa, auth_time: T0 }, T0)), ...(await laptop(T0)) } })));
       expect(paris.allowed).toBe(true);
-      // The server learnt the login from the token's auth_time, signed by the identity provider.
+      // The server learnt from the request it allowed on a session that met its requirement.
       const later = T0 + 3600;
-      const tokyo = fromOutcome(await client.check(check({ time: later, address: TOKYO, headers: await bearer({ ...mfa, auth_time: later }, later) })));
+      const tokyo = fromOutcome(await client.check(check({ time: later, address: TOKYO, headers: { ...(await bearer({ ...mfa, auth_time: later }, later)), ...(await laptop(later)) } })));
       const id = (tokyo.body as { decision_id?: string } | null)?.decision_id ?? "";
       const input = decided.get(id);
       expect(input?.geo).toMatchObject({ country: "JP", previous: { country: "FR", time: T0 } });
       expect(input?.geo?.distance_km).toBeGreaterThan(9000);
-      expect(input?.behavior).toMatchObject({ new_country: true });
+      expect(input?.familiarity?.unfamiliar).toContain("country");
       const decision = stepup.decideInput(input!);
       expect(decision.risk.contributions.map((c) => c.signal)).toContain("geo.impossible_travel");
       expect(decision.outcome).not.toBe("allow");
       expect(canonical(comparable(tokyo))).toBe(canonical(comparable(inProcessAnswer(decision, true, EDGE_REALM))));
       // A step-up challenge sent counts as a prompt, for MFA-fatigue detection.
-      const seen = await store.observe("alice@example.com", { now: later + 1, deviceId: null, country: null, asn: null });
+      const features = { asn: null, country: null, location: null, device: null, attestation: "none", browser: null, hour: "weekday-0", app: "wiki" };
+      const seen = await store.observe("alice@example.com", { now: later + 1, features });
       expect(seen.promptsRecent).toBe(decision.outcome === "step_up" ? 1 : 0);
     } finally {
       client.close();

@@ -72,9 +72,11 @@ const riskier: Record<string, Mutation> = {
     i.network.anonymizer === "none" || i.network.anonymizer === null ? edit(i, (c) => void (c.network.anonymizer = "tor")) : undefined,
   "network through a VPN": (i) =>
     i.network.anonymizer === "none" || i.network.anonymizer === null ? edit(i, (c) => void (c.network.anonymizer = "vpn")) : undefined,
-  "new device": (i) => edit(i, (c) => void (c.behavior = { ...emptyBehavior(), ...c.behavior, new_device: true })),
-  "new country": (i) => edit(i, (c) => void (c.behavior = { ...emptyBehavior(), ...c.behavior, new_country: true })),
-  "unusual hours": (i) => edit(i, (c) => void (c.behavior = { ...emptyBehavior(), ...c.behavior, usual_hours: false })),
+  "a less familiar context": (i) =>
+    i.familiarity ? edit(i, (c) => void (c.familiarity!.novelty = Math.min(1_000_000, c.familiarity!.novelty + 700))) : undefined,
+  "less history": (i) => (i.familiarity ? edit(i, (c) => void (c.familiarity!.history = 0)) : undefined),
+  "privilege granted after the login": (i) =>
+    i.session ? edit(i, (c) => void (c.subject.privilege_granted_at = NOW - 1)) : undefined,
   "more failed attempts": (i) =>
     edit(i, (c) => {
       const b = { ...emptyBehavior(), ...c.behavior };
@@ -94,10 +96,6 @@ const riskier: Record<string, Mutation> = {
 
 function emptyBehavior(): NonNullable<Input["behavior"]> {
   return {
-    new_device: null,
-    new_country: null,
-    new_asn: null,
-    usual_hours: null,
     failed_attempts_recent: null,
     prompts_recent: null,
     privilege_escalation: null,
@@ -157,10 +155,7 @@ describe("policy invariants", () => {
       "network.vpn": (i) => edit(i, (c) => void (c.network.anonymizer = "vpn")),
       "network.proxy": (i) => edit(i, (c) => void (c.network.anonymizer = "proxy")),
       "network.hosting": (i) => edit(i, (c) => void (c.network.anonymizer = "hosting")),
-      "behavior.new_device": (i) => edit(i, (c) => void (c.behavior!.new_device = true)),
-      "behavior.new_country": (i) => edit(i, (c) => void (c.behavior!.new_country = true)),
-      "behavior.new_asn": (i) => edit(i, (c) => void (c.behavior!.new_asn = true)),
-      "behavior.unusual_hours": (i) => edit(i, (c) => void (c.behavior!.usual_hours = false)),
+      "behavior.new_subject": (i) => edit(i, (c) => void (c.familiarity!.history = 0)),
       "behavior.failed_attempts": (i) => edit(i, (c) => void (c.behavior!.failed_attempts_recent = 4)),
     };
     // Every signal the data weighs as weak has a case here (so a new weak signal is not left out);
@@ -186,7 +181,8 @@ describe("policy invariants", () => {
           session,
           device: { attested: true, managed: true, compliant: true, encrypted: true, edr_running: true, os_patch_age_days: 3, kind: "laptop" },
           network: { zone: "corporate", reputation: "good", anonymizer: "none" },
-          behavior: { new_device: false, new_country: false, new_asn: false, usual_hours: true, failed_attempts_recent: 0, prompts_recent: 0, privilege_escalation: false },
+          behavior: { failed_attempts_recent: 0, prompts_recent: 0, privilege_escalation: false },
+          familiarity: { history: 40, novelty: 0, unfamiliar: [] },
           target: { app, action: "read" },
         });
         expect(decide(clean).outcome).toBe("allow");

@@ -47,7 +47,7 @@ describe("session from a verified access token (RFC 9068)", () => {
     const verifier = await SessionVerifier.create(options());
     const caller = await verifier.verify(await at(idp, { roles: ["admin"], groups: [{ value: "eng" }, 7] }), NOW);
     expect(caller).toEqual({
-      subject: { id: "alice@example.com", kind: "human", roles: ["admin"], groups: ["eng"], tags: [] },
+      subject: { id: "alice@example.com", kind: "human", roles: ["admin"], groups: ["eng"], tags: [], privilege_granted_at: null },
       session: { acr: "phr", amr: ["hwk"], auth_time: NOW - 120 },
       credential: null,
     });
@@ -68,7 +68,7 @@ describe("session from a verified access token (RFC 9068)", () => {
     const verifier = await SessionVerifier.create(options());
     const token = await idp.sign({ sub: "svc-billing", client_id: "svc-billing", aud: AUD, jti: "j2", iat: NOW - 10, exp: NOW + 300 }, { typ: "at+jwt" });
     expect(await verifier.verify(token, NOW)).toEqual({
-      subject: { id: "svc-billing", kind: "service", roles: [], groups: [], tags: [] },
+      subject: { id: "svc-billing", kind: "service", roles: [], groups: [], tags: [], privilege_granted_at: null },
       session: null,
       credential: { type: "oauth_client_credentials", issued_at: NOW - 10, expires_at: NOW + 300, storage: null, spiffe_id: null },
     });

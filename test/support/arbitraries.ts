@@ -35,6 +35,7 @@ export const subjectArb = fc.record({
   id: fc.constantFrom("alice@example.com", "bob@example.com", "svc-billing", "spiffe-workload"),
   kind: fc.constantFrom("human", "human", "human", "service", "workload"),
   roles: fc.subarray(["engineer", "admin", "finance", "contractor"]),
+  privilege_granted_at: maybe(seconds(3 * 86400).map((s) => NOW - s)),
 });
 
 export const sessionArb = fc.record({
@@ -88,11 +89,13 @@ export const geoArb = fc.record({
   ),
 });
 
+export const familiarityArb = fc.record({
+  history: fc.integer({ min: 0, max: 200 }),
+  novelty: fc.integer({ min: 0, max: 3000 }),
+  unfamiliar: fc.subarray(["asn", "country", "location", "device", "attestation", "browser", "hour", "app"] as const),
+});
+
 export const behaviorArb = fc.record({
-  new_device: maybe(fc.boolean()),
-  new_country: maybe(fc.boolean()),
-  new_asn: maybe(fc.boolean()),
-  usual_hours: maybe(fc.boolean()),
   failed_attempts_recent: maybe(fc.integer({ min: 0, max: 30 })),
   prompts_recent: maybe(fc.integer({ min: 0, max: 15 })),
   privilege_escalation: maybe(fc.boolean()),
@@ -114,6 +117,7 @@ export const inputDraftArb: fc.Arbitrary<InputDraft> = fc.record({
   network: networkArb,
   geo: maybe(geoArb),
   behavior: maybe(behaviorArb),
+  familiarity: maybe(familiarityArb),
   target: targetArb,
 }) as fc.Arbitrary<InputDraft>;
 
@@ -197,7 +201,7 @@ export function oddInput(): Input {
   return parseInput({
     now: NOW,
     subject: { id: 'é"\\\n\u0001 😀', kind: "human", roles: ["ü", "\u2028"] },
-    geo: { lat: -33.8688, lon: 1e-7, distance_km: 0.5 },
+    geo: { lat: -33.8688, lon: 1e-7, distance_km: 1 },
     target: { app: "wiki", action: "read", resource: "/a\tb€" },
   });
 }
@@ -208,8 +212,9 @@ export function largestInput(character: string): Input {
   const list = Array.from({ length: 64 }, () => long(128));
   return parseInput({
     now: 253402300799,
-    subject: { id: long(256), kind: "workload", roles: list, groups: list, tags: list },
+    subject: { id: long(256), kind: "workload", roles: list, groups: list, tags: list, privilege_granted_at: 253402300799 },
     session: { acr: long(256), amr: Array.from({ length: 16 }, () => long(64)), auth_time: 253402300799 },
+    familiarity: { history: 1_000_000, novelty: 1_000_000, unfamiliar: ["asn", "country", "location", "device", "attestation", "browser", "hour", "app"] },
     target: { app: long(128), action: long(64), resource: long(1024) },
   });
 }

@@ -165,7 +165,8 @@ export async function weightRaisedBundle(dir: string, revision: string): Promise
   await cp("rego", rego, { recursive: true });
   const dataPath = join(rego, "stepup", "config", "data.json");
   const data = JSON.parse(await readFile(dataPath, "utf8")) as { weights: Record<string, unknown> };
-  const [weight, value] = Object.entries(data.weights).find(([, v]) => typeof v === "number") as [string, number];
+  // The lightest signal: raised, it tips decisions over thresholds without hitting its group's cap.
+  const [weight, value] = (Object.entries(data.weights) as [string, number][]).sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0]!;
   data.weights[weight] = value + 40;
   await writeFile(dataPath, JSON.stringify(data, null, 2));
   const path = join(dir, `${revision}.tar.gz`);

@@ -1,43 +1,38 @@
 # METADATA
 # title: Identity behaviour
 # description: |
-#   Risk points from how this subject usually behaves, as the SDK's behaviour store remembers it
-#   (learned from successful authentications only, so an attacker's attempts teach it nothing).
+#   Risk points from how this subject usually behaves, as the SDK's behaviour store remembers it:
+#   counters of failed attempts and prompts, and how familiar the request's context is for this
+#   subject (the store learns only from proven authentications, so an attacker's requests teach
+#   it nothing). A request whose familiarity is unknown counts as unfamiliar: leaving out what
+#   the profile compares never makes a request look better.
 package stepup.behavior
 
 import data.stepup.config
 
 # METADATA
-# title: New device
-# description: The subject has not authenticated from this device before.
+# title: Unfamiliar context
+# description: |
+#   Several features of the request (network, place, device, browser, hours, app) are unlike the
+#   subject's proven history, or cannot be compared with it; together they suggest someone else.
 # custom:
-#   code: behavior.new_device
+#   code: behavior.unfamiliar_context
 #   controls: [DE.CM-03, PR.AA-03]
-signals contains "behavior.new_device" if input.behavior.new_device == true
+signals contains "behavior.unfamiliar_context" if {
+	input.familiarity.novelty >= config.familiarity.novelty
+}
+
+signals contains "behavior.unfamiliar_context" if is_null(input.familiarity)
 
 # METADATA
-# title: New country
-# description: The subject has not authenticated from this country before.
+# title: Little history
+# description: The subject has too few proven authentications for its context to be compared with.
 # custom:
-#   code: behavior.new_country
-#   controls: [DE.CM-03, PR.AA-03]
-signals contains "behavior.new_country" if input.behavior.new_country == true
-
-# METADATA
-# title: New network provider
-# description: The subject has not authenticated from this network provider (ASN) before.
-# custom:
-#   code: behavior.new_asn
+#   code: behavior.new_subject
 #   controls: [DE.CM-03]
-signals contains "behavior.new_asn" if input.behavior.new_asn == true
-
-# METADATA
-# title: Unusual hours
-# description: The request comes at an hour when this subject does not usually work.
-# custom:
-#   code: behavior.unusual_hours
-#   controls: [DE.CM-03]
-signals contains "behavior.unusual_hours" if input.behavior.usual_hours == false
+signals contains "behavior.new_subject" if {
+	input.familiarity.history < config.familiarity.min_history
+}
 
 # METADATA
 # title: Failed attempts

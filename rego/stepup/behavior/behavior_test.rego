@@ -2,33 +2,39 @@ package stepup.behavior_test
 
 import data.stepup.behavior
 
-_quiet := {
-	"new_device": false, "new_country": false, "new_asn": false, "usual_hours": true,
-	"failed_attempts_recent": 0, "prompts_recent": 0, "privilege_escalation": false,
-}
+_quiet := {"failed_attempts_recent": 0, "prompts_recent": 0, "privilege_escalation": false}
 
-_with(fields) := {"behavior": object.union(_quiet, fields)}
+_familiar := {"history": 40, "novelty": 120, "unfamiliar": ["hour"]}
+
+_with(fields) := {"behavior": object.union(_quiet, fields), "familiarity": _familiar}
+
+_familiarity(fields) := {"behavior": _quiet, "familiarity": object.union(_familiar, fields)}
 
 test_usual_behaviour_has_no_signals if {
 	behavior.signals == set() with input as _with({})
 }
 
-test_unknown_behaviour_has_no_signals if {
-	behavior.signals == set() with input as {"behavior": null}
-	behavior.signals == set() with input as _with({
-		"new_device": null, "new_country": null, "new_asn": null, "usual_hours": null,
-		"failed_attempts_recent": null, "privilege_escalation": null,
-	})
+test_unknown_counters_have_no_signals if {
+	behavior.signals == set() with input as {"behavior": null, "familiarity": _familiar}
+	behavior.signals == set() with input as _with({"failed_attempts_recent": null, "privilege_escalation": null})
 }
 
-test_novelty if {
-	behavior.signals == {"behavior.new_device"} with input as _with({"new_device": true})
-	behavior.signals == {"behavior.new_country"} with input as _with({"new_country": true})
-	behavior.signals == {"behavior.new_asn"} with input as _with({"new_asn": true})
+test_success_one_new_feature_stays_familiar if {
+	behavior.signals == set() with input as _familiarity({"novelty": 599, "unfamiliar": ["asn"]})
 }
 
-test_unusual_hours if {
-	behavior.signals == {"behavior.unusual_hours"} with input as _with({"usual_hours": false})
+test_fail_several_new_features_are_unfamiliar if {
+	behavior.signals == {"behavior.unfamiliar_context"} with input as _familiarity({"novelty": 600})
+	behavior.signals == {"behavior.unfamiliar_context"} with input as _familiarity({"novelty": 2400})
+}
+
+test_fail_unknown_familiarity_counts_as_unfamiliar if {
+	behavior.signals == {"behavior.unfamiliar_context"} with input as {"behavior": _quiet, "familiarity": null}
+}
+
+test_fail_little_history if {
+	behavior.signals == {"behavior.new_subject"} with input as _familiarity({"history": 2, "novelty": 0})
+	behavior.signals == set() with input as _familiarity({"history": 3, "novelty": 0})
 }
 
 test_failed_attempt_thresholds if {

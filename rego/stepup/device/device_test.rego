@@ -17,9 +17,24 @@ test_missing_device_is_unknown if {
 	device.signals == {"device.unknown"} with input as {"device": null, "target": {"app": "wiki", "action": "read"}}
 }
 
-test_unverified_posture_is_unattested_and_unknown_fields_cost_nothing_more if {
+test_unverified_posture_is_unattested if {
 	device.signals == {"device.unattested"} with input as _with({
 		"attested": false, "managed": null, "compliant": null, "encrypted": null,
+		"edr_running": null, "os_patch_age_days": null, "kind": null,
+	})
+}
+
+test_fail_unverified_posture_is_not_trusted_for_what_it_claims if {
+	device.signals == {"device.unattested"} with input as _with({"attested": false})
+	not device.is_attested with input as _with({"attested": false})
+}
+
+test_fail_fields_a_verified_statement_leaves_out_count_as_unhealthy if {
+	device.signals == {
+		"device.unmanaged", "device.noncompliant", "device.unencrypted",
+		"device.edr_missing", "device.patch_very_stale", "device.shared",
+	} with input as _with({
+		"managed": null, "compliant": null, "encrypted": null,
 		"edr_running": null, "os_patch_age_days": null, "kind": null,
 	})
 }

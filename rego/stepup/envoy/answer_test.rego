@@ -12,7 +12,9 @@ test_success_allow_carries_the_decision_for_the_upstream if {
 	response := envoy.response with input as _with_headers(headers) with data.stepup_envoy as _settings
 		with data.system.bundles as {"s": {"manifest": {"revision": "r9", "metadata": {"stepup": {"policy_version": "2"}}}}}
 	response.allowed == true
-	response.headers == {"x-stepup-decision-id": "req-1", "x-stepup-risk-level": "low", "x-stepup-revision": "r9"}
+
+	# The plugin keeps no history of the subject, so its context counts as unfamiliar (medium risk).
+	response.headers == {"x-stepup-decision-id": "req-1", "x-stepup-risk-level": "medium", "x-stepup-revision": "r9"}
 	response.dynamic_metadata.stepup.outcome == "allow"
 }
 

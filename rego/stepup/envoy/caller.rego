@@ -9,7 +9,7 @@ package stepup.envoy
 import data.stepup.envoy.jwt
 
 _anonymous := {
-	"subject": {"id": "anonymous", "kind": "human", "roles": [], "groups": [], "tags": []},
+	"subject": {"id": "anonymous", "kind": "human", "roles": [], "groups": [], "tags": [], "privilege_granted_at": null},
 	"session": null,
 	"credential": null,
 }
@@ -89,6 +89,7 @@ _token_subject := {
 	"roles": _strings(object.get(_claims, "roles", null)),
 	"groups": _strings(object.get(_claims, "groups", null)),
 	"tags": [],
+	"privilege_granted_at": null,
 }
 
 _from_token := {
@@ -187,7 +188,7 @@ _spiffe if regex.match(`^spiffe://[^/]+(/.*)?$`, _principal)
 _workloads := object.get(settings, "workloads", {})
 
 _from_principal := {
-	"subject": {"id": _principal, "kind": _peer_kind, "roles": [], "groups": [], "tags": []},
+	"subject": {"id": _principal, "kind": _peer_kind, "roles": [], "groups": [], "tags": [], "privilege_granted_at": null},
 	"session": null,
 	"credential": {
 		"type": _peer_type,

@@ -7,7 +7,10 @@ import data.stepup.envoy.keys_test as keys
 
 test_success_anonymous_without_a_token if {
 	doc := envoy.input_document with input as _request({}) with data.stepup_envoy as _settings
-	doc.subject == {"id": "anonymous", "kind": "human", "roles": [], "groups": [], "tags": []}
+	doc.subject == {
+		"id": "anonymous", "kind": "human", "roles": [],
+		"groups": [], "tags": [], "privilege_granted_at": null,
+	}
 	doc.session == null
 	doc.credential == null
 	doc.device == {
@@ -23,7 +26,10 @@ test_success_anonymous_without_a_token if {
 test_success_session_from_a_verified_access_token if {
 	claims := object.union(_fresh_passkey, {"roles": ["admin", {"value": "ops"}, 7], "groups": "not-a-list"})
 	doc := envoy.input_document with input as _with_headers(_bearer(claims)) with data.stepup_envoy as _settings
-	doc.subject == {"id": "alice@example.com", "kind": "human", "roles": ["admin", "ops"], "groups": [], "tags": []}
+	doc.subject == {
+		"id": "alice@example.com", "kind": "human", "roles": ["admin", "ops"],
+		"groups": [], "tags": [], "privilege_granted_at": null,
+	}
 	doc.session == {"acr": "phr", "amr": ["hwk"], "auth_time": _now - 60}
 }
 
@@ -88,7 +94,10 @@ test_success_spiffe_peer_is_a_workload_with_its_svid if {
 	source := {"principal": "spiffe://example.org/billing", "certificate": urlquery.encode(keys.billing_svid)}
 	doc := envoy.input_document with input as _request({"attributes": {"source": source}})
 		with data.stepup_envoy as _settings
-	doc.subject == {"id": "spiffe://example.org/billing", "kind": "workload", "roles": [], "groups": [], "tags": []}
+	doc.subject == {
+		"id": "spiffe://example.org/billing", "kind": "workload", "roles": [],
+		"groups": [], "tags": [], "privilege_granted_at": null,
+	}
 	doc.credential == {
 		"type": "spiffe_svid", "issued_at": 1795852200, "expires_at": 1795855800,
 		"storage": "workload_api", "spiffe_id": "spiffe://example.org/billing",

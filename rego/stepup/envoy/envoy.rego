@@ -106,6 +106,7 @@ input_document := {
 	"network": network,
 	"geo": null,
 	"behavior": null,
+	"familiarity": null,
 	"target": target,
 }
 

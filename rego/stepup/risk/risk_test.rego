@@ -71,11 +71,11 @@ test_every_group_contributes if {
 			"country": "JP", "accuracy_km": 20, "distance_km": 9700,
 			"previous": {"country": "FR", "accuracy_km": 20, "time": f.now - 3600, "anonymized": false},
 		},
-		"behavior": object.union(f.quiet, {"new_device": true}),
+		"familiarity": {"history": 40, "novelty": 900, "unfamiliar": ["device", "country"]},
 	})
-	risk.contributions == {"geo.impossible_travel": 40, "behavior.new_device": 10} with input as i
-	risk.groups == {"device": 0, "network": 0, "geo": 40, "behavior": 10} with input as i
-	risk.score == 50 with input as i
+	risk.contributions == {"geo.impossible_travel": 40, "behavior.unfamiliar_context": 30} with input as i
+	risk.groups == {"device": 0, "network": 0, "geo": 40, "behavior": 30} with input as i
+	risk.score == 70 with input as i
 }
 
 test_raw_codes_of_a_workload_are_its_network_signals if {

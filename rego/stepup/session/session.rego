@@ -2,13 +2,17 @@
 # title: Session assurance
 # description: |
 #   What the person's current session proves (assurance level, phishing resistance, age) and
-#   where it falls short of the requirement. acr and amr values are mapped to levels by data,
-#   so teams can use their identity provider's names.
+#   where it falls short of the requirement. acr values are mapped to levels by data, so teams
+#   can use their identity provider's names. amr values (RFC 8176) are mapped to the factors
+#   they prove: methods of two distinct factors are two-factor authentication (AAL2), and with a
+#   hardware authenticator among them AAL3; phishing resistance comes only from methods bound
+#   to the site (hardware keys, smart cards, passkeys).
 package stepup.session
 
 import data.stepup.config
 import data.stepup.exceptions
 import data.stepup.requirement
+import data.stepup.target
 
 # METADATA
 # description: The request carries an authenticated session.
@@ -21,8 +25,24 @@ default _acr_level := {"aal": 0, "phishing_resistant": false}
 
 _acr_level := config.assurance.acr[input.session.acr]
 
-# amr lists a handful of methods at most; an array (not a set) keeps the loop free of hashing.
-_amr_aal := max([amr[method].aal | amr := config.assurance.amr; some method in input.session.amr])
+# The factors the session's methods prove (knowledge, possession, inherence); methods the
+# data does not name prove nothing.
+_factors contains factor if {
+	some method in input.session.amr
+	some factor in config.assurance.amr[method].factors
+}
+
+default _amr_aal := 0
+
+_amr_aal := 3 if {
+	count(_factors) >= 2
+	some method in input.session.amr
+	config.assurance.amr[method].hardware
+} else := 2 if {
+	count(_factors) >= 2
+} else := 1 if {
+	count(_factors) == 1
+}
 
 # METADATA
 # description: The session's authenticator assurance level, 0 when unauthenticated.
@@ -93,6 +113,21 @@ raw_gaps contains "session.not_phishing_resistant" if {
 #   code: session.too_old
 #   controls: [PR.AA-03]
 raw_gaps contains "session.too_old" if age > requirement.max_age
+
+# METADATA
+# title: Authentication before the privilege
+# description: |
+#   The action uses privilege that was granted after the session was authenticated; it needs an
+#   authentication after the grant, whoever gained the privilege.
+# custom:
+#   code: session.predates_privilege
+#   controls: [PR.AA-05, PR.AA-03]
+raw_gaps contains "session.predates_privilege" if {
+	has_session
+	target.is_privileged
+	not input.session.auth_time >= input.subject.privilege_granted_at
+	is_number(input.subject.privilege_granted_at)
+}
 
 # METADATA
 # title: Authentication time unknown

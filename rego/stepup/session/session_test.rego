@@ -83,5 +83,51 @@ test_exception_relaxes_named_gaps_only if {
 }
 
 test_amr_can_raise_the_level_above_the_acr if {
-	session.aal == 2 with input as _with_session({"acr": "gold", "amr": ["hwk"], "auth_time": f.now})
+	session.aal == 3 with input as _with_session({"acr": "gold", "amr": ["hwk", "pin"], "auth_time": f.now})
+}
+
+_amr(methods) := _with_session({"acr": null, "amr": methods, "auth_time": f.now})
+
+test_success_two_distinct_factors_are_two_factor_authentication if {
+	session.aal == 2 with input as _amr(["pwd", "otp"])
+	session.aal == 2 with input as _amr(["pwd", "sms"])
+	session.aal == 3 with input as _amr(["pwd", "hwk"])
+	session.aal == 2 with input as _amr(["pin", "fpt"])
+	session.aal == 2 with input as _amr(["mfa"])
+}
+
+test_fail_one_factor_however_many_methods if {
+	session.aal == 1 with input as _amr(["pwd"])
+	session.aal == 1 with input as _amr(["pwd", "pin", "kba"])
+	session.aal == 1 with input as _amr(["otp", "sms"])
+	session.aal == 1 with input as _amr(["hwk"])
+	session.aal == 0 with input as _amr(["geo", "rba", "user"])
+}
+
+test_fail_phishing_resistance_only_from_methods_bound_to_the_site if {
+	not session.is_phishing_resistant with input as _amr(["pwd", "otp"])
+	not session.is_phishing_resistant with input as _amr(["swk", "pin"])
+	session.is_phishing_resistant with input as _amr(["hwk", "user"])
+	session.is_phishing_resistant with input as _amr(["sc", "pin"])
+}
+
+_privileged(granted, auth_time) := f.on(
+	f.with_fields(f.person, {
+		"subject": object.union(f.person.subject, {"privilege_granted_at": granted}),
+		"session": object.union(f.mfa, {"auth_time": auth_time}),
+	}),
+	"ci", "deploy",
+)
+
+test_fail_privilege_granted_after_the_login if {
+	session.raw_gaps["session.predates_privilege"] with input as _privileged(f.now - 600, f.now - 3600)
+}
+
+test_success_privilege_granted_before_the_login if {
+	not session.raw_gaps["session.predates_privilege"] with input as _privileged(f.now - 7200, f.now - 3600)
+	not session.raw_gaps["session.predates_privilege"] with input as _privileged(null, f.now - 3600)
+	not session.raw_gaps["session.predates_privilege"] with input as f.on(
+		f.with_fields(f.person, {"subject": object.union(f.person.subject, {"privilege_granted_at": f.now - 600})}),
+		"wiki", "read",
+	)
 }

@@ -6,6 +6,7 @@
 package stepup.stops
 
 import data.stepup.config
+import data.stepup.device
 import data.stepup.exceptions
 import data.stepup.geo
 import data.stepup.risk
@@ -43,7 +44,21 @@ raw contains "stop.impossible_travel" if {
 #   code: stop.shared_device
 #   controls: [PR.AA-03, PR.AA-05]
 raw contains "stop.shared_device" if {
-	input.device.kind == "shared"
+	device.is_shared
+	subject.is_human
+	target.tier == "critical"
+}
+
+# METADATA
+# title: Unproven device on a critical target
+# description: |
+#   A critical target is reached from a device whose posture no signed statement proved; no
+#   prompt proves what the device is.
+# custom:
+#   code: stop.unproven_device
+#   controls: [PR.AA-03, PR.PS-01]
+raw contains "stop.unproven_device" if {
+	not device.is_attested
 	subject.is_human
 	target.tier == "critical"
 }

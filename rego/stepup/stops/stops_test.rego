@@ -44,6 +44,20 @@ test_shared_device_on_high_target_does_not_stop if {
 	stops.active == set() with input as f.on(_kiosk, "admin-console", "read")
 }
 
+test_fail_unproven_device_on_critical_target_stops if {
+	unattested := f.with_fields(f.person, {"device": object.union(f.laptop, {"attested": false})})
+	stops.active == {"stop.unproven_device"} with input as f.on(unattested, "prod-secrets", "read")
+	without := f.with_fields(f.person, {"device": null})
+	stops.active == {"stop.unproven_device"} with input as f.on(without, "prod-secrets", "read")
+}
+
+test_success_proven_device_or_lower_tier_does_not_stop if {
+	stops.active == set() with input as f.on(f.person, "prod-secrets", "read")
+	unattested := f.with_fields(f.person, {"device": object.union(f.laptop, {"attested": false})})
+	stops.active == set() with input as f.on(unattested, "payroll", "read")
+	stops.active == set() with input as f.on(f.workload, "prod-secrets", "read")
+}
+
 test_risk_too_high if {
 	# network 70 (capped) + device 45 (capped) + behaviour 30 = 145, beyond 130 for a standard target
 	i := f.with_fields(f.person, {

@@ -46,8 +46,8 @@ raw_gaps contains "credential.expired" if {
 # METADATA
 # title: Credential lives too long
 # description: |
-#   The credential's lifetime is longer than the target's tier allows, or it never expires:
-#   long-lived secrets are the ones that leak.
+#   The credential's lifetime is longer than the target's tier allows, it never expires, or when
+#   it was issued is unknown: long-lived secrets are the ones that leak.
 # custom:
 #   code: credential.lifetime_exceeded
 #   controls: [PR.AA-01]
@@ -56,6 +56,11 @@ raw_gaps contains "credential.lifetime_exceeded" if _lifetime > _policy.max_life
 raw_gaps contains "credential.lifetime_exceeded" if {
 	is_object(input.credential)
 	is_null(input.credential.expires_at)
+}
+
+raw_gaps contains "credential.lifetime_exceeded" if {
+	is_object(input.credential)
+	is_null(input.credential.issued_at)
 }
 
 # METADATA
@@ -88,15 +93,10 @@ raw_gaps contains "credential.spiffe_untrusted" if {
 	not _trusted_spiffe
 }
 
-# The lifetime from issue to expiry; without an issue time, what is left of it.
+# The lifetime from issue to expiry.
 _lifetime := input.credential.expires_at - input.credential.issued_at if {
 	is_number(input.credential.expires_at)
 	is_number(input.credential.issued_at)
-}
-
-_lifetime := input.credential.expires_at - input.now if {
-	is_number(input.credential.expires_at)
-	is_null(input.credential.issued_at)
 }
 
 # spiffe://<trust domain>/<path>: the trust domain is the third part when split on "/".

@@ -41,11 +41,6 @@ export interface ExtAuthzOptions {
   readonly timeoutMs?: number;
   /** The largest CheckRequest accepted (gRPC RESOURCE_EXHAUSTED beyond); 4 MiB by default, as opa-envoy-plugin. */
   readonly maxRequestBytes?: number;
-  /**
-   * Learn from what passes: record a login when a verified session's auth_time is newer than the
-   * last one stored, and a prompt when a step-up challenge is sent. True by default (no-op without a behaviour store).
-   */
-  readonly recordBehavior?: boolean;
   /** Told about malformed requests and failures to decide; a JSON line on stderr by default (no token, no header). */
   readonly onError?: (error: StepupErrors, context: { readonly requestId: string; readonly outcome: string }) => void;
 }
@@ -144,7 +139,6 @@ export class ExtAuthzServer {
       if (failure && !REQUEST_FAULTS.has(failure.code) && (this.options.failureMode ?? "deny") !== "deny") {
         return this.failed(result.error ?? new EngineEvaluationError(failure.message), edge);
       }
-      if (this.options.recordBehavior !== false) this.learn(result);
       return { response: checkResponse(result.answer, result.decision, this.context(edge)) };
     } catch (err) {
       const error = asStepupError(err);
@@ -185,21 +179,6 @@ export class ExtAuthzServer {
       timer = setTimeout(() => reject(new EngineTimeoutError("ext_authz check", ms)), ms);
     });
     return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-  }
-
-  // Behaviour is learnt only from what the identity provider signed (a newer auth_time) and from
-  // challenges actually sent, never from a request's own claims.
-  private learn(result: GuardResult): void {
-    const store = this.guard.signals.behavior;
-    const input = result.collected?.input;
-    if (!store || !input || !result.collected?.authenticated) return;
-    const work: Promise<void>[] = [];
-    const authTime = input.session?.auth_time;
-    if (typeof authTime === "number" && authTime > (input.geo?.previous?.time ?? -1) && authTime <= input.now) {
-      work.push(this.guard.recordLogin(result));
-    }
-    if (result.decision?.outcome === "step_up") work.push(store.recordPrompt(input.subject.id, input.now));
-    Promise.all(work).catch((err) => this.report(asStepupError(err), null, "behaviour not recorded"));
   }
 
   private report(error: StepupErrors, edge: EdgeRequest | null, outcome: string): void {

@@ -1,28 +1,32 @@
 /**
  * The in-memory behaviour store: the embedded default for a single instance. Bounded: at most
- * `maxSubjects` subjects (least recently used go first), at most `maxMembers` devices, countries
- * and ASNs each, and every entry expires by the store's windows, measured on the times given.
+ * `maxSubjects` subjects (least recently used go first), at most `maxMembers` values per feature,
+ * and every entry expires by the store's windows, measured on the times given. It answers exactly
+ * as the Redis store does (profile.ts holds the arithmetic both use).
  */
 import {
-  DEFAULT_WINDOWS,
-  hourOf,
-  type BehaviorStore,
-  type BehaviorWindows,
-  type LastLogin,
-  type LoginEvent,
-  type Observation,
-  type Probe,
-} from "./store.js";
+  FEATURES,
+  HISTORY,
+  bumped,
+  contextKey,
+  decayTable,
+  decayed,
+  evictee,
+  expired,
+  isValueOf,
+  totalField,
+  valueField,
+  type Entry,
+} from "./profile.js";
+import { DEFAULT_WINDOWS, type BehaviorStore, type FeatureCounts, type BehaviorWindows, type LastLogin, type LoginEvent, type Observation, type Probe } from "./store.js";
 
 interface SubjectState {
   last: LastLogin | null;
-  devices: Map<string, number>;
-  countries: Map<string, number>;
-  asns: Map<string, number>;
+  profile: Map<string, Entry>;
+  context: string;
+  contextAt: number;
   failures: number[];
   prompts: number[];
-  hours: number[];
-  hoursAt: number;
   touched: number;
 }
 
@@ -39,10 +43,12 @@ export class MemoryBehaviorStore implements BehaviorStore {
   private readonly subjects = new Map<string, SubjectState>();
   private readonly windows: BehaviorWindows;
   private readonly maxSubjects: number;
+  private readonly table: readonly number[];
 
   constructor(options: MemoryStoreOptions = {}) {
     this.windows = { ...DEFAULT_WINDOWS, ...options.windows };
     this.maxSubjects = options.maxSubjects ?? 100_000;
+    this.table = decayTable(this.windows);
   }
 
   /** Subjects held now (for tests and health checks). */
@@ -53,31 +59,44 @@ export class MemoryBehaviorStore implements BehaviorStore {
   async observe(subject: string, probe: Probe): Promise<Observation> {
     const s = this.live(subject, probe.now);
     const since = probe.now - this.windows.retention;
-    const known = (map: Map<string, number> | undefined, key: string | number | null) =>
-      key === null ? null : (map?.get(String(key)) ?? -Infinity) >= since;
+    const read = (field: string) => decayed(s?.profile.get(field), probe.now, this.table);
+    const profile = {} as Record<string, { seen: number; total: number }>;
+    for (const feature of FEATURES) {
+      const value = probe.features[feature];
+      profile[feature] = { seen: value === null ? 0 : read(valueField(feature, value)), total: read(totalField(feature)) };
+    }
     return {
       last: s?.last && s.last.time >= since ? s.last : null,
-      knownDevice: known(s?.devices, probe.deviceId),
-      knownCountry: known(s?.countries, probe.country),
-      knownAsn: known(s?.asns, probe.asn),
+      profile: profile as FeatureCounts,
+      history: read(HISTORY),
       failuresRecent: s ? count(s.failures, probe.now - this.windows.failures) : 0,
       promptsRecent: s ? count(s.prompts, probe.now - this.windows.prompts) : 0,
-      loginHours: s && s.hoursAt >= since ? [...s.hours] : new Array<number>(24).fill(0),
     };
   }
 
   async recordLogin(subject: string, login: LoginEvent): Promise<void> {
     const s = this.state(subject, login.time);
-    if (!s.last || s.last.time <= login.time) {
-      const { time, country, lat, lon, accuracyKm, anonymized } = login;
-      s.last = { time, country, lat, lon, accuracyKm, anonymized };
+    const { time, country, lat, lon, accuracyKm, anonymized } = login;
+    if (!s.last || s.last.time <= time) s.last = { time, country, lat, lon, accuracyKm, anonymized };
+    const context = contextKey(login.features);
+    if (context === s.context && time >= s.contextAt && time - s.contextAt < this.windows.relearn) return;
+    s.context = context;
+    s.contextAt = time;
+    const { profile } = s;
+    for (const [field, entry] of profile) if (expired(entry, time, this.table)) profile.delete(field);
+    const bump = (field: string) => profile.set(field, bumped(profile.get(field), time, this.table));
+    bump(HISTORY);
+    for (const feature of FEATURES) {
+      const value = login.features[feature];
+      if (value === null) continue;
+      bump(valueField(feature, value));
+      bump(totalField(feature));
+      for (;;) {
+        const values = [...profile].filter(([field]) => isValueOf(field, feature));
+        if (values.length <= this.windows.maxMembers) break;
+        profile.delete(evictee(values, time, this.table)!);
+      }
     }
-    remember(s.devices, login.deviceId, login.time, this.windows.maxMembers);
-    remember(s.countries, login.country, login.time, this.windows.maxMembers);
-    remember(s.asns, login.asn === null ? null : String(login.asn), login.time, this.windows.maxMembers);
-    if (s.hoursAt < login.time - this.windows.retention) s.hours.fill(0);
-    s.hours[hourOf(login.time)]! += 1;
-    s.hoursAt = Math.max(s.hoursAt, login.time);
   }
 
   async recordPrompt(subject: string, time: number): Promise<void> {
@@ -108,7 +127,7 @@ export class MemoryBehaviorStore implements BehaviorStore {
   private state(subject: string, now: number): SubjectState {
     let s = this.live(subject, now);
     if (!s) {
-      s = { last: null, devices: new Map(), countries: new Map(), asns: new Map(), failures: [], prompts: [], hours: new Array<number>(24).fill(0), hoursAt: -Infinity, touched: now };
+      s = { last: null, profile: new Map(), context: "", contextAt: -Infinity, failures: [], prompts: [], touched: now };
       this.subjects.set(subject, s);
       while (this.subjects.size > this.maxSubjects) this.subjects.delete(this.subjects.keys().next().value as string);
     }
@@ -128,12 +147,4 @@ function push(times: number[], time: number, since: number): void {
   let drop = 0;
   while (drop < times.length && (times[drop]! < since || times.length - drop > MAX_EVENTS)) drop++;
   times.splice(0, drop);
-}
-
-function remember(map: Map<string, number>, key: string | null, time: number, max: number): void {
-  if (key === null) return;
-  map.set(key, Math.max(map.get(key) ?? -Infinity, time));
-  if (map.size <= max) return;
-  const oldest = [...map.entries()].sort((a, b) => a[1] - b[1]).slice(0, map.size - max);
-  for (const [k] of oldest) map.delete(k);
 }

@@ -1,24 +1,16 @@
 /**
  * The Redis behaviour store (ioredis), for fleets: every instance sees the same history. A
  * decision costs exactly one round trip (one EVALSHA of a read-only script); each record is one
- * atomic script. Keys carry a TTL and name the subject only by a hash, so no user id sits in
- * Redis in clear. Failures and timeouts become `BehaviorStoreError`, never a hung decision.
+ * atomic script. Keys carry a TTL and name the subject, and the profile its values, only by a
+ * hash, so no user id, device id or address sits in Redis in clear. Failures and timeouts become `BehaviorStoreError`, never a hung decision.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { BehaviorStoreError } from "../../errors.js";
 import { ioredis } from "../../lazy.js";
-import { OBSERVE, RECORD_EVENT, RECORD_LOGIN } from "./redis-scripts.js";
-import {
-  DEFAULT_WINDOWS,
-  hourOf,
-  type BehaviorStore,
-  type BehaviorWindows,
-  type LastLogin,
-  type LoginEvent,
-  type Observation,
-  type Probe,
-} from "./store.js";
+import { FEATURES, HISTORY, contextKey, decayTable, decayed, decode, totalField, valueField } from "./profile.js";
+import { OBSERVE, RECORD_EVENT, recordLoginScript } from "./redis-scripts.js";
+import { DEFAULT_WINDOWS, type BehaviorStore, type FeatureCounts, type BehaviorWindows, type LastLogin, type LoginEvent, type Observation, type Probe } from "./store.js";
 
 interface ScriptCommands {
   stepupObserve(...args: (string | number)[]): Promise<unknown[]>;
@@ -26,7 +18,9 @@ interface ScriptCommands {
   stepupRecordEvent(...args: (string | number)[]): Promise<number>;
 }
 
-type ScriptedRedis = Redis & ScriptCommands;
+/** A single Redis or a Redis Cluster client: every key of a subject is in one hash slot. */
+type Client = Redis | Cluster;
+type ScriptedClient = Client & ScriptCommands;
 
 export interface RedisStoreOptions {
   readonly windows?: Partial<BehaviorWindows>;
@@ -46,20 +40,22 @@ export const FAIL_FAST: RedisOptions = {
 };
 
 export class RedisBehaviorStore implements BehaviorStore {
-  private readonly redis: ScriptedRedis;
+  private readonly redis: ScriptedClient;
   private readonly windows: BehaviorWindows;
   private readonly prefix: string;
+  private readonly table: readonly number[];
 
-  /** Wraps a client you manage; prefer `connect`, which sets fail-fast options. */
-  constructor(redis: Redis, options: RedisStoreOptions = {}) {
+  /** Wraps a client you manage (a Redis or a Cluster); prefer `connect`, which sets fail-fast options. */
+  constructor(redis: Client, options: RedisStoreOptions = {}) {
     this.windows = { ...DEFAULT_WINDOWS, ...options.windows };
     this.prefix = options.prefix ?? "stepup:";
+    this.table = decayTable(this.windows);
     // Connection errors surface per call as BehaviorStoreError; ioredis reconnects in the background.
     redis.on("error", () => {});
-    redis.defineCommand("stepupObserve", { numberOfKeys: 7, lua: OBSERVE, readOnly: true });
-    redis.defineCommand("stepupRecordLogin", { numberOfKeys: 5, lua: RECORD_LOGIN });
+    redis.defineCommand("stepupObserve", { numberOfKeys: 4, lua: OBSERVE, readOnly: true });
+    redis.defineCommand("stepupRecordLogin", { numberOfKeys: 2, lua: recordLoginScript(this.table) });
     redis.defineCommand("stepupRecordEvent", { numberOfKeys: 1, lua: RECORD_EVENT });
-    this.redis = redis as ScriptedRedis;
+    this.redis = redis as ScriptedClient;
   }
 
   /**
@@ -72,7 +68,8 @@ export class RedisBehaviorStore implements BehaviorStore {
     const redis = new (ioredis().Redis)({ ...FAIL_FAST, ...options });
     try {
       await redis.connect();
-      await Promise.all([OBSERVE, RECORD_LOGIN, RECORD_EVENT].map((lua) => redis.script("LOAD", lua)));
+      const table = decayTable({ ...DEFAULT_WINDOWS, ...storeOptions?.windows });
+      await Promise.all([OBSERVE, recordLoginScript(table), RECORD_EVENT].map((lua) => redis.script("LOAD", lua)));
     } catch (err) {
       redis.disconnect();
       throw new BehaviorStoreError(`cannot connect to Redis: ${(err as Error).message}`, { cause: err });
@@ -80,41 +77,67 @@ export class RedisBehaviorStore implements BehaviorStore {
     return new RedisBehaviorStore(redis, storeOptions);
   }
 
+  /**
+   * Connects to a Redis Cluster with fail-fast settings. The scripts load on each node the first
+   * time a subject's slot lives there.
+   * @example
+   * const store = await RedisBehaviorStore.connectCluster([{ host: "127.0.0.1", port: 7000 }]);
+   */
+  static async connectCluster(nodes: { host: string; port: number }[], options: RedisOptions = {}, storeOptions?: RedisStoreOptions): Promise<RedisBehaviorStore> {
+    const { enableOfflineQueue, lazyConnect, ...redisOptions } = { ...FAIL_FAST, ...options };
+    const cluster = new (ioredis().Cluster)(nodes, { enableOfflineQueue, lazyConnect, redisOptions });
+    try {
+      await cluster.connect();
+    } catch (err) {
+      cluster.disconnect();
+      throw new BehaviorStoreError(`cannot connect to the Redis Cluster: ${(err as Error).message}`, { cause: err });
+    }
+    return new RedisBehaviorStore(cluster, storeOptions);
+  }
+
   /** The underlying client (for health checks). */
-  get client(): Redis {
+  get client(): Client {
     return this.redis;
   }
 
   async observe(subject: string, probe: Probe): Promise<Observation> {
     const k = this.keys(subject);
-    const since = probe.now - this.windows.retention;
+    const fields = [HISTORY];
+    for (const feature of FEATURES) {
+      const value = probe.features[feature];
+      fields.push(value === null ? `${feature}:-` : valueField(feature, value), totalField(feature));
+    }
     const reply = await this.call(() =>
-      this.redis.stepupObserve(
-        k.last, k.devices, k.countries, k.asns, k.failures, k.prompts, k.hours,
-        probe.deviceId ?? "", probe.country ?? "", probe.asn === null ? "" : String(probe.asn),
-        since, probe.now - this.windows.failures, probe.now - this.windows.prompts,
-      ),
+      this.redis.stepupObserve(k.last, k.profile, k.failures, k.prompts, probe.now - this.windows.failures, probe.now - this.windows.prompts, ...fields),
     );
-    const [last, device, country, asn, failures, prompts, hours] = reply as [(string | null)[], number, number, number, number, number, string[]];
+    const [last, entries, failures, prompts] = reply as [(string | null)[], (string | null)[], number, number];
+    const read = (i: number) => decayed(decode(entries[i]), probe.now, this.table);
+    const profile = {} as Record<string, { seen: number; total: number }>;
+    FEATURES.forEach((feature, i) => {
+      profile[feature] = { seen: probe.features[feature] === null ? 0 : read(1 + 2 * i), total: read(2 + 2 * i) };
+    });
     return {
-      last: lastLogin(last, since),
-      knownDevice: known(device),
-      knownCountry: known(country),
-      knownAsn: known(asn),
+      last: lastLogin(last, probe.now - this.windows.retention),
+      profile: profile as FeatureCounts,
+      history: read(0),
       failuresRecent: Number(failures),
       promptsRecent: Number(prompts),
-      loginHours: loginHours(hours, since),
     };
   }
 
   async recordLogin(subject: string, login: LoginEvent): Promise<void> {
     const k = this.keys(subject);
     const w = this.windows;
+    const features: string[] = [];
+    for (const feature of FEATURES) {
+      const value = login.features[feature];
+      if (value !== null) features.push(feature, valueField(feature, value), totalField(feature));
+    }
     await this.call(() =>
       this.redis.stepupRecordLogin(
-        k.last, k.devices, k.countries, k.asns, k.hours,
+        k.last, k.profile,
         login.time, login.country ?? "", text(login.lat), text(login.lon), text(login.accuracyKm), login.anonymized ? 1 : 0,
-        login.deviceId ?? "", login.asn === null ? "" : String(login.asn), hourOf(login.time), w.retention, w.maxMembers, login.time - w.retention,
+        w.retention, w.maxMembers, w.relearn, contextKey(login.features), HISTORY, ...features,
       ),
     );
   }
@@ -140,12 +163,9 @@ export class RedisBehaviorStore implements BehaviorStore {
     const base = `${this.prefix}{${tag}}:`;
     return {
       last: `${base}last`,
-      devices: `${base}devices`,
-      countries: `${base}countries`,
-      asns: `${base}asns`,
+      profile: `${base}profile`,
       failures: `${base}failures`,
       prompts: `${base}prompts`,
-      hours: `${base}hours`,
     };
   }
 
@@ -156,10 +176,6 @@ export class RedisBehaviorStore implements BehaviorStore {
       throw new BehaviorStoreError(`behaviour store: ${(err as Error).message}`, { cause: err });
     }
   }
-}
-
-function known(flag: number): boolean | null {
-  return flag < 0 ? null : flag === 1;
 }
 
 function text(value: number | null): string {
@@ -177,13 +193,4 @@ function lastLogin(fields: (string | null)[], since: number): LastLogin | null {
   const t = num(time);
   if (t === null || t < since) return null;
   return { time: t, country: country || null, lat: num(lat), lon: num(lon), accuracyKm: num(acc), anonymized: anon === "1" };
-}
-
-function loginHours(flat: string[], since: number): number[] {
-  const hours = new Array<number>(24).fill(0);
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
-  if ((num(fields.get("at")) ?? -Infinity) < since) return hours;
-  for (let h = 0; h < 24; h++) hours[h] = num(fields.get(String(h))) ?? 0;
-  return hours;
 }

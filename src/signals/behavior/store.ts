@@ -1,17 +1,25 @@
 /**
  * The behaviour store: what stepup remembers about each subject, in memory or in Redis behind one
- * interface. Deciding only reads (`observe`, one round trip); history changes only through
- * successful-authentication events (`recordLogin`), prompts actually sent (`recordPrompt`) and
- * failed attempts (`recordFailure`), so an attacker's requests cannot teach the model what is
- * normal. Every entry expires. Times are Unix seconds passed in by the caller, never read here.
+ * interface. Deciding only reads (`observe`, one round trip). History changes only through proven
+ * authentications (`recordLogin`: a request allowed on a session that met its requirement, or a
+ * completed step-up), prompts actually sent (`recordPrompt`) and failed attempts
+ * (`recordFailure`), so a claim an attacker presents alone teaches the model nothing. Every entry
+ * expires. Times are Unix seconds passed in by the caller, never read here.
  */
+import type { Feature } from "../../contracts/input.js";
 
-/** A successful authentication, recorded after the identity provider confirmed it. */
-export interface LoginEvent {
-  readonly time: number;
-  readonly deviceId: string | null;
+/** For each feature, the decayed count of the probe's value and of every value (thousandths). */
+export type FeatureCounts = Readonly<Record<Feature, { readonly seen: number; readonly total: number }>>;
+
+/**
+ * The features of one request that a subject's profile compares, each as text (null: not known).
+ * Only a device whose posture was proven has an id here.
+ */
+export type Features = Readonly<Record<Feature, string | null>>;
+
+/** Where a login took place, for the next decision's travel check. */
+export interface Place {
   readonly country: string | null;
-  readonly asn: number | null;
   readonly lat: number | null;
   readonly lon: number | null;
   readonly accuracyKm: number | null;
@@ -19,34 +27,32 @@ export interface LoginEvent {
   readonly anonymized: boolean;
 }
 
-/** What a decision asks of the store: is this device, country, ASN known for the subject? */
+/** A proven authentication: what the subject's profile learns from. */
+export interface LoginEvent extends Place {
+  readonly time: number;
+  readonly features: Features;
+}
+
+/** What a decision asks of the store: how familiar are these features for the subject? */
 export interface Probe {
   readonly now: number;
-  readonly deviceId: string | null;
-  readonly country: string | null;
-  readonly asn: number | null;
+  readonly features: Features;
 }
 
 /** The last login as stored. */
-export interface LastLogin {
+export interface LastLogin extends Place {
   readonly time: number;
-  readonly country: string | null;
-  readonly lat: number | null;
-  readonly lon: number | null;
-  readonly accuracyKm: number | null;
-  readonly anonymized: boolean;
 }
 
-/** The store's answer for one decision. Known-ness is null when nothing was asked. */
+/** The store's answer for one decision. */
 export interface Observation {
   readonly last: LastLogin | null;
-  readonly knownDevice: boolean | null;
-  readonly knownCountry: boolean | null;
-  readonly knownAsn: boolean | null;
+  /** For each feature, how often the probe's value and any value were seen (decayed, in thousandths). */
+  readonly profile: FeatureCounts;
+  /** Proven authentications remembered (decayed, in thousandths). */
+  readonly history: number;
   readonly failuresRecent: number;
   readonly promptsRecent: number;
-  /** Successful logins per hour of day (UTC), index 0–23. */
-  readonly loginHours: readonly number[];
 }
 
 /** How long each kind of memory lasts, in seconds, and how much of it is kept. */
@@ -55,17 +61,23 @@ export interface BehaviorWindows {
   readonly failures: number;
   /** Prompts count for this long (the MFA-fatigue window). */
   readonly prompts: number;
-  /** Devices, countries, ASNs, login hours and the last login are remembered this long. */
+  /** A profile entry unseen for this long is forgotten; so is the last login. */
   readonly retention: number;
-  /** At most this many devices, countries or ASNs per subject (the oldest go first). */
+  /** At most this many values per feature per subject (the least seen go first). */
   readonly maxMembers: number;
+  /** A profile's counts halve over this many days. */
+  readonly halfLifeDays: number;
+  /** The same context learned again within this many seconds counts once. */
+  readonly relearn: number;
 }
 
 export const DEFAULT_WINDOWS: BehaviorWindows = {
   failures: 15 * 60,
   prompts: 10 * 60,
   retention: 90 * 86_400,
-  maxMembers: 64,
+  maxMembers: 32,
+  halfLifeDays: 30,
+  relearn: 3_600,
 };
 
 export interface BehaviorStore {
@@ -74,9 +86,4 @@ export interface BehaviorStore {
   recordPrompt(subject: string, time: number): Promise<void>;
   recordFailure(subject: string, time: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Hour of day (UTC) of a Unix time. */
-export function hourOf(time: number): number {
-  return Math.floor((time % 86_400) / 3_600);
 }
