@@ -15,7 +15,9 @@ const common = {
 };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js" });
 await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
-// The decision pool's and the replay pool's threads load these files from next to the bundle that starts them.
+// The decision pool's and the replay pool's threads (and the sinks' spool threads) load these files from next to the bundle that starts them.
 await build({ ...common, entryPoints: ["src/engine/batch/pool-worker.ts"], outfile: "dist/pool-worker.js" });
 await build({ ...common, entryPoints: ["src/audit/replay-worker.ts"], outfile: "dist/replay-worker.js" });
+// The durable decision-log sinks' spool threads.
+await build({ ...common, entryPoints: ["src/audit/spool/spool-worker.ts"], outfile: "dist/spool-worker.js" });
 execFileSync("npx", ["tsc", "-p", "tsconfig.json", "--emitDeclarationOnly"], { stdio: "inherit" });

@@ -227,6 +227,26 @@ export class BehaviorStoreError extends StepupError {
   readonly code = "ERR_BEHAVIOR_STORE" as const;
 }
 
+/**
+ * A write to the behaviour store — a login, a prompt sent, a failed attempt — did not reach it
+ * (Redis down or too slow). Nothing is lost: `record` holds the write as data, to keep and retry
+ * (`guard.retryRecord(record)`). HTTP frameworks that answer an error by its `statusCode` and
+ * `headers` (Fastify; Express with `stepupExpressErrors()`) answer 503 with `Retry-After`.
+ */
+export class StateWriteError extends StepupError {
+  readonly code = "ERR_STATE_WRITE_FAILED" as const;
+  readonly retryable = true;
+  readonly statusCode = 503;
+  readonly headers: Readonly<Record<string, string>> = { "retry-after": "1", "cache-control": "no-store" };
+  constructor(
+    /** The write, as data (`{ kind: "login" | "prompt" | "failure", subject, … }`). */
+    readonly record: Readonly<{ kind: string; subject: string }> & Readonly<Record<string, unknown>>,
+    options?: { cause?: unknown },
+  ) {
+    super(`the ${record.kind} could not be recorded: the behaviour store is unreachable; retry the record`, options);
+  }
+}
+
 /** No route mapping gives the request's target app and action. */
 export class TargetUnmappedError extends StepupError {
   readonly code = "ERR_TARGET_UNMAPPED" as const;
@@ -248,6 +268,17 @@ export class LogInvalidError extends StepupError {
   readonly code = "ERR_LOG_INVALID" as const;
   constructor(readonly source: string, readonly line: number, readonly issues: readonly Issue[]) {
     super(`${source}:${line}: not a decision-log event: ${describeIssues(issues)}`);
+  }
+}
+
+/**
+ * A decision-log sink is full (its queue or its spool at the cap) or failed, and the logger was
+ * configured to fail closed rather than decide without a log (`overflow: "fail_closed"`).
+ */
+export class DecisionLogFullError extends StepupError {
+  readonly code = "ERR_DECISION_LOG_FULL" as const;
+  constructor(readonly sinks: readonly string[]) {
+    super(`the decision log cannot take more events (${sinks.join(", ") || "no sink"} full): failing closed`);
   }
 }
 
@@ -305,9 +336,11 @@ export type StepupErrors =
   | IpListInvalidError
   | GeoDatabaseInvalidError
   | BehaviorStoreError
+  | StateWriteError
   | TargetUnmappedError
   | AuditConfigInvalidError
   | LogInvalidError
+  | DecisionLogFullError
   | RevisionNotFoundError
   | CheckRequestInvalidError
   | EnvoySettingsInvalidError
@@ -343,9 +376,11 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_IP_LIST_INVALID",
   "ERR_GEO_DATABASE_INVALID",
   "ERR_BEHAVIOR_STORE",
+  "ERR_STATE_WRITE_FAILED",
   "ERR_TARGET_UNMAPPED",
   "ERR_AUDIT_CONFIG_INVALID",
   "ERR_LOG_INVALID",
+  "ERR_DECISION_LOG_FULL",
   "ERR_REVISION_NOT_FOUND",
   "ERR_CHECK_REQUEST_INVALID",
   "ERR_ENVOY_SETTINGS_INVALID",

@@ -68,13 +68,14 @@ export {
   type Place as LoginPlace,
 } from "./signals/behavior/store.js";
 export { MemoryBehaviorStore, type MemoryStoreOptions } from "./signals/behavior/memory.js";
+export { applyRecord, type BehaviorRecord } from "./signals/behavior/records.js";
 export { RedisBehaviorStore, FAIL_FAST, type RedisStoreOptions } from "./signals/behavior/redis.js";
 export { behaviorOf, featuresOf, type FeatureFacts } from "./signals/behavior/derive.js";
 export { familiarityOf, DEFAULT_FAMILIARITY, type FamiliarityModel } from "./signals/behavior/familiarity.js";
 export { Guard, type GuardOptions, type GuardResult } from "./enforcement/guard.js";
 export { answerDecision, answerInvalidToken, type HttpAnswer } from "./enforcement/answer.js";
 export { stepUpChallenge, invalidTokenChallenge, describeGap } from "./enforcement/challenge.js";
-export { stepupExpress, expressFacts } from "./enforcement/express.js";
+export { stepupExpress, stepupExpressErrors, expressFacts } from "./enforcement/express.js";
 export { stepupFastify, fastifyFacts, type StepupFastifyOptions } from "./enforcement/fastify.js";
 export { ExtAuthzServer, type ExtAuthzOptions, type FromSettingsOptions, type FailureMode } from "./enforcement/envoy/server.js";
 export { parseEnvoySettings, loadEnvoySettings, envoySignalsOptions } from "./enforcement/envoy/settings.js";

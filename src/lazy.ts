@@ -24,7 +24,7 @@ function lazyImport<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (loaded ??= load());
 }
 
-/** The sidecar client, bundle polling and the HTTP log sink. */
+/** The sidecar client and bundle polling. */
 export const axios = lazyRequire<AxiosStatic>("axios");
 /** The Redis behaviour store. */
 export const ioredis = lazyRequire<typeof import("ioredis")>("ioredis");
@@ -38,8 +38,6 @@ export const promClient = lazyRequire<typeof import("prom-client")>("prom-client
 export const maxmind = lazyRequire<typeof import("maxmind").default>("maxmind");
 /** Route mapping of HTTP requests to targets. */
 export const pathToRegexp = lazyRequire<typeof import("path-to-regexp")>("path-to-regexp");
-/** The decision-log file, rotated. */
-export const rotatingFileStream = lazyRequire<typeof import("rotating-file-stream")>("rotating-file-stream");
 /** Token, key-set and bundle signatures (ES modules only). */
 export const jose = lazyImport(() => import("jose"));
 /** Browser families from User-Agent headers, for the behaviour profile. */

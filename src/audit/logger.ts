@@ -2,13 +2,14 @@
  * The decision logger: turns every decision the SDK makes (its `onDecision` events) into an
  * OPA-format decision-log event, drops what the drop rule says to drop, masks what the mask says
  * to hide, and hands one line of JSON to each sink. It never throws into a decision: a failure
- * here costs a log line (counted), never a decision.
+ * here costs a log line (counted), never a decision. Events a sink drops are counted in the
+ * metrics and reported in a log line of their own, as OPA reports the decisions it drops.
  */
 import { randomUUID } from "node:crypto";
 import { DropRuleSchema, type DecisionLogEvent, type DropRule, type MaskRule } from "../contracts/decision-log.js";
 import { toIssues } from "../contracts/issues.js";
 import type { DecisionEvent } from "../decision/conclude.js";
-import { AuditConfigInvalidError } from "../errors.js";
+import { AuditConfigInvalidError, DecisionLogFullError } from "../errors.js";
 import { stepupVersion, toLogEvent } from "./event.js";
 import { compileMask, type Masker } from "./mask.js";
 import type { StepupMetrics } from "./metrics.js";
@@ -31,6 +32,30 @@ export interface DecisionLoggerOptions {
   readonly metrics?: StepupMetrics;
   /** Called for every use of an exception; by default a JSON line on stderr. */
   readonly onReview?: (record: ReviewRecord) => void;
+  /**
+   * What a full sink means for deciding. `drop` (the default): events that do not fit are
+   * dropped and counted, and deciding goes on. `fail_closed`: the same, and `accepting` turns
+   * false while a sink is full, so that a caller who must not decide without a log can deny
+   * instead (`logger.accepting ? stepup.decide(input) : stepup.failClosed(input, logger.fullError())`).
+   */
+  readonly overflow?: "drop" | "fail_closed";
+  /**
+   * Told of dropped events, as OPA logs the decisions it drops: at most once a second per sink
+   * and reason, with the count since the last report and in all. By default a JSON line on stderr.
+   */
+  readonly onDropped?: (report: DropReport) => void;
+}
+
+/** A report of dropped decision-log events. */
+export interface DropReport {
+  readonly level: "error";
+  readonly msg: "Dropped decision log events";
+  readonly sink: string;
+  readonly reason: DropReason;
+  /** Dropped since the last report for this sink and reason. */
+  readonly dropped: number;
+  /** Dropped since the logger started, for this sink and reason. */
+  readonly total: number;
 }
 
 export class DecisionLogger {
@@ -43,6 +68,8 @@ export class DecisionLogger {
   private readonly onReview: (record: ReviewRecord) => void;
   private requestId = 0;
   private errorReported = false;
+  private readonly overflow: "drop" | "fail_closed";
+  private readonly dropReports: DropReports;
 
   constructor(options: DecisionLoggerOptions) {
     this.sinks = options.sinks;
@@ -52,7 +79,23 @@ export class DecisionLogger {
     this.bundleName = options.bundleName ?? "stepup";
     this.metrics = options.metrics;
     this.onReview = options.onReview ?? logReview;
-    for (const sink of this.sinks) sink.onDrop((reason, count) => this.metrics?.logDropped(sink.name, reason, count));
+    this.overflow = options.overflow ?? "drop";
+    this.dropReports = new DropReports(options.onDropped ?? ((report) => process.stderr.write(`${JSON.stringify(report)}\n`)));
+    for (const sink of this.sinks) sink.onDrop((reason, count) => this.dropped(sink.name, reason, count));
+  }
+
+  /**
+   * Whether every sink has room for the next event. Always true with `overflow: "drop"`; with
+   * `fail_closed`, false while a sink's queue or spool is full (or it failed).
+   */
+  get accepting(): boolean {
+    return this.overflow === "drop" || this.sinks.every((sink) => sink.accepting !== false);
+  }
+
+  /** The error to fail closed with while the log is not accepting (`ERR_DECISION_LOG_FULL`). */
+  fullError(): DecisionLogFullError {
+    const full = this.sinks.filter((sink) => sink.accepting === false).map((sink) => sink.name);
+    return new DecisionLogFullError(full);
   }
 
   /** The SDK hook: `Stepup.load(path, { onDecision: logger.onDecision })`. */
@@ -74,7 +117,8 @@ export class DecisionLogger {
       const line = serialize(logEvent);
       for (const sink of this.sinks) sink.write(line);
     } catch (err) {
-      this.dropped("all", "write_failed");
+      // Reported once below, with the error, rather than in the drop reports.
+      this.dropped("all", "write_failed", 1, false);
       if (!this.errorReported) {
         this.errorReported = true;
         process.stderr.write(`${JSON.stringify({ level: "error", msg: "decision log event lost", error: String(err) })}\n`);
@@ -86,13 +130,61 @@ export class DecisionLogger {
     await Promise.all(this.sinks.map((s) => s.flush()));
   }
 
-  /** Flushes every sink and closes it; call it on shutdown so buffered events are not lost. */
+  /**
+   * Closes every sink: each delivers what it can within its close timeout; what it could not
+   * stays in its spool for the next start. Call it on shutdown.
+   */
   async close(): Promise<void> {
     await Promise.all(this.sinks.map((s) => s.close()));
+    this.dropReports.flush();
   }
 
-  private dropped(sink: string, reason: DropReason): void {
-    this.metrics?.logDropped(sink, reason);
+  private dropped(sink: string, reason: DropReason, count = 1, report = true): void {
+    this.metrics?.logDropped(sink, reason, count);
+    // The drop rule's drops are asked for; every other drop is reported.
+    if (report && reason !== "drop_rule") this.dropReports.add(sink, reason, count);
+  }
+}
+
+/** Drop reports, at most one a second per sink and reason, with the counts since the last. */
+class DropReports {
+  private readonly totals = new Map<string, { sink: string; reason: DropReason; total: number; unreported: number; at: number }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly report: (report: DropReport) => void) {}
+
+  add(sink: string, reason: DropReason, count: number): void {
+    const key = `${sink}\u0000${reason}`;
+    let entry = this.totals.get(key);
+    if (!entry) this.totals.set(key, (entry = { sink, reason, total: 0, unreported: 0, at: 0 }));
+    entry.total += count;
+    entry.unreported += count;
+    if (Date.now() - entry.at >= 1_000) this.send(entry);
+    else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        for (const e of this.totals.values()) if (e.unreported > 0) this.send(e);
+      }, 1_000);
+      this.timer.unref();
+    }
+  }
+
+  /** Reports what was not reported yet. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const e of this.totals.values()) if (e.unreported > 0) this.send(e);
+  }
+
+  private send(entry: { sink: string; reason: DropReason; total: number; unreported: number; at: number }): void {
+    entry.at = Date.now();
+    const dropped = entry.unreported;
+    entry.unreported = 0;
+    try {
+      this.report({ level: "error", msg: "Dropped decision log events", sink: entry.sink, reason: entry.reason, dropped, total: entry.total });
+    } catch {
+      // a report that fails must not fail the decision that dropped
+    }
   }
 }
 

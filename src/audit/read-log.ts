@@ -1,15 +1,19 @@
 /**
- * Reading decision logs back: NDJSON files as the file sink writes them (rotated ones too, gzipped
- * or not), or stdin. A line may also hold a JSON array of events — the body of an OPA upload, as a
- * collector may have saved it. Every event is validated against the event schema; a line that is
- * not one fails with `ERR_LOG_INVALID` naming the file, the line and the field.
+ * Reading decision logs back, in every form OPA or stepup writes them: NDJSON files as the file
+ * sink writes them (rotated ones too), console logs (OPA's and stepup's: each event inside a log
+ * record, among other log lines), and OPA's uploads (a JSON array of events per line, or a
+ * collector's saved request bodies, gzip-compressed). Gzip is recognised by its magic bytes, so a
+ * saved body needs no `.gz` name. The wrapper fields a writer adds around an event (`level`,
+ * `msg`, `time`, `type`) are left out, and a console's other log lines are skipped; every event
+ * is validated against the event schema, and a line that is neither fails with `ERR_LOG_INVALID`
+ * naming the file, the line and the field.
  */
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { DecisionLogEventSchema, type DecisionLogEvent } from "../contracts/decision-log.js";
+import { DecisionLogRecordSchema, type DecisionLogEvent } from "../contracts/decision-log.js";
 import { toIssues } from "../contracts/issues.js";
 import { LogInvalidError } from "../errors.js";
 
@@ -49,7 +53,7 @@ const NEWLINE = 0x0a;
 
 async function* chunksOf(file: string, minBytes: number): AsyncGenerator<LogChunk> {
   let stream: Readable = file === "-" ? process.stdin : createReadStream(file);
-  if (file.endsWith(".gz")) stream = stream.pipe(createGunzip());
+  if (file.endsWith(".gz") || (file !== "-" && gzipped(file))) stream = stream.pipe(createGunzip());
   // Pieces read since the last chunk; they are joined only when a chunk is due.
   let pieces: Buffer[] = [];
   let pending = 0;
@@ -70,6 +74,17 @@ async function* chunksOf(file: string, minBytes: number): AsyncGenerator<LogChun
   if (pending > 0) yield { file, first: line, bytes: Buffer.concat(pieces, pending) };
 }
 
+/** Whether a file starts with gzip's magic bytes. */
+function gzipped(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function countLines(bytes: Uint8Array, end: number): number {
   let n = 0;
   for (let at = bytes.indexOf(NEWLINE); at >= 0 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) n++;
@@ -77,6 +92,16 @@ function countLines(bytes: Uint8Array, end: number): number {
 }
 
 const decoder = new TextDecoder();
+
+/**
+ * A console's log line that is not a decision: OPA's server logs ("Initializing server.", …) and
+ * stepup's notices carry `level` and `msg` and no `decision_id`.
+ */
+function otherLogLine(item: unknown): boolean {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return false;
+  const record = item as Record<string, unknown>;
+  return typeof record.level === "string" && typeof record.msg === "string" && record.decision_id === undefined;
+}
 
 /**
  * The events of a chunk, validated, in order. A line may hold one event or an array of them;
@@ -96,7 +121,8 @@ export function* parseLogChunk(chunk: LogChunk): Generator<DecisionLogEvent> {
       throw new LogInvalidError(chunk.file, n, [{ path: "", message: "not JSON" }]);
     }
     for (const [j, item] of (Array.isArray(value) ? value : [value]).entries()) {
-      const parsed = DecisionLogEventSchema.safeParse(item);
+      if (otherLogLine(item)) continue;
+      const parsed = DecisionLogRecordSchema.safeParse(item);
       if (!parsed.success) throw new LogInvalidError(chunk.file, n, toIssues(parsed.error, Array.isArray(value) ? `[${j}]` : ""));
       yield parsed.data;
     }

@@ -11,6 +11,8 @@ import type { Bundle } from "../bundle/load.js";
 import { requestId, Threads, workerScript, type AskHandler } from "../engine/batch/threads.js";
 import { WasmEngine } from "../engine/inprocess/wasm.js";
 import { LogInvalidError } from "../errors.js";
+import type { EdgeMapper } from "./edge-replay.js";
+import { policyReads } from "./policy-reads.js";
 import { expandLogPaths, parseLogChunk, readLogChunks, readLogEvents, type LogChunk } from "./read-log.js";
 import {
   RevisionEngines, verify, verifyFindings, VerifyTally, whatIf, whatIfFindings, WhatIfTally,
@@ -34,6 +36,12 @@ export interface ReplayOptions {
    * loop stays free (a service replaying in the background), at some cost in throughput.
    */
   readonly mainThreadReplays?: boolean;
+  /**
+   * The edge settings opa-envoy-plugin decided with (`data.stepup_envoy`), to replay its
+   * decisions through the edge mapping; without them those decisions are unreplayable. Edge
+   * decisions are replayed in the main thread (mapping verifies tokens asynchronously).
+   */
+  readonly edge?: EdgeMapper;
   /** Called for each chunk with who replays it. @internal */
   readonly onChunk?: (replayer: "main" | "thread") => void;
 }
@@ -76,7 +84,7 @@ async function uncompressedSize(file: string): Promise<number> {
 
 /** `verify` over log files, on threads: re-evaluates every event on its own revision. */
 export async function verifyLogs(paths: readonly string[], source: RevisionSource, options: ReplayOptions = {}): Promise<VerifyReport> {
-  const size = options.threads ?? (await defaultThreads(paths));
+  const size = options.edge ? 1 : (options.threads ?? (await defaultThreads(paths)));
   if (size <= 1) return verify(readLogEvents(paths), source, options);
   const engines = new RevisionEngines(source);
   // A revision whose bundle did not load is the run's error, thrown where in-process replay throws it.
@@ -84,7 +92,7 @@ export async function verifyLogs(paths: readonly string[], source: RevisionSourc
   const onAsk: AskHandler = (ask, reply) => {
     const { revision } = ask as RevisionAsk;
     engines.get(revision).then(
-      (loaded) => reply({ revision, engine: loaded ? WasmEngine.transfer(loaded.bundle, loaded.engine.module) : null } satisfies RevisionAnswer),
+      (loaded) => reply({ revision, engine: loaded ? WasmEngine.transfer(loaded.bundle, loaded.engine.module) : null, reads: loaded?.reads ?? [] } satisfies RevisionAnswer),
       (err: unknown) => {
         failures.set(revision, err);
         reply({ revision, failed: true } satisfies RevisionAnswer);
@@ -101,12 +109,13 @@ export async function verifyLogs(paths: readonly string[], source: RevisionSourc
 
 /** `whatIf` over log files, on threads: evaluates every event's input on a candidate bundle. */
 export async function whatIfLogs(paths: readonly string[], candidate: Bundle, options: ReplayOptions = {}): Promise<WhatIfReport> {
-  const size = options.threads ?? (await defaultThreads(paths));
+  const size = options.edge ? 1 : (options.threads ?? (await defaultThreads(paths)));
   if (size <= 1) return whatIf(readLogEvents(paths), candidate, options);
   const engine = await WasmEngine.load(candidate);
-  const setup: ReplaySetup = { mode: "what-if", candidate: WasmEngine.transfer(candidate, engine.module) };
+  const reads = policyReads(candidate.files);
+  const setup: ReplaySetup = { mode: "what-if", candidate: WasmEngine.transfer(candidate, engine.module), reads };
   const local = async (chunk: LogChunk, into: Finding[]) => {
-    for await (const finding of whatIfFindings(parseLogChunk(chunk), engine)) into.push(finding);
+    for await (const finding of whatIfFindings(parseLogChunk(chunk), engine, reads)) into.push(finding);
   };
   const tally = new WhatIfTally(candidate.revision, options.examples);
   await replayOnThreads(paths, setup, { ...options, size, failures: new Map(), local }, (f) => tally.add(f as WhatIfFinding));

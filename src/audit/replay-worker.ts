@@ -11,11 +11,14 @@ import type { DecisionLogEvent } from "../contracts/decision-log.js";
 import { WasmEngine, type EngineTransfer } from "../engine/inprocess/wasm.js";
 import { LogInvalidError } from "../errors.js";
 import { parseLogChunk, type LogChunk } from "./read-log.js";
-import { replayableInput, verifyEvent, whatIfEvent, type VerifyFinding, type WhatIfFinding } from "./replay.js";
+import type { PolicyRead } from "./policy-reads.js";
+import { inputMaskPaths, replayableInput, verifyEvent, whatIfEvent, type VerifyFinding, type WhatIfFinding } from "./replay.js";
 import { eventRevision } from "./review.js";
 
 /** What the pool sends a thread when it starts: verify, or what-if on a candidate. */
-export type ReplaySetup = { readonly mode: "verify" } | { readonly mode: "what-if"; readonly candidate: EngineTransfer };
+export type ReplaySetup =
+  | { readonly mode: "verify" }
+  | { readonly mode: "what-if"; readonly candidate: EngineTransfer; readonly reads: readonly PolicyRead[] };
 
 /** A chunk of a log to replay; its bytes are transferred, not copied. */
 export interface ReplayRequest extends LogChunk {
@@ -42,7 +45,7 @@ export interface RevisionAsk {
   readonly revision: string;
 }
 export type RevisionAnswer =
-  | { readonly revision: string; readonly engine: EngineTransfer | null }
+  | { readonly revision: string; readonly engine: EngineTransfer | null; readonly reads: readonly PolicyRead[] }
   | { readonly revision: string; readonly failed: true };
 
 const port = parentPort;
@@ -50,7 +53,9 @@ if (!port) throw new Error("replay-worker.ts runs as a worker thread");
 
 /** Engines by revision: null for one the store lacks, "failed" for one whose bundle did not load. */
 const engines = new Map<string, WasmEngine | null | "failed">();
+const readsOf = new Map<string, readonly PolicyRead[]>();
 let candidate: WasmEngine | undefined;
+let candidateReads: readonly PolicyRead[] = [];
 
 /** The chunk being replayed: its events, parsed up front, and how far it got. */
 interface Work {
@@ -67,12 +72,16 @@ let waiting = false;
 
 port.on("message", (message: ReplaySetup | ReplayRequest | RevisionAnswer) => {
   if ("mode" in message) {
-    if (message.mode === "what-if") candidate = WasmEngine.fromTransfer(message.candidate);
+    if (message.mode === "what-if") {
+      candidate = WasmEngine.fromTransfer(message.candidate);
+      candidateReads = message.reads;
+    }
     port.postMessage({ ready: true });
     return;
   }
   if ("revision" in message) {
     engines.set(message.revision, "failed" in message ? "failed" : message.engine && WasmEngine.fromTransfer(message.engine));
+    if ("reads" in message) readsOf.set(message.revision, message.reads);
     waiting = false;
   } else queue.push(message);
   pump();
@@ -114,12 +123,12 @@ function advance(work: Work): boolean {
     const event = work.events[work.at]!;
     const input = replayableInput(event);
     if (candidate) {
-      work.findings.push(whatIfEvent(event, input, candidate));
+      work.findings.push(whatIfEvent(event, input, candidate, candidateReads));
       continue;
     }
     const revision = eventRevision(event) ?? "";
-    // As in-process, only a replayable event asks for its revision.
-    const engine = input ? engines.get(revision) : null;
+    // As in-process, only a replayable or masked event asks for its revision.
+    const engine = input || inputMaskPaths(event).length > 0 ? engines.get(revision) : null;
     if (engine === undefined) {
       port!.postMessage({ ask: { revision } satisfies RevisionAsk });
       return false;
@@ -129,7 +138,7 @@ function advance(work: Work): boolean {
       work.at = work.events.length;
       return true;
     }
-    work.findings.push(verifyEvent(event, input, engine ?? undefined));
+    work.findings.push(verifyEvent(event, input, engine ?? undefined, readsOf.get(revision)));
   }
   return true;
 }

@@ -14,6 +14,8 @@ import type { Engine } from "../engine/engine.js";
 import { WasmEngine } from "../engine/inprocess/wasm.js";
 import { isStepupError, RevisionNotFoundError } from "../errors.js";
 import { parseInput } from "../input/validate.js";
+import { describeSummary, isEdgeEvent, loggedSummary, sameSummary, summaryOf, type EdgeMapper, type EdgeMapping } from "./edge-replay.js";
+import { maskedReads, policyReads, type PolicyRead } from "./policy-reads.js";
 import { eventRevision } from "./review.js";
 
 /** Finds the bundle of a revision (a `BundleStore`, or a map of bundles at hand). */
@@ -34,7 +36,20 @@ export interface ReplayExample {
   readonly input_masked: boolean;
 }
 
-export interface VerifyReport {
+/** A decision whose logged input was masked at a path the policy reads: not replayable. */
+export interface MaskedExample {
+  readonly decision_id: string;
+  readonly paths: readonly string[];
+}
+
+/** Decisions not replayable because of masking: how many, by masked path, and a few of them. */
+export interface MaskedCounts {
+  readonly masked: number;
+  readonly masked_paths: Record<string, number>;
+  readonly masked_examples: MaskedExample[];
+}
+
+export interface VerifyReport extends MaskedCounts {
   readonly events: number;
   readonly reproduced: number;
   /** Came out differently; those whose input was masked in the log are counted in `differed_masked` too. */
@@ -51,8 +66,9 @@ export interface VerifyReport {
 /** The outcome of each side, as a transition `allow→step_up`. */
 export type Transition = `${string}→${string}`;
 
-export interface WhatIfReport {
+export interface WhatIfReport extends MaskedCounts {
   readonly candidate_revision: string;
+  /** Decisions evaluated on the candidate (neither masked nor unreplayable). */
   readonly events: number;
   readonly unreplayable: number;
   /** Every pair, unchanged ones included (`allow→allow`). */
@@ -70,11 +86,13 @@ export interface WhatIfReport {
 /** What replaying one event found, for `verify`: computed in-process or by a replay thread. */
 export type VerifyFinding =
   | { readonly kind: "unreplayable" | "missing" | "reproduced"; readonly revision: string }
+  | { readonly kind: "masked"; readonly revision: string; readonly decision_id: string; readonly paths: readonly string[] }
   | { readonly kind: "differed"; readonly revision: string; readonly masked: boolean; readonly example: ReplayExample };
 
 /** What evaluating one event on the candidate found, for `whatIf`. */
 export type WhatIfFinding =
   | { readonly kind: "unreplayable" }
+  | { readonly kind: "masked"; readonly decision_id: string; readonly paths: readonly string[] }
   | {
       readonly kind: "evaluated";
       readonly app: string;
@@ -97,9 +115,46 @@ export function evaluateOn(engine: Engine, input: Input): Evaluation {
   }
 }
 
-/** Replays one event on the engine of the revision it names (undefined: the store lacks it). */
-export function verifyEvent(event: DecisionLogEvent, input: Input | undefined, engine: Engine | undefined): VerifyFinding {
+/** The `/input` paths the log masked or erased in an event. */
+export function inputMaskPaths(event: DecisionLogEvent): string[] {
+  return [...(event.erased ?? []), ...(event.masked ?? [])].filter((p) => p === "/input" || p.startsWith("/input/"));
+}
+
+/**
+ * The event's masked paths that hide something the policy reads. An upsert creates the objects
+ * on its way (OPA's semantics), so an object of the logged input that holds nothing but masked
+ * values may be the mask's own: it counts as masked too (a device that was null and now holds
+ * only a redacted id reads as a device).
+ */
+function hiddenPaths(event: DecisionLogEvent, reads: readonly PolicyRead[]): string[] {
+  const paths = inputMaskPaths(event);
+  if (paths.length === 0) return [];
+  const keysOf = (p: string) => p.split("/").slice(2).map(decodeURIComponent);
+  const masked = paths.map(keysOf);
+  return paths.filter((path) => {
+    if (maskedReads([path], reads).length > 0) return true;
+    if (!(event.masked ?? []).includes(path)) return false;
+    const keys = keysOf(path);
+    let node: unknown = event.input;
+    for (let depth = 0; depth < keys.length - 1; depth++) {
+      node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[keys[depth]!] : undefined;
+      if (typeof node !== "object" || node === null || Array.isArray(node)) return false;
+      const prefix = keys.slice(0, depth + 1);
+      const onlyMasked = Object.keys(node).every((k) => masked.some((m) => m.length > prefix.length && prefix.every((p, i) => m[i] === p) && m[prefix.length] === k));
+      if (onlyMasked && maskedReads([`/input/${prefix.map(encodeURIComponent).join("/")}`], reads).length > 0) return true;
+    }
+    return false;
+  });
+}
+
+/**
+ * Replays one event on the engine of the revision it names (undefined: the store lacks it),
+ * whose policy reads `reads`: an event masked at one of them is not replayable.
+ */
+export function verifyEvent(event: DecisionLogEvent, input: Input | undefined, engine: Engine | undefined, reads: readonly PolicyRead[] = []): VerifyFinding {
   const revision = eventRevision(event) ?? "";
+  const hidden = engine ? hiddenPaths(event, reads) : [];
+  if (hidden.length > 0) return { kind: "masked", revision, decision_id: event.decision_id, paths: hidden };
   if (!input) return { kind: "unreplayable", revision };
   if (!engine) return { kind: "missing", revision };
   const replayed = evaluateOn(engine, input);
@@ -109,8 +164,14 @@ export function verifyEvent(event: DecisionLogEvent, input: Input | undefined, e
   return { kind: "differed", revision, masked, example: example(event, logged, replayed, masked) };
 }
 
-/** Evaluates one event's input on the candidate and compares with what was logged. */
-export function whatIfEvent(event: DecisionLogEvent, input: Input | undefined, candidate: Engine): WhatIfFinding {
+/**
+ * Evaluates one event's input on the candidate, whose policy reads `reads`, and compares with
+ * what was logged. An event masked at a path the candidate reads is not replayable: what comes
+ * out would be an artefact of the mask, never a transition.
+ */
+export function whatIfEvent(event: DecisionLogEvent, input: Input | undefined, candidate: Engine, reads: readonly PolicyRead[] = []): WhatIfFinding {
+  const hidden = hiddenPaths(event, reads);
+  if (hidden.length > 0) return { kind: "masked", decision_id: event.decision_id, paths: hidden };
   if (!input) return { kind: "unreplayable" };
   const logged = loggedEvaluation(event);
   const after = evaluateOn(candidate, input);
@@ -125,6 +186,7 @@ export function whatIfEvent(event: DecisionLogEvent, input: Input | undefined, c
 export class VerifyTally {
   private readonly r = {
     events: 0, reproduced: 0, differed: 0, differed_masked: 0, unreplayable: 0,
+    masked: 0, masked_paths: {} as Record<string, number>, masked_examples: [] as MaskedExample[],
     missing_revisions: {} as Record<string, number>, revisions: {} as Record<string, number>,
     examples: [] as ReplayExample[],
   };
@@ -135,7 +197,8 @@ export class VerifyTally {
     const r = this.r;
     r.events++;
     r.revisions[f.revision] = (r.revisions[f.revision] ?? 0) + 1;
-    if (f.kind === "unreplayable") r.unreplayable++;
+    if (f.kind === "masked") countMasked(r, f, this.maxExamples);
+    else if (f.kind === "unreplayable") r.unreplayable++;
     else if (f.kind === "missing") r.missing_revisions[f.revision] = (r.missing_revisions[f.revision] ?? 0) + 1;
     else if (f.kind === "reproduced") r.reproduced++;
     else if (f.kind === "differed") {
@@ -154,6 +217,7 @@ export class VerifyTally {
 export class WhatIfTally {
   private readonly r = {
     events: 0, unreplayable: 0,
+    masked: 0, masked_paths: {} as Record<string, number>, masked_examples: [] as MaskedExample[],
     transitions: {} as Record<Transition, number>, changed_outcome: 0, changed_other: 0,
     by_reason: {} as WhatIfReport["by_reason"], by_app: {} as WhatIfReport["by_app"],
     examples: [] as ReplayExample[],
@@ -165,6 +229,10 @@ export class WhatIfTally {
 
   add(f: WhatIfFinding): void {
     const r = this.r;
+    if (f.kind === "masked") {
+      countMasked(r, f, this.maxExamples);
+      return;
+    }
     if (f.kind === "unreplayable") {
       r.unreplayable++;
       return;
@@ -203,10 +271,21 @@ export class WhatIfTally {
   }
 }
 
-/** A revision's bundle and its compiled engine. */
+function countMasked(
+  r: { masked: number; masked_paths: Record<string, number>; masked_examples: MaskedExample[] },
+  f: { decision_id: string; paths: readonly string[] },
+  maxExamples: number,
+): void {
+  r.masked++;
+  for (const path of f.paths) r.masked_paths[path] = (r.masked_paths[path] ?? 0) + 1;
+  if (r.masked_examples.length < maxExamples) r.masked_examples.push({ decision_id: f.decision_id, paths: f.paths });
+}
+
+/** A revision's bundle, its compiled engine, and the input paths its policy reads. */
 export interface LoadedRevision {
   readonly bundle: Bundle;
   readonly engine: WasmEngine;
+  readonly reads: readonly PolicyRead[];
 }
 
 /**
@@ -235,7 +314,7 @@ export class RevisionEngines {
       if (err instanceof RevisionNotFoundError) return undefined;
       throw err;
     }
-    return { bundle, engine: await WasmEngine.load(bundle) };
+    return { bundle, engine: await WasmEngine.load(bundle), reads: policyReads(bundle.files) };
   }
 }
 
@@ -243,10 +322,10 @@ export class RevisionEngines {
 export async function verify(
   events: AsyncIterable<DecisionLogEvent>,
   source: RevisionSource,
-  options: { examples?: number } = {},
+  options: { examples?: number; edge?: EdgeMapper } = {},
 ): Promise<VerifyReport> {
   const tally = new VerifyTally(options.examples);
-  for await (const finding of verifyFindings(events, new RevisionEngines(source))) tally.add(finding);
+  for await (const finding of verifyFindings(events, new RevisionEngines(source), options.edge)) tally.add(finding);
   return tally.report();
 }
 
@@ -254,12 +333,23 @@ export async function verify(
 export async function* verifyFindings(
   events: Iterable<DecisionLogEvent> | AsyncIterable<DecisionLogEvent>,
   engines: RevisionEngines,
+  edge?: EdgeMapper,
 ): AsyncGenerator<VerifyFinding> {
   for await (const event of events) {
+    if (isEdgeEvent(event)) {
+      const revision = eventRevision(event) ?? "";
+      if (!edge) {
+        yield { kind: "unreplayable", revision };
+        continue;
+      }
+      const mapped = await edge.map(event);
+      yield verifyEdgeEvent(event, mapped, (await engines.get(revision))?.engine);
+      continue;
+    }
     const input = replayableInput(event);
-    // Only a replayable event asks for its revision: an unreplayable one needs no bundle.
-    const loaded = input ? await engines.get(eventRevision(event) ?? "") : undefined;
-    yield verifyEvent(event, input, loaded?.engine);
+    // Only a replayable or masked event asks for its revision: an unreplayable one needs no bundle.
+    const loaded = input || inputMaskPaths(event).length > 0 ? await engines.get(eventRevision(event) ?? "") : undefined;
+    yield verifyEvent(event, input, loaded?.engine, loaded?.reads);
   }
 }
 
@@ -267,11 +357,11 @@ export async function* verifyFindings(
 export async function whatIf(
   events: AsyncIterable<DecisionLogEvent>,
   candidate: Bundle,
-  options: { examples?: number } = {},
+  options: { examples?: number; edge?: EdgeMapper } = {},
 ): Promise<WhatIfReport> {
   const engine = await WasmEngine.load(candidate);
   const tally = new WhatIfTally(candidate.revision, options.examples);
-  for await (const finding of whatIfFindings(events, engine)) tally.add(finding);
+  for await (const finding of whatIfFindings(events, engine, policyReads(candidate.files), options.edge)) tally.add(finding);
   return tally.report();
 }
 
@@ -279,8 +369,46 @@ export async function whatIf(
 export async function* whatIfFindings(
   events: Iterable<DecisionLogEvent> | AsyncIterable<DecisionLogEvent>,
   engine: WasmEngine,
+  reads: readonly PolicyRead[],
+  edge?: EdgeMapper,
 ): AsyncGenerator<WhatIfFinding> {
-  for await (const event of events) yield whatIfEvent(event, replayableInput(event), engine);
+  for await (const event of events) {
+    if (isEdgeEvent(event)) {
+      yield edge ? whatIfEdgeEvent(event, await edge.map(event), engine) : { kind: "unreplayable" };
+      continue;
+    }
+    yield whatIfEvent(event, replayableInput(event), engine, reads);
+  }
+}
+
+/** Replays one of opa-envoy-plugin's decisions, mapped through the edge, on its revision's engine. */
+export function verifyEdgeEvent(event: DecisionLogEvent, mapped: EdgeMapping, engine: Engine | undefined): VerifyFinding {
+  const revision = eventRevision(event) ?? "";
+  const logged = loggedSummary(event);
+  if (!logged) return { kind: "unreplayable", revision };
+  if (!engine) return { kind: "missing", revision };
+  const replayed = summaryOf("input" in mapped ? evaluateOn(engine, mapped.input) : mapped);
+  if (sameSummary(logged, replayed)) return { kind: "reproduced", revision };
+  const app = "input" in mapped ? mapped.input.target.app : undefined;
+  return {
+    kind: "differed",
+    revision,
+    masked: false,
+    example: { decision_id: event.decision_id, revision, app, logged: describeSummary(logged), replayed: describeSummary(replayed), input_masked: false },
+  };
+}
+
+/** One of opa-envoy-plugin's decisions, mapped through the edge, evaluated on a candidate. */
+export function whatIfEdgeEvent(event: DecisionLogEvent, mapped: EdgeMapping, candidate: Engine): WhatIfFinding {
+  const logged = loggedSummary(event);
+  if (!logged || !("input" in mapped)) return { kind: "unreplayable" };
+  const after = summaryOf(evaluateOn(candidate, mapped.input));
+  const [from, to] = [logged.outcome, after.outcome];
+  const reasons = { before: [...(logged.reasons ?? [])], after: [...(after.reasons ?? [])] };
+  const app = mapped.input.target.app;
+  const revision = eventRevision(event);
+  const example = { decision_id: event.decision_id, revision, app, logged: describeSummary(logged), replayed: describeSummary(after), input_masked: false };
+  return { kind: "evaluated", app, from, to, reasons, same: sameSummary(logged, after), ...(from !== to ? { example } : {}) };
 }
 
 /** The event's input, if it still meets the input contract. */

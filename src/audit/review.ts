@@ -63,8 +63,12 @@ export function usesException(result: unknown): boolean {
 
 /** The revision an event was decided on: its first bundle's, else OPA's deprecated `revision`. */
 export function eventRevision(event: DecisionLogEvent): string | undefined {
-  const bundles = Object.values(event.bundles ?? {});
-  return bundles[0]?.revision ?? event.revision;
+  const bundles = Object.entries(event.bundles ?? {});
+  // With several bundles (opa-envoy-plugin's: the policy and the edge settings), the policy's:
+  // the one named stepup, as the SDK names it, or loaded from a file named so (OPA names a
+  // bundle given on its command line by its path).
+  const policy = bundles.find(([name]) => name === "stepup" || /(^|\/)stepup[^/]*$/.test(name)) ?? bundles[0];
+  return policy?.[1].revision ?? event.revision;
 }
 
 /** The default review log: one JSON line on stderr per exception use. */

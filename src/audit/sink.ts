@@ -1,11 +1,17 @@
 /**
  * Where decision-log events go. A sink takes each event as one line of JSON, already masked;
  * `write` never blocks the decision and never throws: what a sink cannot keep, it drops and
- * reports through the listener the logger gives it, so drops are counted, not silent.
+ * reports through the listener the logger gives it, so drops are counted, not silent. Durable
+ * sinks (file, HTTP) also say whether they have room (`accepting`), for callers who fail closed.
  */
 
-/** Why an event was dropped. */
-export type DropReason = "drop_rule" | "buffer_full" | "too_large" | "write_failed" | "closed";
+/**
+ * Why an event was dropped: the drop rule asked for it; the in-memory queue (`queue_full`) or
+ * the disk spool (`spool_full`) was at its cap; it was larger than a sink takes; the sink could
+ * not write at all; it came after `close()`; or it was a line torn by a crash mid-append, cut
+ * from the spool when the sink started again (`torn`).
+ */
+export type DropReason = "drop_rule" | "queue_full" | "spool_full" | "too_large" | "write_failed" | "closed" | "torn";
 
 export type DropListener = (reason: DropReason, count: number) => void;
 
@@ -14,12 +20,17 @@ export interface Sink {
   readonly name: string;
   /** Takes one event as a line of JSON (without the newline). */
   write(line: string): void;
-  /** Resolves once everything written so far has reached its destination (or was dropped). */
-  flush(): Promise<void>;
+  /**
+   * Resolves once everything written so far has reached its destination (or was dropped); a
+   * durable sink resolves false when a delivery failed meanwhile (its events stay spooled).
+   */
+  flush(): Promise<boolean | void>;
   /** Flushes, then releases files, timers and connections. */
   close(): Promise<void>;
   /** Called by the logger once, so the sink can report what it drops. */
   onDrop(listener: DropListener): void;
+  /** Whether an event written now would be kept (absent: always). */
+  readonly accepting?: boolean;
 }
 
 /** Keeps the listeners of a sink and reports to them. */

@@ -1,5 +1,5 @@
 /** Text for people from the replay and review reports. */
-import type { VerifyReport, WhatIfReport } from "../audit/replay.js";
+import type { MaskedCounts, VerifyReport, WhatIfReport } from "../audit/replay.js";
 import type { ReviewRecord } from "../audit/review.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -9,7 +9,8 @@ export function formatVerify(r: VerifyReport): string {
     `replayed ${r.events} decisions on their own revisions: ${r.reproduced} reproduced (${pct(r.events ? r.reproduced / r.events : 0)})`,
   ];
   if (r.differed) lines.push(`  ${r.differed} came out differently${r.differed_masked ? ` (${r.differed_masked} of them had a masked input)` : ""}`);
-  if (r.unreplayable) lines.push(`  ${r.unreplayable} could not be replayed: their logged input is not a valid input (masked?)`);
+  lines.push(...formatMasked(r));
+  if (r.unreplayable) lines.push(`  ${r.unreplayable} could not be replayed: their logged input is not a valid input`);
   for (const [rev, n] of Object.entries(r.missing_revisions)) lines.push(`  ${n} name revision ${rev || "(none)"}, which the store does not hold`);
   lines.push(`  revisions: ${Object.entries(r.revisions).map(([rev, n]) => `${rev || "(none)"} ×${n}`).join(", ")}`);
   for (const e of r.examples) {
@@ -24,6 +25,7 @@ export function formatWhatIf(r: WhatIfReport): string {
     `  outcome changed: ${r.changed_outcome}; same outcome, other change (requirement, reasons, risk): ${r.changed_other}`,
     `  prompt rate (step_up): ${pct(r.prompt_rate.before)} → ${pct(r.prompt_rate.after)}; deny rate: ${pct(r.deny_rate.before)} → ${pct(r.deny_rate.after)}`,
   ];
+  lines.push(...formatMasked(r));
   if (r.unreplayable) lines.push(`  ${r.unreplayable} events skipped: their logged input is not a valid input`);
   lines.push("", "transitions:");
   const transitions = Object.entries(r.transitions).sort(([a, x], [b, y]) => changedFirst(a, b) || y - x);
@@ -48,6 +50,16 @@ export function formatWhatIf(r: WhatIfReport): string {
     for (const e of r.examples) lines.push(`  ${e.decision_id} (${e.app ?? "?"}): ${e.logged} → ${e.replayed}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Decisions masked where the policy reads: named, never counted as reproduced or changed. */
+function formatMasked(r: MaskedCounts): string[] {
+  if (r.masked === 0) return [];
+  const paths = Object.entries(r.masked_paths).map(([p, n]) => `${p} (${n})`).join(", ");
+  return [
+    `  ${r.masked} not replayable: masked at ${paths} — the policy reads it, so replaying the masked input would decide another request`,
+    ...r.masked_examples.map((e) => `    ${e.decision_id}: masked at ${e.paths.join(", ")}`),
+  ];
 }
 
 function changedFirst(a: string, b: string): number {

@@ -10,9 +10,14 @@ import { readLogEvents } from "../audit/read-log.js";
 import { RevisionIndex } from "../audit/replay.js";
 import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool.js";
 import { reviewRecords, type ReviewRecord } from "../audit/review.js";
-import { packageRoot } from "../paths.js";
+import { defaultBundlePath, packageRoot } from "../paths.js";
 import { formatReview, formatVerify, formatWhatIf } from "./audit-format.js";
-import { EXIT } from "./io.js";
+import { EXIT, readText } from "./io.js";
+import { compileMask } from "../audit/mask.js";
+import { EdgeMapper } from "../audit/edge-replay.js";
+import { loadEnvoySettings } from "../enforcement/envoy/settings.js";
+import { checkMask, describeRead, policyReads } from "../audit/policy-reads.js";
+import type { MaskRule } from "../contracts/decision-log.js";
 
 /** The bundle store the CLI uses when none is named: $STEPUP_BUNDLE_STORE, else bundles/store. */
 export function defaultStorePath(): string {
@@ -29,9 +34,11 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
     .option("--against <bundle>", "candidate bundle: report what it would change")
     .option("--examples <n>", "changed decisions to list", toCount, 10)
     .option("--threads <n>", `threads replaying (default: one per core for logs of ${THREADS_FROM_BYTES / 1024 ** 2} MiB or more, else 1: the main thread alone)`, toPositive)
+    .option("--envoy-settings <file>", "the edge settings opa-envoy-plugin decided with (data.stepup_envoy), to replay its decisions")
     .option("--json", "print the report as JSON")
-    .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; threads?: number; json?: boolean }) => {
-      const options = { examples: opts.examples, threads: opts.threads };
+    .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; threads?: number; json?: boolean; envoySettings?: string }) => {
+      const edge = opts.envoySettings ? await EdgeMapper.create(await loadEnvoySettings(opts.envoySettings)) : undefined;
+      const options = { examples: opts.examples, threads: opts.threads, edge };
       if (opts.against) {
         const candidate = await loadBundle(opts.against);
         const report = await whatIfLogs(logs, candidate, options);
@@ -68,6 +75,30 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
       if (opts.json) for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(formatReview(records, new Date(opts.since)));
       process.exitCode = EXIT.ok;
+    });
+
+  program
+    .command("mask")
+    .description("decision-log masks")
+    .command("check")
+    .description("warn for each mask rule that hides a field the policy reads (decisions masked there cannot be replayed)")
+    .argument("<rules>", "JSON file: an array of mask rules, as the logger's `mask` option takes them")
+    .option("-b, --bundle <path>", "bundle whose policy the rules are checked against")
+    .action(async (file: string, opts: { bundle?: string }) => {
+      const rules = JSON.parse(await readText(file)) as MaskRule[];
+      compileMask(Array.isArray(rules) ? rules : [rules as never]);
+      const policy = await loadBundle(opts.bundle ?? defaultBundlePath());
+      const findings = checkMask(rules, policyReads(policy.files));
+      for (const f of findings) {
+        const where = [...new Set(f.reads.map((r) => `${describeRead(r)} (${r.file})`))].join(", ");
+        process.stderr.write(`warning: mask[${f.index}] ${f.path} hides what the policy reads: ${where}\n`);
+      }
+      process.stdout.write(
+        findings.length === 0
+          ? `${rules.length} mask rules checked against revision ${policy.revision}: none hides a field the policy reads\n`
+          : `${findings.length} of ${rules.length} mask rules hide fields the policy reads (revision ${policy.revision}): decisions logged with them cannot be replayed\n`,
+      );
+      process.exitCode = findings.length === 0 ? EXIT.ok : EXIT.failed;
     });
 
   const store = bundle.command("store").description("keep bundles by revision, for replay");

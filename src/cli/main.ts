@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 /** The `stepup` command: parses arguments, calls the SDK, formats what it returns. */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import type { Decision } from "../contracts/decision.js";
 import { explain } from "../decision/explain.js";
 import { parseInputText } from "../input/validate.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { loadScenarios, mismatches } from "../scenarios/catalog.js";
-import { Stepup } from "../stepup.js";
 import { openDecider, type DeciderOptions } from "./decider.js";
 import { registerBundleCommands } from "./bundle.js";
 import { registerAuditCommands } from "./audit.js";
 import { registerEnvoyCommands } from "./envoy.js";
 import { registerEvaluateCommands } from "./evaluate.js";
-import { EXIT, readBytes, readText, report } from "./io.js";
+import { registerBatchCommand } from "./batch.js";
+import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
   .description("Step-up authentication decisions as code")
@@ -70,26 +70,6 @@ program
   });
 
 program
-  .command("batch")
-  .description("decide every input document of an NDJSON file on all cores, one decision per line out")
-  .argument("<input>", "NDJSON file (one input document per line), or - for stdin")
-  .option(...bundleOption)
-  .option("-w, --workers <n>", "worker threads (default: one per core)", (value) => positiveInt(value, "--workers"))
-  .action(async (file: string, opts: { bundle?: string; workers?: number }) => {
-    const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
-    const pool = await stepup.pool({ size: opts.workers });
-    try {
-      // Bytes through: the threads decode and encode, the main thread only copies the input and cuts it.
-      const out = await pool.decideLines(await readBytes(file));
-      process.stdout.write(out);
-      const failed = out.toString("utf8").split("\n").some((line) => line !== "" && (JSON.parse(line) as { error?: unknown }).error !== undefined);
-      process.exitCode = failed ? EXIT.failed : EXIT.ok;
-    } finally {
-      await pool.close();
-    }
-  });
-
-program
   .command("schema")
   .description("print a JSON Schema of a contract")
   .argument("<contract>", "input, verdict, decision or decision-log")
@@ -100,15 +80,11 @@ program
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   });
 
+registerBatchCommand(program);
 registerAuditCommands(program, registerBundleCommands(program));
 registerEnvoyCommands(program);
 registerEvaluateCommands(program);
 
-function positiveInt(value: string, option: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${option} takes a whole number of at least 1`);
-  return n;
-}
 
 async function decideFile(file: string, opts: DeciderOptions) {
   const input = parseInputText(await readText(file));

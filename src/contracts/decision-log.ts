@@ -71,6 +71,13 @@ export const DecisionLogEventSchema = z.strictObject({
   custom: z.record(z.string(), Json).optional(),
 });
 
+/**
+ * An event as read back from a log: OPA's event with whatever wrapper fields the writer added
+ * around it — OPA's and stepup's console logs put `level`, `msg`, `time` and `type` beside the
+ * event's own fields — left out rather than refused.
+ */
+export const DecisionLogRecordSchema = z.object(DecisionLogEventSchema.shape);
+
 export type MaskRule = z.input<typeof MaskRuleSchema>;
 export type ParsedMaskRule = z.output<typeof MaskRuleSchema>;
 export type DropRule = z.output<typeof DropRuleSchema>;

@@ -5,7 +5,8 @@
  * route with an explicit target. The client address comes from stepup's own trusted proxies,
  * not from Express's `trust proxy` setting.
  */
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import { isStepupError } from "../errors.js";
 import type { RequestFacts } from "../signals/request.js";
 import { pathOf } from "../signals/request.js";
 import type { TargetOverride } from "../signals/target.js";
@@ -33,6 +34,24 @@ export function stepupExpress(guard: Guard, options: { target?: TargetOverride }
       if (result.answer.proceed) return next();
       res.status(result.answer.status).set(result.answer.headers).send(JSON.stringify(result.answer.body));
     }, next);
+  };
+}
+
+/**
+ * stepup's errors as JSON answers instead of Express's default (an HTML page with the stack
+ * trace outside production): a behaviour-store write that failed (`ERR_STATE_WRITE_FAILED`) is
+ * 503 with `Retry-After`; any other stepup error 500. Other errors go on to the next handler.
+ * @example
+ * app.use(stepupExpressErrors()); // after the routes
+ */
+export function stepupExpressErrors(): ErrorRequestHandler {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!isStepupError(err) || res.headersSent) return next(err);
+    const retry = err.code === "ERR_STATE_WRITE_FAILED";
+    res
+      .status(retry ? err.statusCode : 500)
+      .set({ "cache-control": "no-store", ...(retry ? err.headers : {}) })
+      .json({ error: retry ? "temporarily_unavailable" : "server_error", code: err.code, retryable: retry });
   };
 }
 

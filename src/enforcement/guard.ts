@@ -18,6 +18,7 @@ import type { Collected, Signals } from "../signals/collect.js";
 import type { RequestFacts } from "../signals/request.js";
 import type { TargetOverride } from "../signals/target.js";
 import type { Stepup } from "../stepup.js";
+import { applyRecord, type BehaviorRecord } from "../signals/behavior/records.js";
 import { answerDecision, answerInvalidToken, type HttpAnswer } from "./answer.js";
 
 export type Tier = "low" | "standard" | "high" | "critical";
@@ -85,7 +86,9 @@ export class Guard {
 
   /**
    * Records the request's features and place as a proven authentication of its subject: call it
-   * once the identity provider confirmed a login or a step-up for this request.
+   * once the identity provider confirmed a login or a step-up for this request. When the behaviour
+   * store cannot be reached it throws `StateWriteError`, whose `record` keeps the login for
+   * `retryRecord`; the HTTP integrations answer it with a 503 and `Retry-After`.
    */
   async recordLogin(result: GuardResult): Promise<void> {
     if (result.collected) await this.signals.recordLogin(result.collected);
@@ -97,6 +100,11 @@ export class Guard {
     else if (decision.outcome === "allow" && decision.satisfied) work = this.signals.recordLogin(collected);
     else return NOTHING;
     return work.catch((err) => this.report(isStepupError(err) ? err : new EngineEvaluationError(`behaviour not recorded: ${String(err)}`, { cause: err }), req));
+  }
+
+  /** Applies a write kept from a `StateWriteError` (throws it again while the store is unreachable). */
+  async retryRecord(record: BehaviorRecord): Promise<void> {
+    if (this.signals.behavior) await applyRecord(this.signals.behavior, record);
   }
 
   /** The target's tier from the bundle; when even that fails, it counts as sensitive. */

@@ -192,13 +192,21 @@ describe("replay of masked logs", () => {
       const clean = await verify(readLogEvents([resultMasked]), source);
       expect(clean).toMatchObject({ events: 300, reproduced: 300, differed: 0 });
 
-      // Every logged input now claims a good reputation: decisions that hung on it cannot reproduce.
+      // Every logged input now claims a good reputation, which the policy reads: no decision is
+      // replayed on it, and each is named as masked there rather than counted as differing.
       const inputMasked = await logWith([{ op: "upsert", path: "/input/network/reputation", value: "good" }], dir);
       const report = await verify(readLogEvents([inputMasked]), source);
-      expect(report.differed).toBeGreaterThan(0);
-      expect(report.differed_masked).toBe(report.differed);
-      expect(report.reproduced + report.differed).toBe(300);
-      expect(report.examples.every((e) => e.input_masked)).toBe(true);
+      expect(report).toMatchObject({ events: 300, masked: 300, reproduced: 0, differed: 0 });
+      expect(report.masked_paths).toEqual({ "/input/network/reputation": 300 });
+      // Fields the policy does not read may be masked: those decisions replay as logged.
+      const unread = await logWith([{ op: "truncate_ip", path: "/input/network/ip" }, "/input/target/resource", "/input/device/id"], dir);
+      expect(await verify(readLogEvents([unread]), source)).toMatchObject({ events: 300, reproduced: 300, masked: 0 });
+      // An upsert makes the objects on its way: where the device was null, the logged input now
+      // has a device (holding only the redacted id), which the policy would read as one.
+      const created = await logWith([{ op: "upsert", path: "/input/device/id", value: "redacted" }], dir);
+      const withCreated = await verify(readLogEvents([created]), source);
+      expect(withCreated.masked).toBeGreaterThan(0);
+      expect(withCreated).toMatchObject({ differed: 0, reproduced: 300 - withCreated.masked, masked_paths: { "/input/device/id": withCreated.masked } });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
       index: "src/index.ts",
       "pool-worker": "src/engine/batch/pool-worker.ts",
       "replay-worker": "src/audit/replay-worker.ts",
+      "spool-worker": "src/audit/spool/spool-worker.ts",
     },
     outdir: join(".tools", "test-build"),
     bundle: true,

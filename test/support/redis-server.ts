@@ -14,11 +14,12 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server on a free port, or on `port` (to bring one back where it was). */
+export async function startRedis(port?: number): Promise<RedisServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return await startOn(await freePort());
+      return await startOn(port ?? (await freePort()));
     } catch (err) {
       lastError = err;
       if ((err as NodeJS.ErrnoException).code === "ENOENT") break;

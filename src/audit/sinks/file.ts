@@ -1,15 +1,14 @@
 /**
  * The NDJSON file sink, for log shippers (Filebeat, Fluent Bit, Vector): one event per line,
  * rotated by size the way logrotate does it (`decisions.ndjson` → `.1` → `.2` …, optionally
- * gzipped), which every shipper follows. Writes are buffered by the stream so a decision never waits
- * for the disk; past `maxBufferedBytes` of unwritten lines new events are dropped and counted.
+ * gzipped). Durable: events go through the sink's queue and disk spool to the file (see
+ * spool/durable-sink.ts), so a decision never waits for the disk, and a file removed under the
+ * sink (its folder deleted) is made again and gets every event from the removal on.
  */
-import { basename, dirname, resolve } from "node:path";
-import type { RotatingFileStream } from "rotating-file-stream";
-import { rotatingFileStream } from "../../lazy.js";
-import { DropReporter, type DropListener, type Sink } from "../sink.js";
+import { resolve } from "node:path";
+import { DurableSink, type SpoolOptions } from "../spool/durable-sink.js";
 
-export interface FileSinkOptions {
+export interface FileSinkOptions extends SpoolOptions {
   /** The file events are written to; rotated files sit beside it. */
   readonly path: string;
   /** Rotate once the file holds this many bytes (default 64 MiB). */
@@ -18,65 +17,30 @@ export interface FileSinkOptions {
   readonly maxFiles?: number;
   /** Gzip rotated files (`.1.gz`); the file being written stays plain. */
   readonly compress?: boolean;
-  /** Unwritten bytes allowed in memory before events are dropped (default 8 MiB). */
-  readonly maxBufferedBytes?: number;
   /** File mode; decision logs hold personal data, so owner and group only by default. */
   readonly mode?: number;
 }
 
-export class FileSink implements Sink {
+export class FileSink extends DurableSink {
   readonly name = "file";
   readonly path: string;
-  private readonly stream: RotatingFileStream;
-  private readonly drops = new DropReporter();
-  private readonly maxBuffered: number;
-  private failed: Error | undefined;
-  private closed = false;
 
   constructor(options: FileSinkOptions) {
-    this.path = resolve(options.path);
-    this.maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
-    this.stream = rotatingFileStream().createStream(basename(this.path), {
-      path: `${dirname(this.path)}/`,
-      size: `${Math.max(1, Math.floor(options.maxBytes ?? 64 * 1024 * 1024))}B`,
-      rotate: options.maxFiles ?? 10,
-      ...(options.compress ? { compress: "gzip" as const } : {}),
-      mode: options.mode ?? 0o640,
-    });
-    this.stream.on("error", (err: Error) => {
-      this.failed = err;
-    });
-  }
-
-  write(line: string): void {
-    if (this.closed) return this.drops.report("closed");
-    if (this.failed) return this.drops.report("write_failed");
-    if (this.stream.writableLength > this.maxBuffered) return this.drops.report("buffer_full");
-    this.stream.write(`${line}\n`);
-  }
-
-  flush(): Promise<void> {
-    if (this.failed || this.closed) return Promise.resolve();
-    // Writes complete in order, so an empty write's callback means all before it are on disk.
-    return new Promise((resolve) => this.stream.write("", () => resolve()));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.failed) return;
-    await new Promise<void>((resolve) => {
-      this.stream.once("close", resolve);
-      this.stream.end();
-    });
-  }
-
-  onDrop(listener: DropListener): void {
-    this.drops.add(listener);
-  }
-
-  /** What was dropped, by reason. */
-  get dropped(): Readonly<Record<string, number>> {
-    return this.drops.dropped;
+    const path = resolve(options.path);
+    super(
+      {
+        kind: "file",
+        options: {
+          path,
+          maxBytes: Math.max(1, Math.floor(options.maxBytes ?? 64 * 1024 * 1024)),
+          maxFiles: options.maxFiles ?? 10,
+          compress: options.compress ?? false,
+          mode: options.mode ?? 0o640,
+        },
+      },
+      path,
+      options,
+    );
+    this.path = path;
   }
 }

@@ -2,11 +2,13 @@
  * The Redis behaviour store (ioredis), for fleets: every instance sees the same history. A
  * decision costs exactly one round trip (one EVALSHA of a read-only script); each record is one
  * atomic script. Keys carry a TTL and name the subject, and the profile its values, only by a
- * hash, so no user id, device id or address sits in Redis in clear. Failures and timeouts become `BehaviorStoreError`, never a hung decision.
+ * hash, so no user id, device id or address sits in Redis in clear. Failures and timeouts become
+ * `BehaviorStoreError` (`StateWriteError` for a write, keeping the record), never a hung decision.
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
-import { BehaviorStoreError } from "../../errors.js";
+import { BehaviorStoreError, StateWriteError } from "../../errors.js";
+import type { BehaviorRecord } from "./records.js";
 import { ioredis } from "../../lazy.js";
 import { FEATURES, HISTORY, contextKey, decayTable, decayed, decode, totalField, valueField } from "./profile.js";
 import { OBSERVE, RECORD_EVENT, recordLoginScript } from "./redis-scripts.js";
@@ -133,7 +135,7 @@ export class RedisBehaviorStore implements BehaviorStore {
       const value = login.features[feature];
       if (value !== null) features.push(feature, valueField(feature, value), totalField(feature));
     }
-    await this.call(() =>
+    await this.write({ kind: "login", subject, login }, () =>
       this.redis.stepupRecordLogin(
         k.last, k.profile,
         login.time, login.country ?? "", text(login.lat), text(login.lon), text(login.accuracyKm), login.anonymized ? 1 : 0,
@@ -143,11 +145,11 @@ export class RedisBehaviorStore implements BehaviorStore {
   }
 
   async recordPrompt(subject: string, time: number): Promise<void> {
-    await this.event(this.keys(subject).prompts, time, this.windows.prompts);
+    await this.write({ kind: "prompt", subject, time }, () => this.event(this.keys(subject).prompts, time, this.windows.prompts));
   }
 
   async recordFailure(subject: string, time: number): Promise<void> {
-    await this.event(this.keys(subject).failures, time, this.windows.failures);
+    await this.write({ kind: "failure", subject, time }, () => this.event(this.keys(subject).failures, time, this.windows.failures));
   }
 
   async close(): Promise<void> {
@@ -167,6 +169,15 @@ export class RedisBehaviorStore implements BehaviorStore {
       failures: `${base}failures`,
       prompts: `${base}prompts`,
     };
+  }
+
+  /** A record that fails becomes a `StateWriteError` holding the write, to be retried. */
+  private async write(record: BehaviorRecord, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.call(run);
+    } catch (err) {
+      throw new StateWriteError(record, { cause: err });
+    }
   }
 
   private async call<T>(run: () => Promise<T>): Promise<T> {

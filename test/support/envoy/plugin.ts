@@ -23,6 +23,8 @@ export interface EnvoyPlugin {
   readonly url: string;
   /** Decision-log events printed so far (parsed). */
   decisionLogs(): Record<string, unknown>[];
+  /** Everything the plugin printed so far, as it printed it. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export async function startPlugin(
   const [grpcPort, restPort] = [await freePort(), await freePort()];
   let output = "";
   const collect = (chunk: Buffer | string) => (output += chunk.toString());
-  const common = { grpcAddress: `127.0.0.1:${grpcPort}`, url: `http://127.0.0.1:${restPort}`, decisionLogs: () => logsOf(output) };
+  const common = { grpcAddress: `127.0.0.1:${grpcPort}`, url: `http://127.0.0.1:${restPort}`, decisionLogs: () => logsOf(output), output: () => output };
   const logs = options.decisionLogs ?? true;
   let stopper: (() => Promise<void>) | undefined;
   try {
