@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools system docker build docs lint test test-rego test-ts demo evaluate bench bench-quick bench-readme clean
+.PHONY: help setup tools system docker keycloak build docs lint test test-rego test-ts demo evaluate bench bench-quick bench-readme clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -34,6 +34,11 @@ system:
 # into a plain-process sidecar with STEPUP_SIDECAR=process (which CI refuses).
 docker:
 	@if [ "$${STEPUP_SIDECAR:-container}" = container ]; then scripts/docker-engine.sh; fi
+
+# Keycloak for the identity-provider suites, fetched with Maven into .tools/keycloak
+# (scripts/keycloak.sh); without Java or Maven it says so and the suite skips, except under CI=true.
+keycloak:
+	scripts/keycloak.sh
 
 build: setup $(CLI) $(BUNDLE) ## build the CLI, the library and the bundle
 
@@ -59,7 +64,7 @@ test-rego: tools
 	$(OPA) test --coverage rego > .tools/rego-coverage.json || { $(OPA) test rego; exit 1; }
 	node scripts/check-coverage.mjs .tools/rego-coverage.json $(REGO_COVERAGE_MIN)
 
-test-ts: build system docker
+test-ts: build system docker keycloak
 	npx vitest run
 
 demo: build ## explained decisions for every scenario in scenarios/

@@ -310,6 +310,63 @@ export class EnvoySettingsInvalidError extends StepupError {
   }
 }
 
+/** An identity-provider profile, or a deployment's patch to one, breaks the profile contract. */
+export class IdpProfileInvalidError extends StepupError {
+  readonly code = "ERR_IDP_PROFILE_INVALID" as const;
+  constructor(readonly issues: readonly Issue[]) {
+    super(`invalid identity-provider profile: ${describeIssues(issues)}`);
+  }
+}
+
+/** An issuer's OpenID Connect discovery document could not be had, or does not name that issuer or a usable jwks_uri. */
+export class IdpDiscoveryError extends StepupError {
+  readonly code = "ERR_IDP_DISCOVERY" as const;
+  constructor(readonly issuer: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`discovery of ${issuer} failed: ${reason}`, options);
+  }
+}
+
+/** A step-up requirement names no acr value the identity-provider profile can ask its provider for. */
+export class IdpRequirementUnsupportedError extends StepupError {
+  readonly code = "ERR_IDP_REQUIREMENT_UNSUPPORTED" as const;
+  constructor(readonly profile: string, readonly acrValues: readonly string[]) {
+    super(`the ${profile} profile maps none of the acr values ${acrValues.join(" ")} to a value of its provider`);
+  }
+}
+
+/**
+ * The answer of the identity provider to an authorization request could not be accepted: an
+ * error from the provider, a state, nonce or PKCE mismatch, an ID token that does not verify, no
+ * pending request (a callback nobody started, or one replayed).
+ */
+export class IdpCallbackError extends StepupError {
+  readonly code = "ERR_IDP_CALLBACK" as const;
+  constructor(readonly reason: string, options?: { cause?: unknown }) {
+    super(`the identity provider's answer was refused: ${reason}`, options);
+  }
+}
+
+/**
+ * The identity provider answered a step-up with less than it was asked for (an older level, an
+ * authentication older than max_age), after one retry: reported, never retried again.
+ */
+export class StepUpNotMetError extends StepupError {
+  readonly code = "ERR_STEP_UP_NOT_MET" as const;
+  constructor(
+    readonly profile: string,
+    /** What was asked: the policy's acr values and max_age. */
+    readonly required: { readonly acrValues: readonly string[]; readonly maxAge: number | null },
+    /** What came back, as session signals (no token). */
+    readonly received: { readonly acr: string | null; readonly authTime: number | null },
+    readonly attempts: number,
+  ) {
+    super(
+      `the identity provider (${profile}) answered the step-up with acr ${received.acr ?? "none"} and auth_time ${received.authTime ?? "none"} ` +
+        `after ${attempts} attempts; asked for ${required.acrValues.join(" ") || "any acr"}${required.maxAge === null ? "" : ` within ${required.maxAge} s`}`,
+    );
+  }
+}
+
 export type StepupErrors =
   | InputNotJsonError
   | InputInvalidError
@@ -344,6 +401,11 @@ export type StepupErrors =
   | RevisionNotFoundError
   | CheckRequestInvalidError
   | EnvoySettingsInvalidError
+  | IdpProfileInvalidError
+  | IdpDiscoveryError
+  | IdpRequirementUnsupportedError
+  | IdpCallbackError
+  | StepUpNotMetError
   | PoolClosedError;
 
 export type ErrorCode = StepupErrors["code"];
@@ -384,6 +446,11 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_REVISION_NOT_FOUND",
   "ERR_CHECK_REQUEST_INVALID",
   "ERR_ENVOY_SETTINGS_INVALID",
+  "ERR_IDP_PROFILE_INVALID",
+  "ERR_IDP_DISCOVERY",
+  "ERR_IDP_REQUIREMENT_UNSUPPORTED",
+  "ERR_IDP_CALLBACK",
+  "ERR_STEP_UP_NOT_MET",
 ];
 
 export function isStepupError(err: unknown): err is StepupErrors {

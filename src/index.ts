@@ -46,9 +46,19 @@ export { buildInput, type InputParts } from "./input/builder.js";
 export { Signals, bearerToken, type SignalsOptions, type Collected } from "./signals/collect.js";
 export type { RequestFacts, PeerIdentity } from "./signals/request.js";
 export { peerCaller, certificateValidity, type WorkloadOptions } from "./signals/workload.js";
-export { SessionVerifier, type SessionOptions, type VerifiedCaller } from "./signals/session.js";
+export { SessionVerifier, type SessionOptions, type VerifiedCaller, type MissingClaimsReport } from "./signals/session.js";
+export { identityProvider, PROFILE_NAMES, type ProfileName, type ProfileChoice } from "./signals/idp/profile.js";
+export { sessionOf, mapAcr } from "./signals/idp/claims.js";
+export { discover, type ProviderMetadata } from "./signals/discovery.js";
+export {
+  IdentityProviderProfileSchema,
+  ProfilePatchSchema,
+  type IdentityProviderProfile,
+  type ProfilePatch,
+  type TokenShape,
+} from "./contracts/identity-provider.js";
 export { PostureVerifier, DEFAULT_POSTURE_CLAIMS, UNATTESTED, type PostureOptions, type Posture } from "./signals/device.js";
-export type { KeySource } from "./signals/keys.js";
+export type { KeySource, RemoteKeyOptions } from "./signals/keys.js";
 export { NetworkSignals, type NetworkOptions } from "./signals/network.js";
 export { loadList, parseList, type ListSource } from "./signals/ip-lists.js";
 export { clientAddress, type ClientAddress } from "./signals/client-address.js";
@@ -77,6 +87,13 @@ export { answerDecision, answerInvalidToken, type HttpAnswer } from "./enforceme
 export { stepUpChallenge, invalidTokenChallenge, describeGap } from "./enforcement/challenge.js";
 export { stepupExpress, stepupExpressErrors, expressFacts } from "./enforcement/express.js";
 export { stepupFastify, fastifyFacts, type StepupFastifyOptions } from "./enforcement/fastify.js";
+export { RelyingParty, type RelyingPartyOptions, type PendingRequest, type Completed } from "./enforcement/oidc/relying-party.js";
+export { requirementOf, authorizationParameters, assess, type StepUpRequirement, type Assessment } from "./enforcement/oidc/requirement.js";
+export { StepUpLogin, type StepUpLoginOptions, type BrowserRequest, type BrowserAnswer } from "./enforcement/oidc/browser.js";
+export { stepUpLoginExpress } from "./enforcement/oidc/express.js";
+export { stepUpLoginFastify, type StepUpLoginFastifyOptions } from "./enforcement/oidc/fastify.js";
+export { StepUpFetch, challengeRequirement, type StepUpFetchOptions, type StepUpFetchInit } from "./enforcement/oidc/api-client.js";
+export { logStepUpEvent, type StepUpEvent, type StepUpEventType } from "./enforcement/oidc/events.js";
 export { ExtAuthzServer, type ExtAuthzOptions, type FromSettingsOptions, type FailureMode } from "./enforcement/envoy/server.js";
 export { parseEnvoySettings, loadEnvoySettings, envoySignalsOptions } from "./enforcement/envoy/settings.js";
 export { authorizationService, decodeCheckRequest, type CheckRequestObject } from "./enforcement/envoy/protos.js";

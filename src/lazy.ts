@@ -42,3 +42,7 @@ export const pathToRegexp = lazyRequire<typeof import("path-to-regexp")>("path-t
 export const jose = lazyImport(() => import("jose"));
 /** Browser families from User-Agent headers, for the behaviour profile. */
 export const bowser = lazyRequire<typeof import("bowser")>("bowser");
+/** The relying party's OpenID Connect client (ES modules only). */
+export const openidClient = lazyImport(() => import("openid-client"));
+/** Cookies of the browser step-up login. */
+export const cookie = lazyRequire<typeof import("cookie")>("cookie");

@@ -1,7 +1,8 @@
 /**
  * Importing the SDK loads only what deciding needs: the integrations' dependencies (axios for the
  * sidecar client, bundle polling and the HTTP log sink; ioredis; gRPC and protobufjs for the Envoy
- * server; prom-client; maxmind; path-to-regexp; jose) load when an integration is
+ * server; prom-client; maxmind; path-to-regexp; jose; bowser for the behaviour profile;
+ * openid-client and cookie for the step-up login) load when an integration is
  * first used (src/lazy.ts).
  */
 import { execFile } from "node:child_process";
@@ -11,7 +12,7 @@ import { build } from "esbuild";
 import { describe, expect, inject, it } from "vitest";
 
 const run = promisify(execFile);
-const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "jose"];
+const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "jose", "bowser", "openid-client", "cookie"];
 
 describe("importing the SDK", () => {
   it("imports none of the integrations' dependencies statically", async () => {

@@ -55,6 +55,11 @@ export interface Collected {
 }
 
 const ANONYMOUS: Input["subject"] = { id: "anonymous", kind: "human", roles: [], groups: [], tags: [], privilege_granted_at: null };
+/**
+ * The familiarity of a request that names nobody: there is no history to compare it with, which is
+ * known, not withheld (the session it will sign in to is judged on its own context).
+ */
+const NO_HISTORY: NonNullable<Input["familiarity"]> = { history: 0, novelty: 0, unfamiliar: [] };
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 export class Signals {
@@ -143,7 +148,7 @@ export class Signals {
       network,
       geo: this.geo || observation ? geoOf(place, observation) : null,
       behavior: observation ? behaviorOf(observation) : null,
-      familiarity: observation ? familiarityOf(observation, features, this.familiarity) : null,
+      familiarity: observation ? familiarityOf(observation, features, this.familiarity) : caller ? null : NO_HISTORY,
       target: mapped,
     });
     return { input, authenticated: caller !== null, client, place, unattested, features, failures };

@@ -35,7 +35,8 @@ describe("lines shared among threads", () => {
         const chunks = new LineChunks(shareLines(shared(text), batch, 2));
         const found = linesByChunk(chunks);
         expect(found).toHaveLength(chunks.count);
-        expect(found.flat()).toEqual(text.replace(/\n$/, "").split("\n"));
+        // Zero bytes are no line at all (one empty line with no newline after it is zero bytes).
+        expect(found.flat()).toEqual(text === "" ? [] : text.replace(/\n$/, "").split("\n"));
       }),
     );
   });

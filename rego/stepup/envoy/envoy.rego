@@ -106,9 +106,15 @@ input_document := {
 	"network": network,
 	"geo": null,
 	"behavior": null,
-	"familiarity": null,
+	"familiarity": _familiarity,
 	"target": target,
 }
+
+# The plugin keeps no history: a caller's context is unknown (and counts as unfamiliar), but a
+# request that names nobody has no history to compare with, as the SDK says of it.
+default _familiarity := null
+
+_familiarity := {"history": 0, "novelty": 0, "unfamiliar": []} if caller == _anonymous
 
 # METADATA
 # title: Envoy response
