@@ -47,6 +47,14 @@ module.exports = {
       from: { path: "^src/", pathNot: layers.map(([, path]) => `(${path})`).join("|") },
       to: {},
     },
+    {
+      name: "wasm-layout-private",
+      comment:
+        "OPA's value layout (src/wasm/layout.ts) is known in src/wasm/ alone: everything else reaches OPA's values through the host, the value writer and reader, and the rewrites",
+      severity: "error",
+      from: { pathNot: "^src/wasm/" },
+      to: { path: "^src/wasm/layout\\.ts$" },
+    },
     ...upward,
   ],
   options: {

@@ -181,6 +181,17 @@ export class ToolFailedError extends StepupError {
   }
 }
 
+/**
+ * An external tool is not the version stepup pins (the OPA CLI building a bundle); another is used
+ * only when asked for (`--allow-opa-version`).
+ */
+export class ToolVersionError extends StepupError {
+  readonly code = "ERR_TOOL_VERSION" as const;
+  constructor(readonly tool: string, readonly version: string, readonly expected: string) {
+    super(`${tool} is version ${version}, not the pinned ${expected}: install the pinned one (make tools) or allow another (--allow-opa-version)`);
+  }
+}
+
 /** A bearer or ID token was presented and could not be verified; it is never guessed at. */
 export class TokenInvalidError extends StepupError {
   readonly code = "ERR_TOKEN_INVALID" as const;
@@ -387,6 +398,7 @@ export type StepupErrors =
   | EngineBadResponseError
   | DecisionInvalidError
   | ToolFailedError
+  | ToolVersionError
   | TokenInvalidError
   | KeysUnavailableError
   | SignalConfigInvalidError
@@ -432,6 +444,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_DECISION_INVALID",
   "ERR_POOL_CLOSED",
   "ERR_TOOL_FAILED",
+  "ERR_TOOL_VERSION",
   "ERR_TOKEN_INVALID",
   "ERR_KEYS_UNAVAILABLE",
   "ERR_SIGNAL_CONFIG_INVALID",

@@ -12,10 +12,11 @@ import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./
 import { decideDocument } from "./engine/decide.js";
 import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
-import type { Engine } from "./engine/engine.js";
+import type { Engine, EngineInfo } from "./engine/engine.js";
 import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/batch/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
-import { WasmEngine } from "./engine/inprocess/wasm.js";
+import { logEngineEvent, type EngineEvent } from "./engine/inprocess/fallbacks.js";
+import { WasmEngine, type EngineOptions } from "./engine/inprocess/wasm.js";
 import type { StepupErrors } from "./errors.js";
 
 export interface StepupOptions {
@@ -28,6 +29,19 @@ export interface StepupOptions {
   readonly onDecision?: (event: DecisionEvent) => void;
   /** Decision ids; random UUIDs by default. */
   readonly newId?: () => string;
+  /**
+   * The in-process engine's fast paths, for the engines `load`, `create` and `activate` compile
+   * (default true). False evaluates OPA's stock way — the input as JSON text for OPA to parse, the
+   * bundle's entrypoint, `opa_eval`'s JSON result — on the same module: the same decisions,
+   * slower; for ruling the fast paths out. `engineInfo` says what is in use.
+   */
+  readonly fastPaths?: boolean;
+  /**
+   * Called once for each fallback the engine takes where a fast path does not hold (a value writer
+   * the module's parser does not agree with, say); the decisions stay the same. By default a line
+   * of JSON goes to stderr. Count them with `StepupMetrics.engineEvent`.
+   */
+  readonly onEngineEvent?: (event: EngineEvent) => void;
 }
 
 /** Options of `Stepup.load`: the decision hooks, and how to check the bundle file. */
@@ -47,11 +61,13 @@ export class Stepup {
   private readonly hooks: ConcludeHooks;
   private readonly newId: () => string;
   private readonly spareAnswers = new KeptBuffer<Buffer>();
+  private readonly engineOptions: EngineOptions;
 
   constructor(bundle: Bundle, engine: Engine, options: StepupOptions = {}) {
     this.active = { bundle, engine };
     this.hooks = { onError: options.onError ?? logFailure, onDecision: options.onDecision };
     this.newId = options.newId ?? randomUUID;
+    this.engineOptions = engineOptions(options);
   }
 
   /**
@@ -67,8 +83,8 @@ export class Stepup {
   }
 
   /** Compiles a bundle already loaded (and verified) and decides with it. */
-  static async create(bundle: Bundle, options?: StepupOptions): Promise<Stepup> {
-    const engine = await WasmEngine.load(bundle);
+  static async create(bundle: Bundle, options: StepupOptions = {}): Promise<Stepup> {
+    const engine = await WasmEngine.load(bundle, engineOptions(options));
     prepareVerdictCheck();
     return new Stepup(bundle, engine, options);
   }
@@ -84,11 +100,20 @@ export class Stepup {
   }
 
   /**
+   * What the active engine runs and how: the OPA that compiled the module, the rewrites of OPA's
+   * runtime in it, whether the fast paths are on, how inputs reach the policy and results come
+   * back, and the fallbacks taken. Undefined for an engine that does not say.
+   */
+  get engineInfo(): EngineInfo | undefined {
+    return this.active.engine.info;
+  }
+
+  /**
    * Compiles a new bundle and makes it the active one. Decisions are synchronous, so none is
    * ever split between two revisions; if compiling fails, the current bundle stays active.
    */
   async activate(bundle: Bundle): Promise<void> {
-    const engine = await WasmEngine.load(bundle);
+    const engine = await WasmEngine.load(bundle, this.engineOptions);
     this.active = { bundle, engine };
   }
 
@@ -160,11 +185,16 @@ export class Stepup {
   async pool(options?: PoolOptions): Promise<DecisionPool> {
     const { bundle, engine } = this.active;
     const module = engine instanceof WasmEngine ? engine.module : await WebAssembly.compile(bundle.wasm);
-    return DecisionPool.start(bundle, module, options);
+    return DecisionPool.start(bundle, module, { ...options, fastPaths: options?.fastPaths ?? this.engineOptions.fastPaths });
   }
 
   /** The policy's raw verdict for a validated input, without rendering. */
   evaluate(input: Input): Verdict {
     return parseVerdict(this.active.engine.evaluate(input));
   }
+}
+
+/** The options of the engines a Stepup compiles. */
+function engineOptions(options: StepupOptions): EngineOptions {
+  return { fastPaths: options.fastPaths ?? true, onEvent: options.onEngineEvent ?? logEngineEvent };
 }

@@ -22,13 +22,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the stepup CLI built for this test run. */
-export function runCli(args: string[], stdin?: string): Promise<CliResult> {
+/** Runs the stepup CLI built for this test run, with `env` added to the environment. */
+export function runCli(args: string[], stdin?: string, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [inject("cliPath"), ...args],
-      { env: { ...process.env, STEPUP_BUNDLE: inject("bundlePath") } },
+      { env: { ...process.env, STEPUP_BUNDLE: inject("bundlePath"), ...env } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

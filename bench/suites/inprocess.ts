@@ -62,7 +62,8 @@ const suite: Suite = {
     const nextInPlace = cycle(serialized);
     // decide's own evaluation: its writer of OPA's values, compiled for this host, on the same inputs.
     const output = jsonSchemaOf(InputSchema, "output");
-    const valueHost = OpaInstance.create(module);
+    // With the rewrites the module was built with, as the engine's host has them (constant keys).
+    const valueHost = OpaInstance.create(module, { rewrites: bundle.metadata.wasm.rewrites });
     valueHost.setData(bundle.data);
     const writeValues = compileInputWriter(output, { values: valueHost.valueForm(longestList(output)) });
     valueHost.reserveInput(writeValues.maxBytes);
@@ -107,7 +108,7 @@ const suite: Suite = {
       notes: [
         `corpus: the ${ctx.corpus.length} scenario inputs, one per call in turn; the floor copies each input's JSON bytes into memory and calls opa_eval, leaving the result unread`,
         "the empty policy is `package stepup` with `packed := []`, built by the same pinned OPA and optimized as bundles are: its opa_eval copies and parses the same input, evaluates nothing and writes `[{\"result\":[]}]`",
-        `the bundle's module is OPA's, optimized by ${optimizerName()} when the bundle is built (src/wasm/rewrite/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
+        `the bundle's module is OPA's (OPA ${bundle.metadata.wasm.opa_version}), with the rewrites ${(bundle.metadata.wasm.rewrites ?? []).join(", ")} and optimized by ${optimizerName()} when the bundle is built (src/wasm/rewrite/optimize.ts); the last row runs OPA's module as \`opa build\` wrote it, with the same data and inputs`,
         `decide and the floor evaluate ${PACKED_ENTRYPOINT} (the decision packed into an array) with our own host over OPA's wasm ABI: the floor with \`opa_eval\`, which also writes the result as JSON; decide through the ABI's evaluation context (\`eval\`), on the input written as OPA's values instead of JSON for OPA to parse (src/wasm/input-writer.ts), reading the result from memory instead of OPA's JSON (src/wasm/value-reader.ts); the stock SDK runs the same module with the same data, at ${DECISION_ENTRYPOINT} as its users would, and at ${PACKED_ENTRYPOINT} for reference`,
       ],
     };

@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionEvent } from "../decision/conclude.js";
+import type { EngineEvent } from "../engine/inprocess/fallbacks.js";
 import { promClient } from "../lazy.js";
 import type { DropReason } from "./sink.js";
 
@@ -29,6 +30,7 @@ export class StepupMetrics {
   private readonly activeBundle: Gauge<"revision">;
   private readonly activationFailures: Counter<"code">;
   private readonly logDrops: Counter<"sink" | "reason">;
+  private readonly fallbacks: Counter<"fallback">;
   private activeRevision: string | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -83,6 +85,12 @@ export class StepupMetrics {
       labelNames: ["sink", "reason"],
       registers,
     });
+    this.fallbacks = new Counter({
+      name: "stepup_engine_fallbacks_total",
+      help: "Fallbacks the in-process engine took where a fast path did not hold, by kind; each counts once per bundle activated.",
+      labelNames: ["fallback"],
+      registers,
+    });
   }
 
   /** Counts one decision; pass it as (or call it from) the SDK's `onDecision`. */
@@ -107,6 +115,11 @@ export class StepupMetrics {
   bundleActivationFailed(code: string): void {
     this.activationFailures.inc({ code });
   }
+
+  /** Counts an engine's fallback; pass it as (or call it from) the SDK's `onEngineEvent`. */
+  readonly engineEvent = (event: EngineEvent): void => {
+    this.fallbacks.inc({ fallback: event.fallback });
+  };
 
   /** Records dropped decision-log events; the decision logger calls it. */
   logDropped(sink: string, reason: DropReason, count = 1): void {

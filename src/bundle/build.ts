@@ -1,9 +1,12 @@
 /**
  * Building a stepup bundle with the pinned OPA CLI:
  *   1. stage the policy (every .rego but the tests) and its data.json files;
- *   2. compile the decision entrypoints to WebAssembly (`opa build -t wasm`): the decision
- *      document, and the same decision packed into an array for the in-process engine; then
- *      optimize the module with binaryen (optimize.ts), which the manifest records;
+ *   2. compile the decision entrypoints to WebAssembly (`opa build -t wasm`, with the pinned OPA:
+ *      another version is refused unless allowed): the decision document, and the same decision
+ *      packed into an array for the in-process engine; then rewrite OPA's runtime in it and
+ *      optimize it with binaryen (src/wasm/rewrite/), as far as `optimize` says — the rewrites
+ *      only for OPA versions the value layout was checked against — and record in the manifest
+ *      which OPA compiled it, the optimizer and the rewrites;
  *   3. read the code catalog from the rules' METADATA annotations (`opa inspect -a`);
  *   4. write the .manifest — revision, roots, and stepup's metadata naming the wasm module — and
  *      let `opa build -b` package Rego, data, wasm and manifest into one tar.gz.
@@ -27,8 +30,8 @@ import {
 } from "../contracts/metadata.js";
 import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
-import { opaBinary, runTool } from "./opa-cli.js";
-import { optimizeWasm, optimizerName } from "../wasm/rewrite/optimize.js";
+import { checkedOpaVersion, opaBinary, runTool } from "./opa-cli.js";
+import { optimize, optimizerName, REWRITE_OPA_VERSIONS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 
 export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };
@@ -41,9 +44,16 @@ export interface BuildOptions {
   readonly out: string;
   /** The revision; by default the git commit of regoDir, with "-dirty" when it has changes. */
   readonly revision?: string;
+  /** The OPA binary; by default the pinned one (`opaBinary()`). */
   readonly opa?: string;
-  /** Run binaryen's optimizer over OPA's wasm (default true); false ships OPA's module as built. */
-  readonly optimize?: boolean;
+  /** Build with an OPA of another version than the pinned one instead of refusing it. */
+  readonly allowOpaVersion?: boolean;
+  /**
+   * How far to take OPA's module (default `full`): `none` ships it as built, `o2` runs binaryen's
+   * optimizer, `full` rewrites OPA's runtime first — only for OPA versions the value layout was
+   * checked against; others get `o2` and a warning. `true` and `false` mean `full` and `none`.
+   */
+  readonly optimize?: OptimizeLevel | boolean;
   /** Sign the bundle (OPA's `.signatures.json`) with this key. */
   readonly signing?: SignOptions;
 }
@@ -54,11 +64,27 @@ export interface BuildResult {
   readonly codes: number;
   /** The key id the bundle was signed with, when it was. */
   readonly keyId?: string;
+  /** The OPA version that compiled the module. */
+  readonly opaVersion: string;
+  /** The rewrites of OPA's runtime applied (none when not verified for that OPA, or not asked for). */
+  readonly rewrites: readonly string[];
+  /** What the caller should know: the build did less than asked (a warning each). */
+  readonly warnings: readonly string[];
 }
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const opa = options.opa ?? opaBinary();
+  const opaVersion = await checkedOpaVersion(opa, options.allowOpaVersion);
   const revision = options.revision ?? (await gitRevision(options.regoDir));
+  const warnings: string[] = [];
+  let level = optimizeLevel(options.optimize);
+  if (level === "full" && !REWRITE_OPA_VERSIONS.includes(opaVersion)) {
+    warnings.push(
+      `OPA ${opaVersion} is not a version the rewrites of OPA's runtime were checked against (${REWRITE_OPA_VERSIONS.join(", ")}): ` +
+        "its module is built with binaryen -O2 and without them (docs/architecture/opa-wasm.md)",
+    );
+    level = "o2";
+  }
   const stage = await mkdtemp(join(tmpdir(), "stepup-bundle-"));
   try {
     await stagePolicy(options.regoDir, stage);
@@ -68,11 +94,16 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     // otherwise be compiled into the module too, with JWT and x509 builtins that no wasm host
     // provides. (--ignore matches base names; no other file is named "envoy".)
     const built = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
-    const optimize = options.optimize ?? true;
-    const wasm = optimize ? await optimizeWasm(built, options.regoDir) : built;
+    const { wasm, rewrites } = level === "none" ? { wasm: built, rewrites: [] } : await optimize(built, options.regoDir, { rewrites: level === "full" });
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
-      wasm: { entrypoint: DECISION_ENTRYPOINT, module: "/policy.wasm", ...(optimize ? { optimizer: optimizerName() } : {}) },
+      wasm: {
+        entrypoint: DECISION_ENTRYPOINT,
+        module: "/policy.wasm",
+        opa_version: opaVersion,
+        ...(level === "none" ? {} : { optimizer: optimizerName() }),
+        rewrites,
+      },
       codes: await readCodes(opa, stage, options.regoDir),
     });
     await writeFile(join(stage, "policy.wasm"), wasm);
@@ -83,13 +114,18 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const out = resolve(options.out);
     await mkdir(dirname(out), { recursive: true });
     await runTool(opa, ["build", "--bundle", ".", "--revision", revision, "--output", out], { cwd: stage });
-    const codes = Object.keys(metadata.codes).length;
-    if (!options.signing) return { out, revision, codes };
+    const result = { out, revision, codes: Object.keys(metadata.codes).length, opaVersion, rewrites, warnings };
+    if (!options.signing) return result;
     await writeFile(out, await signArchive(await readFile(out), out, options.signing));
-    return { out, revision, codes, keyId: options.signing.keyId ?? DEFAULT_KEY_ID };
+    return { ...result, keyId: options.signing.keyId ?? DEFAULT_KEY_ID };
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
+}
+
+function optimizeLevel(option: BuildOptions["optimize"]): OptimizeLevel {
+  if (option === undefined || option === true) return "full";
+  return option === false ? "none" : option;
 }
 
 /** Copies the policy and data into the stage, leaving the tests behind. */

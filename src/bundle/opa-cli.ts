@@ -1,7 +1,7 @@
 /** Running the pinned OPA CLI, for building bundles and for checks that need OPA itself. */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { ToolFailedError } from "../errors.js";
+import { ToolFailedError, ToolVersionError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 
 /**
@@ -12,6 +12,30 @@ export function opaBinary(): string {
   if (process.env.STEPUP_OPA) return process.env.STEPUP_OPA;
   const pinned = `${packageRoot()}.tools/bin/opa`;
   return existsSync(pinned) ? pinned : "opa";
+}
+
+/**
+ * The OPA version this stepup builds bundles with (scripts/install-tools.sh installs it; a test
+ * keeps the two in step), as `opa version` prints it.
+ */
+export const PINNED_OPA_VERSION = "1.22.3";
+
+/** The version of the OPA binary, as `opa version` prints it ("1.22.3"). */
+export async function opaVersion(opa: string): Promise<string> {
+  const out = await runTool(opa, ["version"]);
+  const version = /^Version:\s*v?(\S+)\s*$/m.exec(out)?.[1];
+  if (!version) throw new ToolFailedError(`${opa} version`, `no version in its answer: ${out.slice(0, 200)}`);
+  return version;
+}
+
+/**
+ * The version of the OPA binary, checked against the pinned one: another is refused with
+ * `ToolVersionError` unless `allowOther` is set.
+ */
+export async function checkedOpaVersion(opa: string, allowOther = false): Promise<string> {
+  const version = await opaVersion(opa);
+  if (version !== PINNED_OPA_VERSION && !allowOther) throw new ToolVersionError(opa, version, PINNED_OPA_VERSION);
+  return version;
 }
 
 export interface RunOptions {

@@ -1,6 +1,6 @@
 /** The `stepup bundle …` commands: build, sign, verify and serve bundles in OPA's format. */
 import { readFile, writeFile } from "node:fs/promises";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { buildBundle } from "../bundle/build.js";
 import { loadBundle } from "../bundle/load.js";
 import { serveBundles } from "../fleet/serve.js";
@@ -8,6 +8,7 @@ import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "../bundle/sign.js
 import { BundleVerifier } from "../bundle/verify.js";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../contracts/signing.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
+import { OPTIMIZE_LEVELS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
 
 const ALGORITHMS = `one of ${SIGNING_ALGORITHMS.join(", ")}`;
 
@@ -28,16 +29,26 @@ export function registerBundleCommands(program: Command): Command {
     .option("--rego <dir>", "policy folder", `${packageRoot()}rego`)
     .option("-o, --out <file>", "bundle to write", defaultBundlePath())
     .option("-r, --revision <rev>", "revision (default: the git commit)")
-    .option("--no-optimize", "ship OPA's wasm as built, without binaryen's optimizer")
+    .addOption(
+      new Option("--optimize <level>", "none: OPA's wasm as built; o2: binaryen -O2; full: the rewrites of OPA's runtime, then -O2")
+        .choices(OPTIMIZE_LEVELS)
+        .default("full"),
+    )
+    .option("--no-optimize", "the same as --optimize=none")
+    .option("--allow-opa-version", "build with an OPA other than the pinned version (without the rewrites unless verified for it)")
     .option("--signing-key <pem>", "sign the bundle with this private key (PEM file)")
     .option("--signing-alg <alg>", ALGORITHMS, "RS256")
     .option("--key-id <id>", "key id written in the signature", DEFAULT_KEY_ID)
     .option("--scope <scope>", "scope written in the signature")
-    .action(async (opts: { rego: string; out: string; revision?: string; optimize: boolean } & SigningFlags) => {
+    .action(async (opts: { rego: string; out: string; revision?: string; optimize: OptimizeLevel | false; allowOpaVersion?: boolean } & SigningFlags) => {
       const signing = opts.signingKey ? await signOptions(opts) : undefined;
-      const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision, optimize: opts.optimize, signing });
+      const optimize = opts.optimize === false ? "none" : opts.optimize;
+      const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision, optimize, allowOpaVersion: opts.allowOpaVersion, signing });
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
       const signed = result.keyId ? `, signed with key ${result.keyId}` : "";
       process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes${signed})\n`);
+      const rewrites = result.rewrites.length > 0 ? `rewrites ${result.rewrites.join(", ")}` : "no rewrites of OPA's runtime";
+      process.stdout.write(`policy.wasm compiled by OPA ${result.opaVersion}, ${rewrites}\n`);
     });
 
   bundle

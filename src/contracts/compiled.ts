@@ -1,7 +1,9 @@
 /**
  * Contracts compiled once. zod interprets its schema on every call, which costs more than the
  * policy's own evaluation on the hot path; so the JSON Schema that zod generates is compiled by
- * ajv into a function that only answers "does this value meet the contract?". zod stays the one
+ * ajv into a function that only answers "does this value meet the contract?" — the verdict's
+ * check. (The input contract has its own compiler, src/input/compile.ts, which also normalizes
+ * and writes the document; it judges string formats with `FORMATS` below.) zod stays the one
  * source of every contract: it generates the schema, and when the answer is no it parses the
  * value again to name each problem exactly as before. A property test holds the two to the same
  * answers (test/contracts/compiled.test.ts).

@@ -29,8 +29,16 @@ export const CodeEntry = z.strictObject({
  */
 export const BundleMetadataSchema = z.strictObject({
   policy_version: z.string(),
-  // `optimizer`: what rewrote OPA's module after `opa build` (absent: shipped as OPA built it).
-  wasm: z.strictObject({ entrypoint: z.string(), module: z.string(), optimizer: z.string().optional() }),
+  wasm: z.strictObject({
+    entrypoint: z.string(),
+    module: z.string(),
+    /** The OPA that compiled the module, as `opa version` prints it (absent in bundles built before it was recorded). */
+    opa_version: z.string().optional(),
+    /** What optimized OPA's module after `opa build`, e.g. "binaryen 132.0.0 -O2" (absent: shipped as OPA built it). */
+    optimizer: z.string().optional(),
+    /** The rewrites of OPA's runtime applied before the optimizer (src/wasm/rewrite/names.ts); absent or empty: none. */
+    rewrites: z.array(z.string()).optional(),
+  }),
   codes: z.record(Code, CodeEntry),
 });
 

@@ -1,4 +1,5 @@
 import type { Input } from "../contracts/input.js";
+import type { Fallback } from "./inprocess/fallbacks.js";
 
 /** Something that evaluates the decision entrypoint of a stepup bundle. */
 export interface Engine {
@@ -12,6 +13,31 @@ export interface Engine {
    * document; undefined when it does not (the caller then validates it and uses `evaluate`).
    */
   takeChecked?(raw: unknown): (() => unknown) | undefined;
+  /** What the engine runs and how, when it says (the in-process engine does). */
+  readonly info?: EngineInfo;
+}
+
+/** What the in-process engine runs and how: `Stepup.engineInfo`. */
+export interface EngineInfo {
+  /** The OPA that compiled the module, as the bundle's manifest records it (undefined when it does not). */
+  readonly opaVersion: string | undefined;
+  /** What optimized OPA's module at build time, e.g. "binaryen 132.0.0 -O2" (undefined: as OPA built it). */
+  readonly optimizer: string | undefined;
+  /** The rewrites of OPA's runtime the module was built with (src/wasm/rewrite/names.ts). */
+  readonly rewrites: readonly string[];
+  readonly fastPaths: boolean;
+  /** The entrypoint evaluated. */
+  readonly entrypoint: string;
+  /**
+   * How inputs reach the policy: written as OPA's values (`values`, nothing to parse), as JSON by
+   * the compiled writer (`json-writer`), or serialized as JSON (`json`); both JSON forms are
+   * parsed by OPA.
+   */
+  readonly input: "values" | "json-writer" | "json";
+  /** How results come back: read from memory (`value-reader`), or as OPA's JSON (`json`). */
+  readonly result: "value-reader" | "json";
+  /** The fallbacks taken so far (each reported once). */
+  readonly fallbacks: readonly Fallback[];
 }
 
 /** An engine that answers asynchronously, such as an OPA sidecar over REST. */

@@ -2,22 +2,36 @@
  * Validation of the input document. Everything the caller sends is untrusted until it passes here
  * (or through the engine's checked writer, which applies the same contract while it writes the
  * document into the policy's memory); a failure names the field and never reaches the policy. The
- * common case — a valid document — takes the compiled path (an ajv check and a compiled
- * normalizer, both from the contract's JSON Schema); zod, the contract's one source, names the
- * problems when there are any.
+ * common case — a valid document — takes the compiled path: the contract's JSON Schema compiled
+ * (compile.ts) into one pass that checks the document and fills in its defaults; zod, the
+ * contract's one source, names the problems when there are any.
  */
-import { compileCheck, jsonSchemaOf } from "../contracts/compiled.js";
+import { jsonSchemaOf } from "../contracts/compiled.js";
 import { InputSchema, type Input } from "../contracts/input.js";
 import { toIssues } from "../contracts/issues.js";
 import { InputInvalidError, InputNotJsonError } from "../errors.js";
-import { compileNormalizer } from "./normalize.js";
+import { compileNormalizer, INVALID, type Schema } from "./compile.js";
 
-const meetsContract = compileCheck(InputSchema, "input");
+let schemas: Readonly<Record<"input" | "output", Schema>> | undefined;
+
+/**
+ * The input contract's JSON Schema as zod generates it, once: of a caller's document (`input`,
+ * with the defaults of absent fields) or of a validated one (`output`, every field present). What
+ * the contract's compiled forms — here and the engine's writers — are compiled from.
+ */
+export function inputJsonSchema(io: "input" | "output"): Schema {
+  schemas ??= { input: jsonSchemaOf(InputSchema, "input"), output: jsonSchemaOf(InputSchema, "output") };
+  return schemas[io];
+}
+
+let checkAndNormalize: ((value: unknown) => unknown) | undefined;
 let normalize: ((value: unknown) => unknown) | undefined;
 
 /** Validates an input document and fills every unknown with null. */
 export function parseInput(raw: unknown): Input {
-  if (meetsContract(raw)) return normalizeInput(raw);
+  checkAndNormalize ??= compileNormalizer(inputJsonSchema("input"), { checked: true });
+  const normalized = checkAndNormalize(raw);
+  if (normalized !== INVALID) return normalized as Input;
   const result = InputSchema.safeParse(raw);
   if (!result.success) throw new InputInvalidError(toIssues(result.error));
   // Only a disagreement between the compiled check and zod gets here; zod's answer stands.
@@ -29,7 +43,7 @@ export function parseInput(raw: unknown): Input {
  * `parseInput`, or by the engine's checked writer) with null, in a new document.
  */
 export function normalizeInput(checked: unknown): Input {
-  normalize ??= compileNormalizer(jsonSchemaOf(InputSchema, "input"));
+  normalize ??= compileNormalizer(inputJsonSchema("input"));
   return normalize(checked) as Input;
 }
 

@@ -9,7 +9,9 @@
  * (test/wasm/host.test.ts).
  */
 import { BundleInvalidError, EngineEvaluationError } from "../errors.js";
-import { NUMBER_BYTES, type ValueForm } from "./input-writer.js";
+import type { ValueForm } from "./input-writer.js";
+import { BOOLEAN_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
+import { REWRITES } from "./rewrite/names.js";
 import { FOREIGN, ValueReader } from "./value-reader.js";
 
 /** A builtin implemented in JavaScript: JSON values in, a JSON value out (undefined when undefined). */
@@ -20,22 +22,25 @@ export interface HostOptions {
   readonly builtins?: Readonly<Record<string, Builtin>>;
   /** Where the policy's `print` output goes; dropped by default. */
   readonly println?: (line: string) => void;
+  /**
+   * The rewrites of OPA's runtime the module was built with, as the bundle's manifest records
+   * them (rewrite/names.ts); none by default. The value form takes the module's constant strings
+   * as object keys only with `constant-keys`.
+   */
+  readonly rewrites?: readonly string[];
+  /**
+   * Read results from memory with the value reader once it is proven on the module (default
+   * true); false leaves results to OPA's JSON, and `readsValues` is false.
+   */
+  readonly valueReader?: boolean;
+  /** Called when a result holds a value the value reader does not know, which is then read through OPA's JSON. */
+  readonly onForeignValue?: () => void;
 }
 
 /** Writes an input document at `at` and returns where it ends, or a negative answer (see input-writer.ts). */
 export type Writer<T> = (bytes: Uint8Array, at: number, value: T) => number;
 
 const PAGE = 65_536;
-// OPA's value type tags and number forms (wasm/src/value.h), for the value form's constants.
-const NULL = 1;
-const BOOLEAN = 2;
-const NUMBER = 3;
-const STRING = 4;
-const STRING_INTERNED = 8;
-const OBJECT = 6;
-const REPR_INT = 1;
-/** opa_string_t { hdr; free; len; v }. */
-const STRING_BYTES = 12;
 /**
  * Every kind of value OPA's wasm holds, in OPA's value syntax (a set literal included): what the
  * value reader must read exactly as OPA's JSON writer writes it before an instance uses it.
@@ -64,15 +69,21 @@ export class OpaInstance {
   private heap: number;
   private dataAddr = 0;
   private readonly reader: ValueReader | undefined;
+  /** Whether OPA's parser in this module gives a string equal to one of its constants as that constant. */
+  private readonly constantKeys: boolean;
 
-  private constructor(private readonly abi: Abi, private readonly memory: WebAssembly.Memory) {
+  private readonly onForeignValue: (() => void) | undefined;
+
+  private constructor(private readonly abi: Abi, private readonly memory: WebAssembly.Memory, options: HostOptions) {
+    this.constantKeys = options.rewrites?.includes(REWRITES.constantKeys) ?? false;
+    this.onForeignValue = options.onForeignValue;
     this.bytes = new Uint8Array(memory.buffer);
     this.decode = decoderFor(this.bytes);
     this.entrypoints = this.readJson(abi.entrypoints()) as Record<string, number>;
     this.builtins = this.readJson(abi.builtins()) as Record<string, number>;
     this.heapBase = abi.opa_heap_ptr_get();
     this.heap = this.heapBase;
-    this.reader = this.provenReader();
+    this.reader = options.valueReader === false ? undefined : this.provenReader();
     this.readsValues = this.reader !== undefined;
   }
 
@@ -109,7 +120,7 @@ export class OpaInstance {
     }
     const absent = ABI_FUNCTIONS.filter((name) => typeof exports[name] !== "function");
     if (absent.length > 0) throw new BundleInvalidError("policy.wasm", `it lacks functions of OPA's wasm ABI: ${absent.join(", ")}`);
-    self = new OpaInstance(exports as unknown as Abi, memory);
+    self = new OpaInstance(exports as unknown as Abi, memory, options);
     const missing = Object.keys(self.builtins).filter((name) => !options.builtins?.[name]);
     if (missing.length > 0) {
       throw new BundleInvalidError("policy.wasm", `it calls builtins this engine does not provide: ${missing.sort().join(", ")}`);
@@ -135,8 +146,9 @@ export class OpaInstance {
    * Makes this instance take inputs written as OPA's values (input-writer.ts compiled with the
    * form returned): the form's constants — strings for object keys, null, true, false and list
    * indices up to `indexCount` — are written after the data, once, and each object's layout is
-   * learnt from OPA's own parser. A key OPA's parser makes one of the module's constant strings is
-   * that constant here too, not a copy (`staticKey`). The form lasts until the next `setData`.
+   * learnt from OPA's own parser. When the module was built with the `constant-keys` rewrite
+   * (`HostOptions.rewrites`), a key OPA's parser makes one of the module's constant strings is that
+   * constant here too, not a copy (`staticKey`). The form lasts until the next `setData`.
    */
   valueForm(indexCount: number): ValueForm {
     const keys = new Map<string, number>();
@@ -148,32 +160,39 @@ export class OpaInstance {
       this.heap = at + bytes;
       return at;
     };
-    const literals = take(8);
+    // null (a bare opa_value), then true and false (opa_boolean_t), each 2-aligned.
+    const literals = take(4 + 2 * BOOLEAN_T.size);
+    const [yes, no] = [literals + 4, literals + 4 + BOOLEAN_T.size];
     const bytes = this.view();
-    [bytes[literals], bytes[literals + 4], bytes[literals + 5], bytes[literals + 6], bytes[literals + 7]] = [NULL, BOOLEAN, 1, BOOLEAN, 0];
-    const indices = take(NUMBER_BYTES * indexCount);
+    bytes[literals] = TYPE.NULL;
+    [bytes[yes + BOOLEAN_T.hdr], bytes[yes + BOOLEAN_T.v], bytes[no + BOOLEAN_T.hdr], bytes[no + BOOLEAN_T.v]] = [TYPE.BOOLEAN, 1, TYPE.BOOLEAN, 0];
+    const indices = take(NUMBER_T.size * indexCount);
     const [view, words] = [this.view(), ints()];
     for (let i = 0; i < indexCount; i++) {
-      const at = indices + NUMBER_BYTES * i;
-      [view[at], view[at + 1]] = [NUMBER, REPR_INT];
-      words.set([i, 0], (at + 8) >> 2);
+      const at = indices + NUMBER_T.size * i;
+      [view[at + NUMBER_T.hdr], view[at + NUMBER_T.repr]] = [TYPE.NUMBER, NUMBER_REPR.INT];
+      // long long i: the low word, then the high.
+      words.set([i, 0], (at + NUMBER_T.v) >> 2);
     }
     return {
       null: literals,
-      true: literals + 4,
-      false: literals + 6,
+      true: yes,
+      false: no,
       indices,
       indexCount,
       key: (name) => {
         let at = keys.get(name);
         if (at === undefined) {
-          at = this.staticKey(name);
+          at = this.constantKeys ? this.staticKey(name) : undefined;
           if (at === undefined) {
             const text = encoder.encode(name);
-            at = take(STRING_BYTES + text.length);
-            this.view().set([STRING, 0], at);
-            ints().set([text.length, at + STRING_BYTES], (at + 4) >> 2);
-            this.view().set(text, at + STRING_BYTES);
+            at = take(STRING_T.size + text.length);
+            const bytes = this.view();
+            [bytes[at + STRING_T.hdr], bytes[at + STRING_T.free]] = [TYPE.STRING, 0];
+            const words = ints();
+            words[(at + STRING_T.len) >> 2] = text.length;
+            words[(at + STRING_T.v) >> 2] = at + STRING_T.size;
+            bytes.set(text, at + STRING_T.size);
           }
           keys.set(name, at);
         }
@@ -191,9 +210,10 @@ export class OpaInstance {
 
   /**
    * The key OPA's parser gives an object for `name` when that key is one of the module's own
-   * constant strings (OPA_STRING_INTERNED, in its static data, never freed): the bundle's module
-   * parses a string equal to a constant as the constant (src/wasm/rewrite/string-paths.ts), and a lookup
-   * by that constant then finds the key by address. Undefined for any other key.
+   * constant strings (OPA_STRING_INTERNED, in its static data, never freed): a module built with
+   * the `constant-keys` rewrite parses a string equal to a constant as the constant
+   * (rewrite/string-paths.ts), and a lookup by that constant then finds the key by address.
+   * Undefined for any other key.
    */
   private staticKey(name: string): number | undefined {
     this.abi.opa_heap_ptr_set(this.heap);
@@ -201,12 +221,12 @@ export class OpaInstance {
       const object = this.parse(`{${JSON.stringify(name)}:null}`, "opa_value_parse");
       const view = new DataView(this.memory.buffer);
       const int = (addr: number) => view.getUint32(addr, true);
-      if (object === 0 || view.getUint8(object) !== OBJECT || int(object + 12) !== 1) return undefined;
-      for (let bucket = 0; bucket < int(object + 8); bucket++) {
-        const elem = int(int(object + 4) + 4 * bucket);
+      if (object === 0 || view.getUint8(object) !== TYPE.OBJECT || int(object + OBJECT_T.len) !== 1) return undefined;
+      for (let bucket = 0; bucket < int(object + OBJECT_T.n); bucket++) {
+        const elem = int(int(object + OBJECT_T.buckets) + POINTER_BYTES * bucket);
         if (elem === 0) continue;
-        const key = int(elem);
-        return view.getUint8(key) === STRING_INTERNED && key < this.heapBase ? key : undefined;
+        const key = int(elem + OBJECT_ELEM_T.k);
+        return view.getUint8(key) === TYPE.STRING_INTERNED && key < this.heapBase ? key : undefined;
       }
       return undefined;
     } finally {
@@ -221,21 +241,23 @@ export class OpaInstance {
     // OPA's allocator does not align what it gives: fields are read unaligned.
     const view = new DataView(this.memory.buffer);
     const int = (addr: number) => view.getUint32(addr, true);
-    if (object === 0 || view.getUint8(object) !== OBJECT || int(object + 12) !== names.length) {
+    if (object === 0 || view.getUint8(object) !== TYPE.OBJECT || int(object + OBJECT_T.len) !== names.length) {
       throw new EngineEvaluationError("OPA's parser did not build the object the value form expects");
     }
+    const buckets = int(object + OBJECT_T.n);
     const chains: number[][] = [];
-    for (let bucket = 0; bucket < int(object + 8); bucket++) {
+    for (let bucket = 0; bucket < buckets; bucket++) {
       const chain: number[] = [];
-      for (let elem = int(int(object + 4) + 4 * bucket); elem !== 0; elem = int(elem + 8)) {
-        const key = int(elem);
-        const position = names.indexOf(this.decode(int(key + 8), int(key + 8) + int(key + 4)));
+      for (let elem = int(int(object + OBJECT_T.buckets) + POINTER_BYTES * bucket); elem !== 0; elem = int(elem + OBJECT_ELEM_T.next)) {
+        const key = int(elem + OBJECT_ELEM_T.k);
+        const [start, length] = [int(key + STRING_T.v), int(key + STRING_T.len)];
+        const position = names.indexOf(this.decode(start, start + length));
         if (position < 0) throw new EngineEvaluationError("OPA's parser gave the object a key it was not given");
         chain.push(position);
       }
       chains.push(chain);
     }
-    return { buckets: int(object + 8), chains };
+    return { buckets, chains };
   }
 
   /** Where inputs written as values begin: the heap, 8-aligned. */
@@ -296,17 +318,6 @@ export class OpaInstance {
   /** Evaluates the input that `writeInput` put into memory; returns the result set, an array of `{result}` objects. */
   evaluateInput(length: number, entrypoint: number): unknown[] {
     return this.results(this.run(entrypoint, this.heap, length));
-  }
-
-  /**
-   * Evaluates an entrypoint on an input that `write` puts straight into memory, and returns the
-   * result set. When the writer gives up (the value is longer than it was compiled for), the
-   * input goes as text.
-   */
-  evaluateWritten<T>(write: Writer<T>, value: T, entrypoint: number): unknown[] {
-    const length = this.writeInput(write, value);
-    if (length < 0) return this.evaluate(JSON.stringify(value), entrypoint);
-    return this.evaluateInput(length, entrypoint);
   }
 
   /** Evaluates on input given as UTF-8 JSON bytes; returns the result set's JSON text. */
@@ -392,8 +403,11 @@ export class OpaInstance {
 
   /** The result set at `addr`: read from memory, or through OPA's JSON where the reader cannot. */
   private results(addr: number): unknown[] {
-    const value = this.reader ? this.reader.read(addr) : FOREIGN;
-    return (value === FOREIGN ? this.readJson(addr) : value) as unknown[];
+    if (!this.reader) return this.readJson(addr) as unknown[];
+    const value = this.reader.read(addr);
+    if (value !== FOREIGN) return value as unknown[];
+    this.onForeignValue?.();
+    return this.readJson(addr) as unknown[];
   }
 
   /**

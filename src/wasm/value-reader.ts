@@ -6,8 +6,7 @@
  * a verdict are the policy's constants or the data's, which do not change between evaluations and
  * are read once here and kept.
  *
- * The layout of OPA's values (wasm/src/value.h in the pinned OPA) is the runtime's, not part of
- * its ABI, so the host proves the reader on every instance before use (host.ts, `provenReader`):
+ * The layout of OPA's values (layout.ts) is the runtime's, not part of its ABI, so the host proves the reader on every instance before use (host.ts, `provenReader`):
  * OPA parses a document with every kind of value and the walk is compared with OPA's own JSON of
  * it. Where they differ, the host keeps to `opa_json_dump`. What the walk does not know (a new type or number form, an object
  * key that is not a string) it hands back as `FOREIGN`, and the host dumps that value as JSON.
@@ -15,21 +14,19 @@
  * order OPA's writer takes.
  */
 
+import { ARRAY_ELEM_T, ARRAY_T, BOOLEAN_T, NUMBER_REF_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, SET_ELEM_T, SET_T, STRING_T, TYPE } from "./layout.js";
+
 /** The answer for a value the walk does not read; the caller falls back to OPA's JSON. */
 export const FOREIGN: unique symbol = Symbol("foreign");
 
-// Type tags and number forms of OPA's wasm values (value.h).
-const NULL = 1;
-const BOOLEAN = 2;
-const NUMBER = 3;
-const STRING = 4;
-const ARRAY = 5;
-const OBJECT = 6;
-const SET = 7;
-const STRING_INTERNED = 8;
-const BOOLEAN_INTERNED = 9;
-const REPR_INT = 1;
-const REPR_REF = 2;
+// The layout as module constants: the walk reads every value of every result through them.
+const { NULL, BOOLEAN, NUMBER, STRING, ARRAY, OBJECT, SET, STRING_INTERNED, BOOLEAN_INTERNED } = TYPE;
+const [REPR_INT, REPR_REF] = [NUMBER_REPR.INT, NUMBER_REPR.REF];
+const [BOOLEAN_V, STRING_LEN, STRING_V] = [BOOLEAN_T.v, STRING_T.len, STRING_T.v];
+const [ARRAY_ELEMS, ARRAY_LEN, ARRAY_ELEM_SIZE, ARRAY_ELEM_V] = [ARRAY_T.elems, ARRAY_T.len, ARRAY_ELEM_T.size, ARRAY_ELEM_T.v];
+const [OBJECT_BUCKETS, OBJECT_N, OBJECT_K, OBJECT_V, OBJECT_NEXT] = [OBJECT_T.buckets, OBJECT_T.n, OBJECT_ELEM_T.k, OBJECT_ELEM_T.v, OBJECT_ELEM_T.next];
+const [SET_BUCKETS, SET_N, SET_V, SET_NEXT] = [SET_T.buckets, SET_T.n, SET_ELEM_T.v, SET_ELEM_T.next];
+const [NUMBER_REPR_AT, NUMBER_I, REF_S, REF_LEN] = [NUMBER_T.repr, NUMBER_T.v, NUMBER_T.v + NUMBER_REF_T.s, NUMBER_T.v + NUMBER_REF_T.len];
 
 /** A number as JSON writes one: what a ref number's text must be to be read without OPA's JSON. */
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -92,33 +89,32 @@ export class ValueReader {
         return null;
       case BOOLEAN:
       case BOOLEAN_INTERNED:
-        return view.getUint8(addr + 1) !== 0;
+        return view.getUint8(addr + BOOLEAN_V) !== 0;
       case NUMBER:
         return this.number(addr);
       case STRING:
-        return this.string(view.getUint32(addr + 8, true), view.getUint32(addr + 4, true), false);
+        return this.string(view.getUint32(addr + STRING_V, true), view.getUint32(addr + STRING_LEN, true), false);
       case STRING_INTERNED:
-        return this.string(view.getUint32(addr + 8, true), view.getUint32(addr + 4, true), true);
+        return this.string(view.getUint32(addr + STRING_V, true), view.getUint32(addr + STRING_LEN, true), true);
       case ARRAY: {
-        // opa_array_t { hdr; elems; len; cap }, each element { i; v }.
-        const elems = view.getUint32(addr + 4, true);
-        const out = new Array<unknown>(view.getUint32(addr + 8, true));
-        for (let i = 0; i < out.length; i++) out[i] = this.value(view.getUint32(elems + 8 * i + 4, true));
+        const elems = view.getUint32(addr + ARRAY_ELEMS, true);
+        const out = new Array<unknown>(view.getUint32(addr + ARRAY_LEN, true));
+        for (let i = 0; i < out.length; i++) out[i] = this.value(view.getUint32(elems + ARRAY_ELEM_SIZE * i + ARRAY_ELEM_V, true));
         return out;
       }
       case OBJECT: {
-        // opa_object_t { hdr; buckets; n; len }, each element { k; v; next }.
+        // Bucket by bucket, each bucket's chain in order: the order OPA's writer takes.
         const out: Record<string, unknown> = {};
-        const buckets = view.getUint32(addr + 4, true);
-        const n = view.getUint32(addr + 8, true);
+        const buckets = view.getUint32(addr + OBJECT_BUCKETS, true);
+        const n = view.getUint32(addr + OBJECT_N, true);
         for (let b = 0; b < n; b++) {
-          for (let elem = view.getUint32(buckets + 4 * b, true); elem !== 0; elem = view.getUint32(elem + 8, true)) {
-            const key = view.getUint32(elem, true);
+          for (let elem = view.getUint32(buckets + POINTER_BYTES * b, true); elem !== 0; elem = view.getUint32(elem + OBJECT_NEXT, true)) {
+            const key = view.getUint32(elem + OBJECT_K, true);
             const tag = view.getUint8(key);
             // OPA's writer gives other keys as their JSON text: left to it.
             if (tag !== STRING && tag !== STRING_INTERNED) throw new Foreign();
             const name = this.value(key) as string;
-            const value = this.value(view.getUint32(elem + 4, true));
+            const value = this.value(view.getUint32(elem + OBJECT_V, true));
             // As JSON.parse does: "__proto__" is a key like any other, not the object's prototype.
             if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
             else out[name] = value;
@@ -127,13 +123,13 @@ export class ValueReader {
         return out;
       }
       case SET: {
-        // opa_set_t { hdr; buckets; n; len }, each element { v; next }; JSON carries a set as an array.
+        // JSON carries a set as an array.
         const out: unknown[] = [];
-        const buckets = view.getUint32(addr + 4, true);
-        const n = view.getUint32(addr + 8, true);
+        const buckets = view.getUint32(addr + SET_BUCKETS, true);
+        const n = view.getUint32(addr + SET_N, true);
         for (let b = 0; b < n; b++) {
-          for (let elem = view.getUint32(buckets + 4 * b, true); elem !== 0; elem = view.getUint32(elem + 4, true)) {
-            out.push(this.value(view.getUint32(elem, true)));
+          for (let elem = view.getUint32(buckets + POINTER_BYTES * b, true); elem !== 0; elem = view.getUint32(elem + SET_NEXT, true)) {
+            out.push(this.value(view.getUint32(elem + SET_V, true)));
           }
         }
         return out;
@@ -143,14 +139,14 @@ export class ValueReader {
     }
   }
 
-  /** opa_number_t { hdr; repr; union at 8 { long long i; { s; len; free } ref } }. */
+  /** An opa_number_t: its 64-bit integer (low word first), or the text of its ref. */
   private number(addr: number): number {
     const view = this.view;
-    const repr = view.getUint8(addr + 1);
-    if (repr === REPR_INT) return view.getInt32(addr + 12, true) * 4294967296 + view.getUint32(addr + 8, true);
+    const repr = view.getUint8(addr + NUMBER_REPR_AT);
+    if (repr === REPR_INT) return view.getInt32(addr + NUMBER_I + 4, true) * 4294967296 + view.getUint32(addr + NUMBER_I, true);
     if (repr !== REPR_REF) throw new Foreign();
-    const start = view.getUint32(addr + 8, true);
-    const length = view.getUint32(addr + 12, true);
+    const start = view.getUint32(addr + REF_S, true);
+    const length = view.getUint32(addr + REF_LEN, true);
     if (!this.isStable(start, length, false)) return this.numberText(start, length);
     const kept = this.kept.get(start);
     if (kept !== undefined && kept.length === length && typeof kept.value === "number") return kept.value;
@@ -186,7 +182,7 @@ export class ValueReader {
     return interned || (start >= this.stableFrom && start + length <= this.stableTo);
   }
 
-  /** opa_string_t { hdr; free; len; v }: the `len` bytes at `v`, UTF-8. */
+  /** An opa_string_t's text: the `len` bytes at `v`, UTF-8. */
   private string(start: number, length: number, interned: boolean): string {
     if (this.isStable(start, length, interned)) {
       const kept = this.kept.get(start);

@@ -1,29 +1,34 @@
 /**
- * The compiled checks (ajv, and the engine's checked writer, both from the JSON Schema zod
- * generates) must answer exactly as zod does: a check that accepted what zod rejects would let a
- * bad document reach the policy. fast-check breaks valid documents at random places with awkward
- * values and compares the answers.
+ * The compiled checks (the input contract's compiler, src/input/compile.ts, behind parseInput and
+ * the engine's checked writer; ajv for the verdict; all from the JSON Schema zod generates) must
+ * answer exactly as zod does: a check that accepted what zod rejects would let a bad document
+ * reach the policy. fast-check breaks valid documents at random places with awkward values and
+ * compares the answers.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileCheck, jsonSchemaOf } from "../../src/contracts/compiled.js";
+import { compileNormalizer } from "../../src/input/compile.js";
 import { ConfigSchema } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
 import { InputSchema } from "../../src/contracts/input.js";
 import { compileInputWriter, INVALID } from "../../src/wasm/input-writer.js";
-import { parseInput } from "../../src/input/validate.js";
+import { inputJsonSchema, normalizeInput, parseInput } from "../../src/input/validate.js";
 import { awkward, broken, inputDraftArb, sampleInputs } from "../support/arbitraries.js";
 import { testStepup } from "../helpers.js";
 
 const RUNS = { numRuns: 3000, seed: 9 };
 
 describe("compiled checks answer as zod does", () => {
-  it("for input documents, valid and broken", () => {
-    const check = compileCheck(InputSchema, "input");
+  it("for input documents, valid and broken, through the compiled check and normalizer, which also builds what zod builds", () => {
+    const checkAndNormalize = compileNormalizer(inputJsonSchema("input"), { checked: true });
     fc.assert(
       fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
         const doc = breakIt ? broken(draft, pick, value, addKey) : draft;
-        expect(check(doc), JSON.stringify(doc)).toBe(InputSchema.safeParse(doc).success);
+        const zod = InputSchema.safeParse(doc);
+        const normalized = checkAndNormalize(doc);
+        expect(normalized !== INVALID, JSON.stringify(doc)).toBe(zod.success);
+        if (zod.success) expect(normalized).toEqual(zod.data);
       }),
       RUNS,
     );
@@ -44,10 +49,12 @@ describe("compiled checks answer as zod does", () => {
     );
   });
 
-  it("and the compiled path builds the same document zod does", () => {
+  it("and the compiled path builds the same document zod does, as does the normalizer of checked documents", () => {
     fc.assert(
       fc.property(inputDraftArb, (draft) => {
-        expect(parseInput(draft)).toEqual(InputSchema.parse(draft));
+        const zod = InputSchema.parse(draft);
+        expect(parseInput(draft)).toEqual(zod);
+        expect(normalizeInput(draft)).toEqual(zod);
       }),
       RUNS,
     );

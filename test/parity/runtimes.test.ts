@@ -1,7 +1,8 @@
 /**
  * Parity across runtimes: every scenario of the catalogue and a seeded corpus of generated inputs,
- * each decided by the in-process wasm engine, by the OPA sidecar over REST (the remote engine) and
- * by `opa eval` on the Rego without wasm. Runtimes are compared with each other, never with fixed
+ * each decided by the in-process wasm engine — with its fast paths, and on OPA's stock path
+ * (`fastPaths: false`) — by the OPA sidecar over REST (the remote engine) and by `opa eval` on
+ * the Rego without wasm. Runtimes are compared with each other, never with fixed
  * outcomes, so the suite holds while the policy changes. Any difference fails the suite and prints
  * the input with every differing field.
  */
@@ -10,6 +11,7 @@ import type { Input } from "../../src/contracts/input.js";
 import { parseVerdict } from "../../src/decision/verdict.js";
 import { isStepupError } from "../../src/errors.js";
 import { RemoteStepup } from "../../src/remote-stepup.js";
+import { Stepup } from "../../src/stepup.js";
 import { scenarios, testStepup } from "../helpers.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { normalised, opaEvalDecisions } from "../support/opa-eval.js";
@@ -68,9 +70,21 @@ async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) =>
   return out;
 }
 
-describe("parity: in-process wasm, the sidecar over REST and opa eval on the Rego", () => {
+/** The in-process engine's answer for an input: the verdict, or the error it gave. */
+function inProcess(stepup: Stepup, input: Input): RuntimeAnswer {
+  try {
+    return answer(stepup.evaluate(input));
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+describe("parity: in-process wasm (fast paths and stock), the sidecar over REST and opa eval on the Rego", () => {
   it(`decide every scenario and ${GENERATED} generated inputs (seed ${SEED}) alike`, async () => {
     const stepup = await testStepup();
+    const stock = await Stepup.load(inject("bundlePath"), { onError: () => {}, fastPaths: false });
+    expect(stepup.engineInfo).toMatchObject({ fastPaths: true, input: "values", result: "value-reader", fallbacks: [] });
+    expect(stock.engineInfo).toMatchObject({ fastPaths: false, input: "json", result: "json", entrypoint: "stepup/decision" });
     const corpus: Case[] = [
       ...(await scenarios()).map((s) => ({ label: `scenario ${s.name}`, input: s.input })),
       ...sampleInputs(SEED, GENERATED).map((input, i) => ({ label: `generated #${i} (seed ${SEED})`, input })),
@@ -89,13 +103,8 @@ describe("parity: in-process wasm, the sidecar over REST and opa eval on the Reg
     const reports: string[] = [];
     const outcomes = new Set<string>();
     corpus.forEach((c, i) => {
-      let wasm: RuntimeAnswer;
-      try {
-        wasm = answer(stepup.evaluate(c.input));
-      } catch (err) {
-        wasm = failed(err);
-      }
-      const answers = { wasm, sidecar: fromSidecar[i], "opa eval": answer(rego[i]) };
+      const wasm = inProcess(stepup, c.input);
+      const answers = { wasm, "wasm stock": inProcess(stock, c.input), sidecar: fromSidecar[i], "opa eval": answer(rego[i]) };
       const differences = differingFields(answers);
       if (differences.length > 0) reports.push(describeMismatch(c.label, c.input, differences));
       outcomes.add((wasm as { outcome?: string }).outcome ?? "error");

@@ -4,8 +4,10 @@
  * runner (assets/test.js) gets them, and judged by the same rules: want_defined, want_result in
  * any order, or want_error as a substring of the abort message. Cases OPA marks `skip` are not run
  * and are counted. The bundle builder optimizes OPA's module with binaryen (src/wasm/rewrite/optimize.ts),
- * so every case runs twice: on the module as OPA's generator compiled it, and optimized. Results
- * are read the way decisions are, from the module's memory (src/wasm/value-reader.ts).
+ * so every case runs on the module as OPA's generator compiled it, and optimized; and each of them
+ * two ways: as decisions are evaluated with the fast paths, the result read from the module's memory
+ * (src/wasm/value-reader.ts), and on OPA's stock path (`fastPaths: false`), the input as JSON text
+ * and `opa_eval`'s JSON result.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -63,17 +65,21 @@ const builtins = {
   },
 };
 
+/** How a case is evaluated: as decisions are with the fast paths, or on OPA's stock path. */
+type Path = "fast" | "stock";
+
 /** Runs one case on a module (OPA's, or optimized); returns why it failed, or undefined when it passed. */
-function run(c: Case, wasm: Uint8Array): string | undefined {
+function run(c: Case, wasm: Uint8Array, path: Path): string | undefined {
   // Memoization is per evaluation: each case starts with the builtin not yet called.
   memoized = false;
   let resultSet: unknown[];
   try {
-    const instance = OpaInstance.create(new WebAssembly.Module(wasm), { builtins });
-    // Results are read from memory (value-reader.ts), which every module must agree with first.
-    if (!instance.readsValues) return "the value reader was not proven on this module";
+    const instance = OpaInstance.create(new WebAssembly.Module(wasm), { builtins, valueReader: path === "fast" });
+    // With the fast paths, results are read from memory (value-reader.ts), which every module must agree with first.
+    if (path === "fast" && !instance.readsValues) return "the value reader was not proven on this module";
     if (c.data !== undefined) instance.setData(c.data);
-    resultSet = instance.evaluate(c.input === undefined ? undefined : JSON.stringify(c.input), 0);
+    const input = c.input === undefined ? undefined : JSON.stringify(c.input);
+    resultSet = path === "fast" ? instance.evaluate(input, 0) : (JSON.parse(instance.evaluateText(input, 0)) as unknown[]);
   } catch (err) {
     const message = (err as Error).message;
     if (c.want_error !== undefined && message.includes(c.want_error)) return undefined;
@@ -95,13 +101,13 @@ const files = [...cases].sort(([a], [b]) => (a < b ? -1 : 1));
 const modules = new Map<string, Uint8Array>();
 for (const [, list] of files) for (const c of list) if (c.skip !== true) modules.set(c.wasm, Buffer.from(c.wasm, "base64"));
 
-function check(wasmOf: (c: Case) => Uint8Array) {
+function check(wasmOf: (c: Case) => Uint8Array, path: Path) {
   for (const [file, list] of files) {
     const skipped = list.filter((c) => c.skip === true).length;
-    it(`${file}: ${list.length - skipped} cases pass${skipped > 0 ? ` (${skipped} marked skip by OPA)` : ""}`, () => {
+    it(`${file}: ${list.length - skipped} cases pass${skipped > 0 ? ` (${skipped} marked skip by OPA)` : ""}, ${path} path`, () => {
       const failures = list
         .filter((c) => c.skip !== true)
-        .map((c) => [c.note, run(c, wasmOf(c))] as const)
+        .map((c) => [c.note, run(c, wasmOf(c), path)] as const)
         .filter(([, why]) => why !== undefined);
       expect(failures).toEqual([]);
     });
@@ -113,7 +119,8 @@ describe(`OPA ${OPA_VERSION} wasm conformance cases on our host`, () => {
     expect(cases.size).toBeGreaterThanOrEqual(19);
     expect(modules.size).toBeGreaterThanOrEqual(300);
   });
-  check((c) => modules.get(c.wasm)!);
+  check((c) => modules.get(c.wasm)!, "fast");
+  check((c) => modules.get(c.wasm)!, "stock");
 });
 
 describe(`the same cases on modules optimized as bundles are (binaryen)`, () => {
@@ -129,5 +136,6 @@ describe(`the same cases on modules optimized as bundles are (binaryen)`, () => 
     expect(optimized.size).toBe(modules.size);
     for (const [k, bytes] of optimized) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(modules.get(k)!))).not.toBe(0);
   });
-  check((c) => optimized.get(c.wasm)!);
+  check((c) => optimized.get(c.wasm)!, "fast");
+  check((c) => optimized.get(c.wasm)!, "stock");
 });

@@ -26,7 +26,7 @@ let values: { input: InputWriter; checked: InputWriter };
 let corpus: Input[];
 beforeAll(async () => {
   const { bundle } = await testStepup();
-  host = OpaInstance.create(new WebAssembly.Module(bundle.wasm));
+  host = OpaInstance.create(new WebAssembly.Module(bundle.wasm), { rewrites: bundle.metadata.wasm.rewrites });
   host.setData(bundle.data);
   form = host.valueForm(longestList(output));
   values = { input: compileInputWriter(output, { values: form }), checked: compileInputWriter(input, { checked: true, values: form }) };

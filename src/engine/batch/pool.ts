@@ -19,6 +19,8 @@ export interface PoolOptions {
   readonly size?: number;
   /** Inputs handed to a thread at a time: larger batches spread the hand-over cost thinner. */
   readonly batchSize?: number;
+  /** The threads' engines' fast paths (`StepupOptions.fastPaths`); on by default. */
+  readonly fastPaths?: boolean;
 }
 
 /** Worker threads deciding batches with one bundle; from `Stepup.pool()`. Close it when done. */
@@ -31,7 +33,7 @@ export class DecisionPool {
 
   /** Starts the threads for a bundle whose module is already compiled. */
   static async start(bundle: Bundle, module: WebAssembly.Module, options: PoolOptions = {}): Promise<DecisionPool> {
-    const setup: PoolSetup = { ...WasmEngine.transfer(bundle, module), codes: bundle.metadata.codes };
+    const setup: PoolSetup = { ...WasmEngine.transfer(bundle, module, { fastPaths: options.fastPaths }), codes: bundle.metadata.codes };
     const size = options.size ?? availableParallelism();
     const threads = await Threads.start(workerScript("pool-worker", import.meta.url), setup, { size, name: "decision pool" });
     return new DecisionPool(threads, Math.max(1, options.batchSize ?? 128));

@@ -1,18 +1,22 @@
 /**
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
- * (host.ts), at the entrypoint the bundle names, or at its packed twin `stepup/packed` when the
- * module has it, whose array the engine unpacks (packed.ts). Synchronous and free of I/O once
- * loaded. The compiled module is kept so that a worker pool can instantiate it in every thread
- * without compiling it again.
+ * (src/wasm/host.ts), at the entrypoint the bundle names, or at its packed twin `stepup/packed`
+ * when the module has it, whose array the engine unpacks (packed.ts). The fast paths — the input
+ * written into memory, as OPA's values where the module takes them; results read from memory —
+ * can be turned off (`fastPaths: false`) for OPA's stock path; where one does not hold, the
+ * engine falls back to the stock road and reports it once (fallbacks.ts). Synchronous and free of
+ * I/O once loaded. The compiled module is kept so that a worker pool can instantiate it in every
+ * thread without compiling it again.
  */
-import { jsonSchemaOf } from "../../contracts/compiled.js";
-import { InputSchema, type Input } from "../../contracts/input.js";
-import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT } from "../../contracts/metadata.js";
+import type { Input } from "../../contracts/input.js";
+import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT, type BundleMetadata } from "../../contracts/metadata.js";
 import type { Bundle } from "../../bundle/load.js";
 import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStepupError } from "../../errors.js";
-import type { Engine } from "../engine.js";
+import type { Engine, EngineInfo } from "../engine.js";
+import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
 import { compileInputWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
+import { FALLBACKS, type EngineEvent, type Fallback } from "./fallbacks.js";
 import { unpack } from "./packed.js";
 
 /** Writers of the input contract: for validated inputs, and for a caller's documents, checked as they are written. */
@@ -21,21 +25,13 @@ interface Writers {
   readonly checked: InputWriter;
 }
 
-/** The input contract's JSON Schemas (once, when first needed): of validated inputs, and of a caller's documents. */
-let schemas: { readonly output: Record<string, unknown>; readonly input: Record<string, unknown> } | undefined;
-function inputSchemas() {
-  schemas ??= { output: jsonSchemaOf(InputSchema, "output"), input: jsonSchemaOf(InputSchema, "input") };
-  return schemas;
-}
-
 /**
  * The input contract compiled into writers of JSON straight into the policy's memory (once, when
  * first needed).
  */
 let writers: Writers | undefined;
 function compiledWriters(): Writers {
-  const { output, input } = inputSchemas();
-  writers ??= { input: compileInputWriter(output), checked: compileInputWriter(input, { checked: true }) };
+  writers ??= { input: compileInputWriter(inputJsonSchema("output")), checked: compileInputWriter(inputJsonSchema("input"), { checked: true }) };
   return writers;
 }
 
@@ -45,7 +41,7 @@ function compiledWriters(): Writers {
  * written so does not come out as OPA's parser builds it from JSON, and the engine then writes JSON.
  */
 function valueWriters(instance: OpaInstance): Writers | undefined {
-  const { output, input } = inputSchemas();
+  const [output, input] = [inputJsonSchema("output"), inputJsonSchema("input")];
   let values: Writers;
   try {
     const form = instance.valueForm(longestList(output));
@@ -58,9 +54,29 @@ function valueWriters(instance: OpaInstance): Writers | undefined {
   return instance.writesAsParsed(values.input, probe, JSON.stringify(probe)) ? values : undefined;
 }
 
+/** How the in-process engine runs the module: `Stepup.load`'s and `Stepup.create`'s options. */
+export interface EngineOptions {
+  /**
+   * The fast paths (default true): the input written into memory by a writer compiled from the
+   * input contract — as OPA's values when the module is shown to take them — the packed
+   * entrypoint, and results read from memory by the value reader. False takes OPA's stock path
+   * instead: the input as JSON text that OPA parses, the entrypoint the bundle names, and
+   * `opa_eval`'s JSON result — what OPA's own wasm SDKs do, on the same module.
+   */
+  readonly fastPaths?: boolean;
+  /** Called once per kind of fallback the engine takes (fallbacks.ts). */
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+/** What of a bundle an engine needs: its data, entrypoint, revision and the record of how its module was built. */
+export type EngineBundle = Pick<Bundle, "source" | "data" | "entrypoint" | "revision"> & {
+  readonly metadata?: { readonly wasm: Pick<BundleMetadata["wasm"], "opa_version" | "optimizer" | "rewrites"> };
+};
+
 /**
  * What another thread needs to run an engine compiled here: the module (shared, not compiled
- * again) and the bundle's data as JSON text (cheaper to hand over than a graph of objects).
+ * again), the bundle's data as JSON text (cheaper to hand over than a graph of objects), and how
+ * to run it.
  */
 export interface EngineTransfer {
   readonly module: WebAssembly.Module;
@@ -68,10 +84,15 @@ export interface EngineTransfer {
   readonly entrypoint: string;
   readonly revision: string;
   readonly source: string;
+  readonly wasm: Pick<BundleMetadata["wasm"], "opa_version" | "optimizer" | "rewrites">;
+  readonly fastPaths: boolean;
 }
 
 /** The bundle's policy, evaluated in-process. */
 export class WasmEngine implements Engine {
+  private readonly writers = compiledWriters();
+  private readonly fallbacks = new Set<Fallback>();
+
   private constructor(
     /** The compiled policy, shareable with worker threads. */
     readonly module: WebAssembly.Module,
@@ -80,36 +101,54 @@ export class WasmEngine implements Engine {
     readonly revision: string,
     /** Writers of the input as OPA's values for this instance, when it was shown to take them. */
     private readonly values: Writers | undefined,
+    private readonly about: Omit<EngineInfo, "input" | "result" | "fallbacks">,
+    private readonly onEvent: ((event: EngineEvent) => void) | undefined,
   ) {}
-
-  private readonly writers = compiledWriters();
 
   /** Whether inputs go to the policy as OPA's values (no parsing in the module) rather than as JSON. */
   get writesValues(): boolean {
     return this.values !== undefined;
   }
 
+  /** What the engine runs and how. */
+  get info(): EngineInfo {
+    const input = !this.about.fastPaths ? "json" : this.values ? "values" : "json-writer";
+    const result = this.about.fastPaths && this.instance.readsValues ? "value-reader" : "json";
+    return { ...this.about, input, result, fallbacks: [...this.fallbacks] };
+  }
+
   /** Compiles the bundle's module and loads its data. */
-  static async load(bundle: Bundle): Promise<WasmEngine> {
+  static async load(bundle: EngineBundle & Pick<Bundle, "wasm">, options: EngineOptions = {}): Promise<WasmEngine> {
     let module: WebAssembly.Module;
     try {
       module = await WebAssembly.compile(bundle.wasm);
     } catch (err) {
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
     }
-    return WasmEngine.fromModule(module, bundle);
+    return WasmEngine.fromModule(module, bundle, options);
   }
 
   /** Instantiates an already compiled module for a bundle (how pool workers start). */
-  static fromModule(module: WebAssembly.Module, bundle: Pick<Bundle, "source" | "data" | "entrypoint" | "revision">): WasmEngine {
+  static fromModule(module: WebAssembly.Module, bundle: EngineBundle, options: EngineOptions = {}): WasmEngine {
+    const fastPaths = options.fastPaths ?? true;
+    const built = bundle.metadata?.wasm;
+    const rewrites = built?.rewrites ?? [];
+    const reported: Fallback[] = [];
+    let engine: WasmEngine | undefined;
+    // Reported once the engine exists: what the instance finds while it is made waits for it.
+    const fellBack = (fallback: Fallback) => (engine ? engine.fellBack(fallback) : reported.push(fallback));
     let instance: OpaInstance;
     let values: Writers | undefined;
     try {
-      instance = OpaInstance.create(module);
+      instance = OpaInstance.create(module, { rewrites, valueReader: fastPaths, onForeignValue: () => fellBack("value-reader-value") });
       instance.setData(bundle.data);
-      values = valueWriters(instance);
-      const { input, checked } = compiledWriters();
-      instance.reserveInput(Math.max(input.maxBytes, checked.maxBytes, values?.input.maxBytes ?? 0, values?.checked.maxBytes ?? 0));
+      if (fastPaths) {
+        values = valueWriters(instance);
+        const { input, checked } = compiledWriters();
+        instance.reserveInput(Math.max(input.maxBytes, checked.maxBytes, values?.input.maxBytes ?? 0, values?.checked.maxBytes ?? 0));
+        if (!instance.readsValues) fellBack("value-reader");
+        if (!values) fellBack("value-writer");
+      }
     } catch (err) {
       if (isStepupError(err) && err.code === "ERR_BUNDLE_INVALID") throw new BundleInvalidError(bundle.source, err.reason, { cause: err });
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
@@ -119,20 +158,27 @@ export class WasmEngine implements Engine {
     }
     // Bundles built by stepup also carry the decision packed into an array: the same values,
     // cheaper to produce and to read (packed.ts); the engine prefers it when the module has it.
-    const packed = bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
-    const id = packed ?? instance.entrypoints[bundle.entrypoint]!;
-    return new WasmEngine(module, instance, id, bundle.revision, values);
+    const packed = fastPaths && bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
+    if (fastPaths && packed === undefined) fellBack("packed-entrypoint");
+    const entrypoint = packed === undefined ? bundle.entrypoint : PACKED_ENTRYPOINT;
+    const about = { opaVersion: built?.opa_version, optimizer: built?.optimizer, rewrites, fastPaths, entrypoint };
+    engine = new WasmEngine(module, instance, instance.entrypoints[entrypoint]!, bundle.revision, values, about, options.onEvent);
+    for (const fallback of reported) engine.fellBack(fallback);
+    return engine;
   }
 
-  /** The engine and its bundle's data, for another thread to instantiate (`fromTransfer`). */
-  static transfer(bundle: Pick<Bundle, "source" | "data" | "entrypoint" | "revision">, module: WebAssembly.Module): EngineTransfer {
+  /** The engine and its bundle's data, for another thread to instantiate (`fromTransfer`) as `options` say. */
+  static transfer(bundle: EngineBundle, module: WebAssembly.Module, options: Pick<EngineOptions, "fastPaths"> = {}): EngineTransfer {
     const { source, entrypoint, revision } = bundle;
-    return { module, data: JSON.stringify(bundle.data), entrypoint, revision, source };
+    const { opa_version, optimizer, rewrites } = bundle.metadata?.wasm ?? {};
+    const wasm = { opa_version, optimizer, rewrites };
+    return { module, data: JSON.stringify(bundle.data), entrypoint, revision, source, wasm, fastPaths: options.fastPaths ?? true };
   }
 
   /** Instantiates, in this thread, an engine another thread compiled (`transfer`). */
   static fromTransfer(transfer: EngineTransfer): WasmEngine {
-    return WasmEngine.fromModule(transfer.module, { ...transfer, data: JSON.parse(transfer.data) as Record<string, unknown> });
+    const bundle = { ...transfer, data: JSON.parse(transfer.data) as Record<string, unknown>, metadata: { wasm: transfer.wasm } };
+    return WasmEngine.fromModule(transfer.module, bundle, { fastPaths: transfer.fastPaths });
   }
 
   /** The policy's memory in bytes, for metrics. */
@@ -144,20 +190,30 @@ export class WasmEngine implements Engine {
     let resultSet: unknown[];
     try {
       const end = this.values ? this.instance.writeValueInput(this.values.input, input) : TOO_LONG;
-      resultSet = end >= 0 ? this.instance.evaluateValueInput(end, this.entrypoint) : this.instance.evaluateWritten(this.writers.input, input, this.entrypoint);
+      resultSet = end >= 0 ? this.instance.evaluateValueInput(end, this.entrypoint) : this.evaluateAsJson(input);
     } catch (err) {
       throw new EngineEvaluationError(`policy evaluation failed: ${describe(err)}`, { cause: err });
     }
     return this.result(resultSet);
   }
 
+  /** An input the value writer did not take, or any input without it: as JSON for OPA to parse. */
+  private evaluateAsJson(input: Input): unknown[] {
+    if (!this.about.fastPaths) return JSON.parse(this.instance.evaluateText(JSON.stringify(input), this.entrypoint)) as unknown[];
+    const length = this.instance.writeInput(this.writers.input, input);
+    if (this.values || length < 0) this.fellBack("value-writer-input");
+    return length < 0 ? this.instance.evaluate(JSON.stringify(input), this.entrypoint) : this.instance.evaluateInput(length, this.entrypoint);
+  }
+
   /**
    * Checks a caller's document against the input contract while writing it into the policy's
    * memory: its evaluation when it meets the contract, undefined when it does not or does not fit
    * (the caller then validates it with zod and uses `evaluate`). The evaluation reads what was
-   * written, so it must run before the engine takes another document.
+   * written, so it must run before the engine takes another document. Without the fast paths,
+   * undefined for every document.
    */
   takeChecked(raw: unknown): (() => unknown) | undefined {
+    if (!this.about.fastPaths) return undefined;
     const written = this.values ? this.instance.writeValueInput(this.values.checked, raw) : this.instance.writeInput(this.writers.checked, raw);
     if (written < 0) return undefined;
     return () => this.evaluateWritten(written);
@@ -176,6 +232,13 @@ export class WasmEngine implements Engine {
   private result(resultSet: unknown[]): unknown {
     if (resultSet.length === 0) throw new EngineUndefinedError("the policy gave no decision for this input");
     return unpack((resultSet[0] as { result: unknown }).result);
+  }
+
+  /** Reports a fallback the first time this engine takes it. */
+  private fellBack(fallback: Fallback): void {
+    if (this.fallbacks.has(fallback)) return;
+    this.fallbacks.add(fallback);
+    this.onEvent?.({ type: "fallback", fallback, message: FALLBACKS[fallback], revision: this.revision });
   }
 }
 

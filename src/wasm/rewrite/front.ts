@@ -5,22 +5,36 @@
  */
 import type binaryenModule from "binaryen";
 import { BundleInvalidError } from "../../errors.js";
+import { RUNTIME_FUNCTIONS, type RuntimeFunction, type WasmType } from "../layout.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
 type Expression = binaryenModule.ExpressionRef;
 
+/** A wasm value type as binaryen numbers it. */
+function binaryenType(b: Binaryen, type: WasmType): number {
+  return b[type];
+}
+
+/** The parameters and result of OPA's runtime function `name` (layout.ts), as binaryen types. */
+export function opaSignature(b: Binaryen, name: RuntimeFunction): { params: number[]; results: number } {
+  const [params, results] = RUNTIME_FUNCTIONS[name];
+  return { params: params.map((type) => binaryenType(b, type)), results: binaryenType(b, results) };
+}
+
 /**
  * Whether `module` has OPA's function `name`: false when it lacks it (a policy's runtime may be
- * stripped of what it does not call); refused when it has other parameters or results than OPA's,
- * since a front written for OPA's would then be written blind. `where` names the module.
+ * stripped of what it does not call); refused when it has other parameters or results than the
+ * layout gives it (layout.ts), since a front written for OPA's would then be written blind.
+ * `where` names the module.
  */
-export function hasOpaFunction(b: Binaryen, module: Module, name: string, params: readonly number[], results: number, where: string): boolean {
+export function hasOpaFunction(b: Binaryen, module: Module, name: RuntimeFunction, where: string): boolean {
   const fn = module.getFunction(name);
   if (!fn) return false;
   const info = b.getFunctionInfo(fn);
+  const { params, results } = opaSignature(b, name);
   if (b.expandType(info.params).join() !== params.join() || info.results !== results) {
-    throw new BundleInvalidError(where, `${name} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
+    throw new BundleInvalidError(where, `${name} has a signature OPA's runtime does not give it; build without the rewrites (--optimize=o2)`);
   }
   return true;
 }

@@ -11,21 +11,21 @@
  * collection, another value, a first call on an array) goes to OPA's body.
  */
 import type binaryenModule from "binaryen";
+import { OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, SET_ELEM_T, SET_T, TYPE } from "../layout.js";
 import { addFront, hasOpaFunction } from "./front.js";
+import { REWRITES, type Rewrite } from "./names.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
 type Expression = binaryenModule.ExpressionRef;
 
 const ITER = "opa_value_iter";
-// OPA's type tags and struct offsets (wasm/src/value.h, wasm32): opa_object_t and opa_set_t are
-// { hdr; buckets @4; n @8; len }, an object's element { k @0; v; next @8 }, a set's { v @0; next @4 }.
-const OPA_OBJECT = 6;
-const OPA_SET = 7;
-const BUCKETS = 4;
-const N = 8;
-const OBJECT_NEXT = 8;
-const SET_NEXT = 4;
+const [OPA_OBJECT, OPA_SET] = [TYPE.OBJECT, TYPE.SET];
+// opa_object_t and opa_set_t share the fields the cursor reads; their elements do not.
+const [BUCKETS, N] = [OBJECT_T.buckets, OBJECT_T.n];
+if (SET_T.buckets !== BUCKETS || SET_T.n !== N) throw new Error("layout.ts: the cursor reads sets and objects alike");
+const [OBJECT_KEY, OBJECT_NEXT, SET_VALUE, SET_NEXT] = [OBJECT_ELEM_T.k, OBJECT_ELEM_T.next, SET_ELEM_T.v, SET_ELEM_T.next];
+if (OBJECT_KEY !== SET_VALUE) throw new Error("layout.ts: the cursor gives an object's key and a set's value from the same offset");
 const COLLECTION = "stepup_iter_collection";
 const ELEMENT = "stepup_iter_element";
 const BUCKET = "stepup_iter_bucket";
@@ -34,8 +34,8 @@ const BUCKET = "stepup_iter_bucket";
  * Gives `opa_value_iter` in `module` its front. A module without it is left alone; one whose
  * `opa_value_iter` has another signature than OPA's is refused. `where` names the module.
  */
-export function useIterationCursor(b: Binaryen, module: Module, where: string): void {
-  if (!hasOpaFunction(b, module, ITER, [b.i32, b.i32], b.i32, where)) return;
+export function useIterationCursor(b: Binaryen, module: Module, where: string): Rewrite[] {
+  if (!hasOpaFunction(b, module, ITER, where)) return [];
   const { i32 } = module;
   // (param $node $prev) (local $next $elem $bucket $count): $next is the offset of an element's next.
   const [NODE, PREV, NEXT, ELEM, B, COUNT] = [0, 1, 2, 3, 4, 5];
@@ -45,7 +45,7 @@ export function useIterationCursor(b: Binaryen, module: Module, where: string): 
   const global = (name: string) => module.global.get(name, b.i32);
   for (const name of [COLLECTION, ELEMENT, BUCKET]) module.addGlobal(name, b.i32, true, i32.const(0));
   const type = () => i32.load8_u(0, 1, get(NODE));
-  const bucket = () => load(0, i32.add(load(BUCKETS, get(NODE)), i32.shl(get(B), i32.const(2))));
+  const bucket = () => load(0, i32.add(load(BUCKETS, get(NODE)), i32.shl(get(B), i32.const(Math.log2(POINTER_BYTES)))));
   const nextOf = () => load(0, i32.add(get(ELEM), get(NEXT)));
   addFront(b, module, ITER, [b.i32, b.i32, b.i32, b.i32], (opa) => module.block(null, [
     module.block("cursor", [
@@ -63,7 +63,7 @@ export function useIterationCursor(b: Binaryen, module: Module, where: string): 
           "chain",
           module.if(i32.and(i32.ne(get(ELEM), i32.const(0)), i32.ne(get(ELEM), global(ELEMENT))), module.block(null, [set(ELEM, nextOf()), module.br("chain")])),
         ),
-        module.br("cursor", i32.or(i32.eqz(get(ELEM)), i32.ne(load(0, get(ELEM)), get(PREV)))),
+        module.br("cursor", i32.or(i32.eqz(get(ELEM)), i32.ne(load(OBJECT_KEY, get(ELEM)), get(PREV)))),
         set(ELEM, nextOf()),
       ]),
       // The next element is the chain's next, else the first of a later bucket; none after the last.
@@ -82,9 +82,10 @@ export function useIterationCursor(b: Binaryen, module: Module, where: string): 
       module.global.set(COLLECTION, get(NODE)),
       module.global.set(ELEMENT, get(ELEM)),
       module.global.set(BUCKET, get(B)),
-      // A set's element holds its value first, an object's its key: what iterating gives.
-      module.return(load(0, get(ELEM))),
+      // A set's element holds its value, an object's its key, at the same offset: what iterating gives.
+      module.return(load(OBJECT_KEY, get(ELEM))),
     ]),
     opa,
   ]));
+  return [REWRITES.iterationCursor];
 }

@@ -13,20 +13,14 @@
  */
 import type binaryenModule from "binaryen";
 import { BundleInvalidError } from "../../errors.js";
+import { hasOpaFunction, opaSignature } from "./front.js";
+import { REWRITES, type Rewrite } from "./names.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
 
-/** OPA's memo functions (wasm/src/memoize.h): name → [params, results], as binaryen types. */
-function signatures(b: Binaryen): Record<string, [number[], number]> {
-  return {
-    opa_memoize_init: [[], b.none],
-    opa_memoize_push: [[], b.none],
-    opa_memoize_pop: [[], b.none],
-    opa_memoize_insert: [[b.i32, b.i32], b.none],
-    opa_memoize_get: [[b.i32], b.i32],
-  };
-}
+/** OPA's memo functions (memoize.h), whose signatures layout.ts holds. */
+const MEMO_FUNCTIONS = ["opa_memoize_init", "opa_memoize_push", "opa_memoize_pop", "opa_memoize_insert", "opa_memoize_get"] as const;
 
 const TABLE_GLOBAL = "stepup_memo_table";
 const NEW_TABLE = "stepup_memo_new_table";
@@ -39,18 +33,10 @@ const HEADER = 8;
  * functions; a module without it, or whose memo functions have other signatures, is not one
  * whose memo we know, and is refused. `where` names the module in errors.
  */
-export function useMemoTable(b: Binaryen, module: Module, where: string): void {
-  const sigs = signatures(b);
-  for (const [name, [params, results]] of Object.entries(sigs)) {
-    const fn = module.getFunction(name);
-    if (!fn) continue;
-    const info = b.getFunctionInfo(fn);
-    if (b.expandType(info.params).join() !== params.join() || info.results !== results) {
-      throw new BundleInvalidError(where, `${name} has a signature OPA's runtime does not give it; build without optimizing (--no-optimize)`);
-    }
-  }
-  if (!module.getFunction("opa_memoize_init")) {
-    throw new BundleInvalidError(where, "the wasm module has no opa_memoize_init, which OPA's compiler always writes; build without optimizing (--no-optimize)");
+export function useMemoTable(b: Binaryen, module: Module, where: string): Rewrite[] {
+  const present = MEMO_FUNCTIONS.filter((name) => hasOpaFunction(b, module, name, where));
+  if (!present.includes("opa_memoize_init")) {
+    throw new BundleInvalidError(where, "the wasm module has no opa_memoize_init, which OPA's compiler always writes; build without the rewrites (--optimize=o2)");
   }
   const mallocExport = module.getExport("opa_malloc");
   if (!mallocExport) throw new BundleInvalidError(where, "the wasm module does not export opa_malloc, part of OPA's ABI");
@@ -94,17 +80,18 @@ export function useMemoTable(b: Binaryen, module: Module, where: string): void {
   // The slot of function index $0, after checking it lies in the table.
   const slot = () => i32.add(table(), i32.shl(get(0), i32.const(2)));
   const inRange = () => module.if(i32.ge_u(get(0), i32.const(slots)), module.unreachable());
-  const bodies: Record<string, binaryenModule.ExpressionRef> = {
+  const bodies: Record<(typeof MEMO_FUNCTIONS)[number], binaryenModule.ExpressionRef> = {
     opa_memoize_init: module.global.set(TABLE_GLOBAL, module.call(NEW_TABLE, [i32.const(0)], b.i32)),
     opa_memoize_push: module.global.set(TABLE_GLOBAL, module.call(NEW_TABLE, [table()], b.i32)),
     opa_memoize_pop: module.global.set(TABLE_GLOBAL, i32.load(0, 4, table())),
     opa_memoize_insert: module.block(null, [inRange(), i32.store(HEADER, 4, slot(), get(1))]),
     opa_memoize_get: module.block(null, [inRange(), i32.load(HEADER, 4, slot())], b.i32),
   };
-  for (const [name, [params, results]] of Object.entries(sigs)) {
-    if (!module.getFunction(name)) continue;
+  for (const name of present) {
     // Calls name their target, so a function removed and added again under its name keeps its callers.
+    const { params, results } = opaSignature(b, name);
     module.removeFunction(name);
-    module.addFunction(name, b.createType(params), results, [], bodies[name]!);
+    module.addFunction(name, b.createType(params), results, [], bodies[name]);
   }
+  return [REWRITES.memoTable];
 }

@@ -15,6 +15,7 @@
  */
 import type binaryenModule from "binaryen";
 import { addFront, hasOpaFunction } from "./front.js";
+import { REWRITES, type Rewrite } from "./names.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
@@ -33,8 +34,8 @@ const ZERO = 0x30;
  * `opa_number_int` is left alone; one whose functions have other signatures than OPA's
  * (`opa_value *(char *, size_t)`, `opa_value *(long long)`) is refused. `where` names the module.
  */
-export function useParsedIntegers(b: Binaryen, module: Module, where: string): void {
-  if (!hasOpaFunction(b, module, REF, [b.i32, b.i32], b.i32, where) || !hasOpaFunction(b, module, INT, [b.i64], b.i32, where)) return;
+export function useParsedIntegers(b: Binaryen, module: Module, where: string): Rewrite[] {
+  if (!hasOpaFunction(b, module, REF, where) || !hasOpaFunction(b, module, INT, where)) return [];
   const { i32, i64 } = module;
   // (param $s $len) (local $i i32) (local $c i32) (local $v i64)
   const [S, LEN, I, C, V] = [0, 1, 2, 3, 4];
@@ -67,4 +68,5 @@ export function useParsedIntegers(b: Binaryen, module: Module, where: string): v
     ]),
     opa,
   ]));
+  return [REWRITES.parsedIntegers];
 }

@@ -28,31 +28,21 @@
  */
 import type binaryenModule from "binaryen";
 import { BundleInvalidError } from "../../errors.js";
+import { FNV32, INTERNED, JSON_TOKEN_STRING as OPA_JSON_TOKEN_STRING, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "../layout.js";
 import { addFront, hasOpaFunction } from "./front.js";
+import { REWRITES, type Rewrite } from "./names.js";
 
 type Binaryen = typeof binaryenModule;
 type Module = binaryenModule.Module;
 type Expression = binaryenModule.ExpressionRef;
 
-// OPA's type tags (wasm/src/value.h) and struct offsets (wasm32).
-const OPA_OBJECT = 6;
-const OPA_STRING = 4;
-const OPA_STRING_INTERNED = 8;
-const OPA_BOOLEAN_INTERNED = 9;
-/** wasm/src/json.h: a string token without escapes or bytes past '~', so its bytes are the string's. */
-const OPA_JSON_TOKEN_STRING = 6;
-/** opa_string_t { hdr; free; len @4; v @8 }. */
-const STRING_LEN = 4;
-const STRING_BYTES = 8;
-/** opa_object_t { hdr; buckets @4; n @8; len }, opa_object_elem_t { k @0; v @4; next @8 }. */
-const OBJECT_BUCKETS = 4;
-const OBJECT_N = 8;
-const ELEM_V = 4;
-const ELEM_NEXT = 8;
-const FNV32_INIT = 0x811c9dc5 | 0;
-const FNV32_PRIME = 0x01000193;
-/** OPA's compiler writes each constant string's struct (opa_string_t, 12 bytes) in one run. */
-const INTERNED_SIZE = 12;
+const { OBJECT: OPA_OBJECT, STRING: OPA_STRING, STRING_INTERNED: OPA_STRING_INTERNED } = TYPE;
+const [STRING_LEN, STRING_BYTES] = [STRING_T.len, STRING_T.v];
+const [OBJECT_BUCKETS, OBJECT_N, ELEM_K, ELEM_V, ELEM_NEXT] = [OBJECT_T.buckets, OBJECT_T.n, OBJECT_ELEM_T.k, OBJECT_ELEM_T.v, OBJECT_ELEM_T.next];
+const FNV32_INIT = FNV32.init | 0;
+const FNV32_PRIME = FNV32.prime;
+/** OPA's compiler writes each constant string's struct in one run, one after the other. */
+const INTERNED_SIZE = INTERNED.string.size;
 
 /** The runtime functions given a front, with OPA's signatures (binaryen types filled in later). */
 const FRONTED = ["opa_value_hash", "opa_value_compare", "opa_value_get", "opa_json_parse_string"] as const;
@@ -67,17 +57,12 @@ interface InternedStrings {
  * Gives OPA's `opa_value_hash`, `opa_value_compare` and `opa_value_get` in `module` their string
  * fronts, and `opa_json_parse_string` its front when the module's constant strings are found. A module that names none of them is left alone (a module OPA compiled always has them,
  * but a policy's runtime may be stripped of what it does not call); one whose functions have other
- * signatures than OPA's is refused. `where` names the module in errors.
+ * signatures than OPA's is refused. `where` names the module in errors. Returns the rewrites
+ * applied: `string-paths` for the fronts, `constant-keys` for the parser's.
  */
-export function useStringPaths(b: Binaryen, module: Module, where: string): void {
+export function useStringPaths(b: Binaryen, module: Module, where: string): Rewrite[] {
   const { i32 } = module;
-  const signature: Record<(typeof FRONTED)[number], number[]> = {
-    opa_value_hash: [b.i32],
-    opa_value_compare: [b.i32, b.i32],
-    opa_value_get: [b.i32, b.i32],
-    opa_json_parse_string: [b.i32, b.i32, b.i32],
-  };
-  const present = FRONTED.filter((name) => hasOpaFunction(b, module, name, signature[name], b.i32, where));
+  const present = FRONTED.filter((name) => hasOpaFunction(b, module, name, where));
 
   // Helpers over locals by index; every local here is an i32.
   const get = (index: number) => module.local.get(index, b.i32);
@@ -172,13 +157,13 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
                 set(3, load(OBJECT_N, get(0))),
                 set(
                   6,
-                  load(0, i32.add(load(OBJECT_BUCKETS, get(0)), i32.shl(module.if(i32.eqz(i32.and(get(3), i32.sub(get(3), i32.const(1)))), i32.and(get(2), i32.sub(get(3), i32.const(1))), i32.rem_u(get(2), get(3))), i32.const(2)))),
+                  load(0, i32.add(load(OBJECT_BUCKETS, get(0)), i32.shl(module.if(i32.eqz(i32.and(get(3), i32.sub(get(3), i32.const(1)))), i32.and(get(2), i32.sub(get(3), i32.const(1))), i32.rem_u(get(2), get(3))), i32.const(Math.log2(POINTER_BYTES))))),
                 ),
                 module.loop(
                   "chain",
                   module.block(null, [
                     module.if(i32.eqz(get(6)), module.return(i32.const(0))),
-                    set(7, load(0, get(6))),
+                    set(7, load(ELEM_K, get(6))),
                     module.if(i32.eq(get(7), get(1)), module.return(load(ELEM_V, get(6)))),
                     // Two constant strings at different addresses differ; any other pair is compared.
                     module.if(
@@ -289,21 +274,24 @@ export function useStringPaths(b: Binaryen, module: Module, where: string): void
     addFront(b, module, name, Array.from({ length: front.vars }, () => b.i32), front.body);
   }
   if (interned) runAtStart(b, module, "stepup_string_tables", where);
+  const applied: Rewrite[] = present.some((name) => name !== "opa_json_parse_string") ? [REWRITES.stringPaths] : [];
+  return interned && present.includes("opa_json_parse_string") ? [...applied, REWRITES.constantKeys] : applied;
 }
 
 /**
  * The module's constant strings as OPA's compiler writes them (internal/compiler/wasm,
  * `compileStringsAndBooleans`): one data segment that starts with the strings' bytes, each
  * NUL-terminated, one after the other; then the two interned booleans (true, false); then one
- * 12-byte struct per string, in the same order — OPA_STRING_INTERNED, its length, the address of
- * its bytes. Found only when all of that holds, so nothing else in the data can pass for it;
+ * opa_string_t per string, in the same order — OPA_STRING_INTERNED, its length, the address of
+ * its bytes (layout.ts, `INTERNED`). Found only when all of that holds, so nothing else in the data can pass for it;
  * undefined when it is not there or two constants are equal (the fronts take two constants at
  * different addresses for different strings).
  */
 function internedStrings(module: Module): InternedStrings | undefined {
   // Reflection the binaryen package has and its type declarations leave out.
   const segments = module as unknown as { getNumDataSegments(): number; getDataSegmentInfo(segment: number): { offset: number; data: ArrayBuffer; passive: boolean } };
-  const booleans = [OPA_BOOLEAN_INTERNED, 1, OPA_BOOLEAN_INTERNED, 0];
+  const booleans = INTERNED.booleans;
+  const OPA_BOOLEAN_INTERNED = TYPE.BOOLEAN_INTERNED;
   for (let s = 0; s < segments.getNumDataSegments(); s++) {
     const { offset, data, passive } = segments.getDataSegmentInfo(module.getDataSegmentByIndex(s));
     if (passive) continue;
@@ -319,7 +307,8 @@ function internedStrings(module: Module): InternedStrings | undefined {
       for (let rec = first; rec + INTERNED_SIZE <= bytes.length; rec += INTERNED_SIZE, count++) {
         const len = view.getUint32(rec + STRING_LEN, true);
         const start = view.getUint32(rec + STRING_BYTES, true) - offset;
-        if (view.getUint16(rec, true) !== OPA_STRING_INTERNED || view.getUint16(rec + 2, true) !== 0 || start !== next || next + len >= at || bytes[next + len] !== 0) break;
+        // The tag as a 16-bit field (so `free` is 0), then padding up to `len`.
+        if (view.getUint16(rec + STRING_T.hdr, true) !== OPA_STRING_INTERNED || view.getUint16(rec + 2, true) !== 0 || start !== next || next + len >= at || bytes[next + len] !== 0) break;
         texts.add(Buffer.from(bytes.subarray(start, start + len)).toString("latin1"));
         next = start + len + 1;
       }
@@ -333,7 +322,7 @@ function internedStrings(module: Module): InternedStrings | undefined {
 /** Makes the module's start function call `name` (no arguments, no result) after what it does. */
 function runAtStart(b: Binaryen, module: Module, name: string, where: string): void {
   const start = module.getStart();
-  if (!start) throw new BundleInvalidError(where, "it has no start function, which OPA's compiler always writes; build without optimizing (--no-optimize)");
+  if (!start) throw new BundleInvalidError(where, "it has no start function, which OPA's compiler always writes; build without the rewrites (--optimize=o2)");
   const info = b.getFunctionInfo(start);
   const body = module.block(null, [module.copyExpression(info.body), module.call(name, [], b.none)]);
   module.removeFunction(info.name);

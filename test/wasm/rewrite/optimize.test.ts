@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadBundle, type Bundle } from "../../../src/bundle/load.js";
-import { opaBinary } from "../../../src/bundle/opa-cli.js";
+import { opaBinary, PINNED_OPA_VERSION } from "../../../src/bundle/opa-cli.js";
 import { optimizeWasm, optimizerName } from "../../../src/wasm/rewrite/optimize.js";
 import type { Input } from "../../../src/contracts/input.js";
 import { OpaInstance } from "../../../src/wasm/host.js";
@@ -48,11 +48,15 @@ function surface(wasm: Uint8Array, side: "exports" | "imports"): string[] {
 }
 
 describe("the bundle's optimized module", () => {
-  it("is not OPA's module as built, and the manifest names the optimizer", () => {
+  it("is not OPA's module as built, and the manifest names the OPA that compiled it, the optimizer and the rewrites", () => {
     expect(Buffer.compare(Buffer.from(optimized.wasm), Buffer.from(asBuilt.wasm))).not.toBe(0);
     expect(optimized.metadata.wasm.optimizer).toBe(optimizerName());
-    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2, memo table, string paths, constant keys, integers, iteration cursor$/);
+    expect(optimizerName()).toMatch(/^binaryen \d+\.\d+\.\d+ -O2$/);
+    expect(optimized.metadata.wasm.rewrites).toEqual(["memo-table", "string-paths", "constant-keys", "parsed-integers", "iteration-cursor"]);
+    expect(optimized.metadata.wasm.opa_version).toBe(PINNED_OPA_VERSION);
     expect(asBuilt.metadata.wasm.optimizer).toBeUndefined();
+    expect(asBuilt.metadata.wasm.rewrites).toEqual([]);
+    expect(asBuilt.metadata.wasm.opa_version).toBe(PINNED_OPA_VERSION);
   });
 
   it("keeps OPA's exports, and imports nothing OPA's module does not", () => {
@@ -111,7 +115,7 @@ describe("optimizeWasm", () => {
     const err = await optimizeWasm(empty, "custom.wasm").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleInvalidError);
     expect(err).toMatchObject({ code: "ERR_BUNDLE_INVALID", path: "custom.wasm" });
-    expect((err as Error).message).toMatch(/no opa_memoize_init.*--no-optimize/);
+    expect((err as Error).message).toMatch(/no opa_memoize_init.*--optimize=o2/);
   });
 });
 
