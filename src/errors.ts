@@ -115,7 +115,7 @@ export class BundlePersistError extends StepupError {
   }
 }
 
-/** Options given to stepup (a bundle client's configuration) break their schema. */
+/** Options given to stepup (a bundle client's or a remote engine's configuration) break their schema. */
 export class ConfigInvalidError extends StepupError {
   readonly code = "ERR_CONFIG_INVALID" as const;
   constructor(readonly issues: readonly Issue[]) {
@@ -266,6 +266,18 @@ export class TargetUnmappedError extends StepupError {
   }
 }
 
+/**
+ * The request's path maps to different targets depending on how a router reads it (an encoded
+ * slash, a dot segment, a doubled slash, a backslash, letter case): stepup cannot know which one
+ * the handler behind it serves, so the HTTP integrations deny it (fail closed).
+ */
+export class TargetAmbiguousError extends StepupError {
+  readonly code = "ERR_TARGET_AMBIGUOUS" as const;
+  constructor(readonly method: string, readonly path: string, readonly targets: readonly string[]) {
+    super(`${method} ${path} maps to different targets as routers may read it: ${targets.join(", ")}`);
+  }
+}
+
 /** The decision-log configuration is invalid (a mask or drop rule, a sink option); `issues` names each. */
 export class AuditConfigInvalidError extends StepupError {
   readonly code = "ERR_AUDIT_CONFIG_INVALID" as const;
@@ -378,6 +390,39 @@ export class StepUpNotMetError extends StepupError {
   }
 }
 
+/**
+ * The command line is wrong: an option value out of range or of the wrong kind, options that
+ * exclude each other, an unknown command or contract. The CLI exits 2.
+ */
+export class UsageError extends StepupError {
+  readonly code = "ERR_USAGE" as const;
+}
+
+/**
+ * A file, folder or stdin given to a command cannot be read: it does not exist, is a folder where
+ * a file belongs (`EISDIR`) or the reverse, is not permitted, or is compressed and cut short or
+ * corrupt (a truncated `.gz`). The CLI exits 2.
+ */
+export class FileUnreadableError extends StepupError {
+  readonly code = "ERR_FILE_UNREADABLE" as const;
+  constructor(readonly path: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`${path} cannot be read: ${reason}`, options);
+  }
+}
+
+/** A server (`stepup bundle serve`, the ext_authz server) cannot listen where it was told: the port is taken or not permitted, the address is not this machine's. */
+export class ListenFailedError extends StepupError {
+  readonly code = "ERR_LISTEN_FAILED" as const;
+  constructor(readonly address: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`cannot listen on ${address}: ${reason}`, options);
+  }
+}
+
+/** A failure stepup did not foresee — a bug to report; the CLI names it so and exits 1. */
+export class UnexpectedError extends StepupError {
+  readonly code = "ERR_UNEXPECTED" as const;
+}
+
 export type StepupErrors =
   | InputNotJsonError
   | InputInvalidError
@@ -407,6 +452,7 @@ export type StepupErrors =
   | BehaviorStoreError
   | StateWriteError
   | TargetUnmappedError
+  | TargetAmbiguousError
   | AuditConfigInvalidError
   | LogInvalidError
   | DecisionLogFullError
@@ -418,7 +464,11 @@ export type StepupErrors =
   | IdpRequirementUnsupportedError
   | IdpCallbackError
   | StepUpNotMetError
-  | PoolClosedError;
+  | PoolClosedError
+  | UsageError
+  | FileUnreadableError
+  | ListenFailedError
+  | UnexpectedError;
 
 export type ErrorCode = StepupErrors["code"];
 
@@ -453,6 +503,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_BEHAVIOR_STORE",
   "ERR_STATE_WRITE_FAILED",
   "ERR_TARGET_UNMAPPED",
+  "ERR_TARGET_AMBIGUOUS",
   "ERR_AUDIT_CONFIG_INVALID",
   "ERR_LOG_INVALID",
   "ERR_DECISION_LOG_FULL",
@@ -464,6 +515,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_IDP_REQUIREMENT_UNSUPPORTED",
   "ERR_IDP_CALLBACK",
   "ERR_STEP_UP_NOT_MET",
+  "ERR_USAGE",
+  "ERR_FILE_UNREADABLE",
+  "ERR_LISTEN_FAILED",
+  "ERR_UNEXPECTED",
 ];
 
 export function isStepupError(err: unknown): err is StepupErrors {

@@ -42,6 +42,12 @@ export interface StepupOptions {
    * of JSON goes to stderr. Count them with `StepupMetrics.engineEvent`.
    */
   readonly onEngineEvent?: (event: EngineEvent) => void;
+  /**
+   * The most a bundle's policy module may take to start and evaluate probe inputs when it is
+   * loaded or activated (5,000 ms by default): a module that does not finish, one that loops, is
+   * refused (`ERR_BUNDLE_INVALID`) instead of hanging the thread.
+   */
+  readonly loadBudgetMs?: number;
 }
 
 /** Options of `Stepup.load`: the decision hooks, and how to check the bundle file. */
@@ -119,11 +125,18 @@ export class Stepup {
 
   /**
    * Decides on an input document. Throws `InputInvalidError` naming the field when the input
-   * breaks the contract; a failure inside the policy yields the fail-closed decision instead.
+   * breaks the contract (a string that is not Unicode text included); a failure inside the policy
+   * yields the fail-closed decision instead. The document is read once, so what is evaluated is
+   * what the decision and its log show, whatever getters it has.
    */
   decide(raw: unknown): Decision {
+    return this.decideDocument(raw, false);
+  }
+
+  /** `decide`; a `parsed` document (from JSON) is data already, so it is not copied first. */
+  private decideDocument(raw: unknown, parsed: boolean): Decision {
     const { bundle, engine } = this.active;
-    return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks);
+    return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks, parsed);
   }
 
   /**
@@ -142,7 +155,7 @@ export class Stepup {
     // The last call's buffer, warm; a call from inside a decision hook takes a fresh one.
     const answers = new Answers(this.spareAnswers.take());
     try {
-      decideLines((raw) => this.decide(raw), bytes, 0, bytes.length, answers);
+      decideLines((raw) => this.decideDocument(raw, true), bytes, 0, bytes.length, answers);
       if (typeof ndjson === "string") return answers.bytes.toString("utf8");
       const out = answerBuffer(answers.used, options.into, false);
       out.set(answers.bytes);
@@ -196,5 +209,5 @@ export class Stepup {
 
 /** The options of the engines a Stepup compiles. */
 function engineOptions(options: StepupOptions): EngineOptions {
-  return { fastPaths: options.fastPaths ?? true, onEvent: options.onEngineEvent ?? logEngineEvent };
+  return { fastPaths: options.fastPaths ?? true, onEvent: options.onEngineEvent ?? logEngineEvent, budgetMs: options.loadBudgetMs };
 }

@@ -26,7 +26,8 @@ export interface ReplayOptions {
   /**
    * Threads; with 1, the logs are replayed in this thread. By default one per core for logs of
    * `THREADS_FROM_BYTES` or more (and for stdin), else 1: starting threads costs about half a
-   * second, which smaller logs do not win back.
+   * second, which smaller logs do not win back. Never more than `maxThreads()` threads start (one
+   * per core, two on a one-core machine).
    */
   readonly threads?: number;
   /**

@@ -186,8 +186,8 @@ export function whatIfEvent(event: DecisionLogEvent, input: Input | undefined, c
 export class VerifyTally {
   private readonly r = {
     events: 0, reproduced: 0, differed: 0, differed_masked: 0, unreplayable: 0,
-    masked: 0, masked_paths: {} as Record<string, number>, masked_examples: [] as MaskedExample[],
-    missing_revisions: {} as Record<string, number>, revisions: {} as Record<string, number>,
+    masked: 0, masked_paths: dataKeyed<number>(), masked_examples: [] as MaskedExample[],
+    missing_revisions: dataKeyed<number>(), revisions: dataKeyed<number>(),
     examples: [] as ReplayExample[],
   };
 
@@ -217,9 +217,9 @@ export class VerifyTally {
 export class WhatIfTally {
   private readonly r = {
     events: 0, unreplayable: 0,
-    masked: 0, masked_paths: {} as Record<string, number>, masked_examples: [] as MaskedExample[],
-    transitions: {} as Record<Transition, number>, changed_outcome: 0, changed_other: 0,
-    by_reason: {} as WhatIfReport["by_reason"], by_app: {} as WhatIfReport["by_app"],
+    masked: 0, masked_paths: dataKeyed<number>(), masked_examples: [] as MaskedExample[],
+    transitions: dataKeyed<number>() as Record<Transition, number>, changed_outcome: 0, changed_other: 0,
+    by_reason: dataKeyed() as WhatIfReport["by_reason"], by_app: dataKeyed() as WhatIfReport["by_app"],
     examples: [] as ReplayExample[],
   };
   private readonly prompts = { before: 0, after: 0 };
@@ -246,7 +246,7 @@ export class WhatIfTally {
     this.denies.before += from === "deny" ? 1 : 0;
     this.denies.after += to === "deny" ? 1 : 0;
     countReasons(r.by_reason, f.reasons.before, f.reasons.after);
-    const perApp = (r.by_app[f.app] ??= { decisions: 0, changed: 0, transitions: {} });
+    const perApp = (r.by_app[f.app] ??= { decisions: 0, changed: 0, transitions: dataKeyed<number>() as Record<Transition, number> });
     perApp.decisions++;
     if (from !== to) {
       r.changed_outcome++;
@@ -507,21 +507,35 @@ function keysOf(path: string): string[] {
   return path.split("/").slice(2).map(decodeURIComponent);
 }
 
+/**
+ * Counts keyed by what a log names (apps, reasons, revisions): an object without a prototype, so
+ * that an app called `__proto__` or `constructor` is a key like any other.
+ */
+function dataKeyed<T = never>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+// Paths come from the log (its erased and masked lists): only the document's own properties are
+// walked or written, never a prototype's (`/result/__proto__/…`).
+function own(node: unknown, key: string): unknown {
+  return typeof node === "object" && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+}
+
 function getAt(node: unknown, keys: string[]): unknown {
-  for (const key of keys) node = (node as Record<string, unknown> | undefined)?.[key];
+  for (const key of keys) node = own(node, key);
   return node;
 }
 
 function setAt(root: Record<string, unknown>, keys: string[], value: unknown): void {
   let node: unknown = root;
-  for (const key of keys.slice(0, -1)) node = (node as Record<string, unknown> | undefined)?.[key];
+  for (const key of keys.slice(0, -1)) node = own(node, key);
   if (typeof node !== "object" || node === null) return;
   const last = keys[keys.length - 1] as string;
   if (Array.isArray(node)) {
     if (value === undefined) node.splice(Number(last), 1);
     else node[Number(last)] = value;
   } else if (value === undefined) delete (node as Record<string, unknown>)[last];
-  else (node as Record<string, unknown>)[last] = value;
+  else Object.defineProperty(node, last, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function inputMasked(event: DecisionLogEvent): boolean {

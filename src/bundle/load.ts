@@ -1,10 +1,14 @@
 /**
  * Loading a stepup bundle from a tar.gz archive or a directory, in OPA's bundle layout: the Rego,
  * data.json files placed by their directory, a .manifest carrying the revision and stepup's
- * metadata (code catalog, wasm module), and the compiled policy.wasm.
+ * metadata (code catalog, wasm module), and the compiled policy.wasm. The tuning data is checked
+ * against the config contract here, so that every way a bundle comes in — `Stepup.load`,
+ * `stepup bundle verify`, the bundle client, the bundle store — refuses one whose data would
+ * make the policy decide wrongly, whoever built and signed it (`opa build --signing-key` too).
  */
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
+import { ConfigSchema } from "../contracts/config.js";
 import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
@@ -81,6 +85,8 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
   const modulePath = metadata.wasm.module.replace(/^\//, "");
   const wasm = files.get(modulePath);
   if (!wasm) throw new BundleInvalidError(source, `no wasm module at ${metadata.wasm.module}`);
+  const data = mergeData(files, source);
+  checkTuning(data, source);
   return {
     source,
     revision: manifest.revision,
@@ -88,11 +94,29 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
     metadata,
     wasm,
     entrypoint: metadata.wasm.entrypoint,
-    data: mergeData(files, source),
+    data,
     files,
   };
 }
 
+/**
+ * Refuses a bundle whose tuning data (`data.stepup.config`) breaks the config contract, naming
+ * each field: thresholds or weights as strings would otherwise make every risk level low, or every
+ * decision fail closed, on a bundle whose signature holds.
+ */
+export function checkTuning(data: Record<string, unknown>, source: string): void {
+  const stepup = own(data, "stepup");
+  const config = isObject(stepup) ? own(stepup, "config") : undefined;
+  const result = ConfigSchema.safeParse(config);
+  if (result.success) return;
+  const issues = toIssues(result.error, "data.stepup.config");
+  const shown = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`);
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
+  throw new BundleInvalidError(source, `its tuning data breaks the config contract: ${shown.join("; ")}${more}`);
+}
+
+// Keys come from the bundle (folder names, data.json keys): only own properties are read, and
+// writes define properties, so `__proto__/data.json` or a `"__proto__"` key is data like any other.
 function mergeData(files: BundleFiles, source: string): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const [path, bytes] of files) {
@@ -104,10 +128,10 @@ function mergeData(files: BundleFiles, source: string): Record<string, unknown> 
     const value = parseJson(bytes, path, source);
     let node = data;
     for (const key of keys) {
-      const next = node[key];
-      if (next === undefined) node[key] = {};
+      const next = own(node, key);
+      if (next === undefined) define(node, key, {});
       else if (!isObject(next)) throw new BundleInvalidError(source, `${path} conflicts with data at ${key}`);
-      node = node[key] as Record<string, unknown>;
+      node = own(node, key) as Record<string, unknown>;
     }
     if (keys.length === 0 && !isObject(value)) throw new BundleInvalidError(source, "data.json is not an object");
     if (isObject(value)) mergeInto(node, value, path, source);
@@ -118,11 +142,19 @@ function mergeData(files: BundleFiles, source: string): Record<string, unknown> 
 
 function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>, path: string, source: string) {
   for (const [key, value] of Object.entries(from)) {
-    const existing = into[key];
-    if (existing === undefined) into[key] = value;
+    const existing = own(into, key);
+    if (existing === undefined) define(into, key, value);
     else if (isObject(existing) && isObject(value)) mergeInto(existing, value, path, source);
     else throw new BundleInvalidError(source, `${path} conflicts with other data at ${key}`);
   }
+}
+
+function own(node: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(node, key) ? node[key] : undefined;
+}
+
+function define(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function parseJson(bytes: Uint8Array, file: string, source: string): unknown {

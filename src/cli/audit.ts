@@ -12,7 +12,7 @@ import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool
 import { reviewRecords, type ReviewRecord } from "../audit/review.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { formatReview, formatVerify, formatWhatIf } from "./audit-format.js";
-import { EXIT, readText } from "./io.js";
+import { EXIT, boundThreads, readText } from "./io.js";
 import { compileMask } from "../audit/mask.js";
 import { EdgeMapper } from "../audit/edge-replay.js";
 import { loadEnvoySettings } from "../enforcement/envoy/settings.js";
@@ -33,12 +33,12 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
     .option("-b, --bundle <paths...>", "bundles to use besides the store, by their revision")
     .option("--against <bundle>", "candidate bundle: report what it would change")
     .option("--examples <n>", "changed decisions to list", toCount, 10)
-    .option("--threads <n>", `threads replaying (default: one per core for logs of ${THREADS_FROM_BYTES / 1024 ** 2} MiB or more, else 1: the main thread alone)`, toPositive)
+    .option("--threads <n>", `threads replaying (default: one per core for logs of ${THREADS_FROM_BYTES / 1024 ** 2} MiB or more, else 1: the main thread alone; at most one per core)`, toPositive)
     .option("--envoy-settings <file>", "the edge settings opa-envoy-plugin decided with (data.stepup_envoy), to replay its decisions")
     .option("--json", "print the report as JSON")
     .action(async (logs: string[], opts: { store: string; bundle?: string[]; against?: string; examples: number; threads?: number; json?: boolean; envoySettings?: string }) => {
       const edge = opts.envoySettings ? await EdgeMapper.create(await loadEnvoySettings(opts.envoySettings)) : undefined;
-      const options = { examples: opts.examples, threads: opts.threads, edge };
+      const options = { examples: opts.examples, threads: boundThreads(opts.threads, "--threads"), edge };
       if (opts.against) {
         const candidate = await loadBundle(opts.against);
         const report = await whatIfLogs(logs, candidate, options);

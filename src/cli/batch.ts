@@ -11,7 +11,7 @@ import { InvalidArgumentError } from "commander";
 import { isStepupError } from "../errors.js";
 import { defaultBundlePath } from "../paths.js";
 import { Stepup } from "../stepup.js";
-import { EXIT, readBytes } from "./io.js";
+import { EXIT, boundThreads, readBytes } from "./io.js";
 import { startProgress } from "./progress.js";
 
 /** Lines handed to the pool at a time: large enough to keep the threads busy, small enough to re-decide. */
@@ -29,11 +29,11 @@ export function registerBatchCommand(program: Command): void {
     .description("decide every input document of an NDJSON file on all cores, one line out per input line (an error record for a bad one)")
     .argument("<input>", "NDJSON file (one input document per line), or - for stdin")
     .option("-b, --bundle <path>", "bundle (.tar.gz or folder)")
-    .option("-w, --workers <n>", "worker threads (default: one per core)", (value) => positiveInt(value, "--workers"))
+    .option("-w, --workers <n>", "worker threads (default and most: one per core)", (value) => positiveInt(value, "--workers"))
     .option("--fail-fast", "stop at the first bad line, printing no decision (exit 2)")
     .action(async (file: string, opts: { bundle?: string; workers?: number; failFast?: boolean }) => {
       const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath(), { onError: () => {} });
-      const pool = await stepup.pool({ size: opts.workers });
+      const pool = await stepup.pool({ size: boundThreads(opts.workers, "--workers") });
       try {
         const input = await readBytes(file);
         if (opts.failFast) {

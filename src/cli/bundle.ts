@@ -7,6 +7,7 @@ import { serveBundles } from "../fleet/serve.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "../bundle/sign.js";
 import { BundleVerifier } from "../bundle/verify.js";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../contracts/signing.js";
+import { UsageError } from "../errors.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
 import { OPTIMIZE_LEVELS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
 
@@ -98,7 +99,7 @@ export function registerBundleCommands(program: Command): Command {
     .option("--max-wait <seconds>", "longest a long-polling request is held", "60")
     .action(async (dir: string, opts: { host: string; port: string; tokenFile?: string; maxWait: string }) => {
       const token = opts.tokenFile ? (await readFile(opts.tokenFile, "utf8")).trim() : process.env.STEPUP_BUNDLE_TOKEN;
-      const server = await serveBundles({ dir, host: opts.host, port: integer(opts.port, "--port"), token, maxWaitSeconds: integer(opts.maxWait, "--max-wait") });
+      const server = await serveBundles({ dir, host: opts.host, port: integer(opts.port, "--port", 65_535), token, maxWaitSeconds: integer(opts.maxWait, "--max-wait") });
       const auth = token ? ", bearer token required" : "";
       process.stdout.write(`serving ${dir} at ${server.url}/ (long polling up to ${opts.maxWait} s${auth})\n`);
       await new Promise<void>((stop) => {
@@ -119,8 +120,8 @@ async function signOptions(opts: SigningFlags): Promise<SignOptions> {
   };
 }
 
-function integer(value: string, flag: string): number {
+function integer(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number, not ${value}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new UsageError(`${flag} must be a whole number from 0 to ${max}, not ${value}`);
   return n;
 }

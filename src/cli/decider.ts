@@ -1,6 +1,7 @@
 /** The CLI's way to decide: in-process on a bundle, or through an OPA sidecar with `--sidecar`. */
 import type { Decision } from "../contracts/decision.js";
 import type { Input } from "../contracts/input.js";
+import { UsageError } from "../errors.js";
 import { defaultBundlePath } from "../paths.js";
 import { RemoteStepup } from "../remote-stepup.js";
 import { Stepup } from "../stepup.js";
@@ -22,10 +23,13 @@ export async function openDecider(opts: DeciderOptions): Promise<Decider> {
     const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
     return { revision: stepup.revision, decide: async (input) => stepup.decideInput(input), close: () => {} };
   }
-  if (opts.bundle !== undefined) throw new Error("--bundle and --sidecar exclude each other: the sidecar serves its own bundle");
+  if (opts.bundle !== undefined) throw new UsageError("--bundle and --sidecar exclude each other: the sidecar serves its own bundle");
+  if (!/^https?:$/.test(protocolOf(opts.sidecar))) {
+    throw new UsageError(`--sidecar takes an http or https URL, not ${opts.sidecar}`);
+  }
   const timeoutMs = opts.timeout === undefined ? undefined : Number(opts.timeout);
   if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    throw new Error(`--timeout must be a whole number of milliseconds, not ${opts.timeout}`);
+    throw new UsageError(`--timeout must be a whole number of milliseconds, not ${opts.timeout}`);
   }
   const stepup = await RemoteStepup.connect({ url: opts.sidecar, timeoutMs });
   return {
@@ -35,4 +39,12 @@ export async function openDecider(opts: DeciderOptions): Promise<Decider> {
     decide: (input) => stepup.decideInput(input),
     close: () => stepup.close(),
   };
+}
+
+function protocolOf(url: string): string {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return "";
+  }
 }

@@ -13,11 +13,14 @@ import { registerAuditCommands } from "./audit.js";
 import { registerEnvoyCommands } from "./envoy.js";
 import { registerEvaluateCommands } from "./evaluate.js";
 import { registerBatchCommand } from "./batch.js";
+import { UsageError } from "../errors.js";
 import { EXIT, readText, report } from "./io.js";
 
 const program = new Command("stepup")
   .description("Step-up authentication decisions as code")
   .showHelpAfterError()
+  // commander's own errors (an unknown command, a bad option) carry stepup's usage code too.
+  .configureOutput({ outputError: (text, write) => write(`stepup: ERR_USAGE: ${text.replace(/^error: /, "")}`) })
   .exitOverride();
 
 const bundleOption = ["-b, --bundle <path>", "bundle (.tar.gz or folder)"] as const;
@@ -76,7 +79,7 @@ program
   .action((name: string) => {
     const schemas = jsonSchemas();
     const schema = schemas[name as keyof typeof schemas];
-    if (!schema) throw new Error(`no contract ${name}; choose one of ${Object.keys(schemas).join(", ")}`);
+    if (!schema) throw new UsageError(`no contract ${name}; choose one of ${Object.keys(schemas).join(", ")}`);
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   });
 

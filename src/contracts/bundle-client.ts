@@ -41,9 +41,12 @@ export const BundleClientConfigSchema = z
     /** A folder for the last-known-good bundle (OPA's `persist`); nothing else is written there. */
     persistDir: z.string().min(1).optional(),
     limits: LimitsSchema.default({}),
-    /** How long `start` tries the server before giving up (or falling back to the saved bundle at once). */
+    /**
+     * The most `start` takes, from the call: it asks the server until then, the saved bundle
+     * compiling meanwhile, and serves that copy at once when the server gave nothing.
+     */
     startTimeoutMs: ms.default(10_000),
-    /** Timeout of one request, added to the long-polling wait. */
+    /** The most one request may take, connection, headers and body together; added to the long-polling wait. */
     requestTimeoutMs: ms.default(10_000),
   })
   .refine((c) => c.verification !== undefined || c.allowUnsigned, {

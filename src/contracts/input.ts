@@ -5,6 +5,7 @@
  * the policy always sees the same shape. Times are Unix seconds.
  */
 import { z } from "zod";
+import { IP_MAX_LENGTH, IP_PATTERN } from "./ip-text.js";
 
 /**
  * What a requester can do about a nullable field. "withholdable": the requester decides whether
@@ -115,7 +116,11 @@ export const Anonymizer = z.enum(["none", "vpn", "tor", "proxy", "hosting"]);
 
 /** Where the request enters. A null zone, reputation or anonymizer is unknown. */
 export const Network = z.strictObject({
-  ip: observed(maybe(z.union([z.ipv4(), z.ipv6()])), "the connection's address, as trusted proxies pass it on"),
+  // One pattern for the SDK and the published schema: IPv4-mapped IPv6 (::ffff:198.51.100.7) is accepted by both.
+  ip: observed(
+    maybe(z.string().max(IP_MAX_LENGTH).regex(new RegExp(IP_PATTERN), "expected an IPv4 or IPv6 address")),
+    "the connection's address, as trusted proxies pass it on",
+  ),
   zone: observed(maybe(NetworkZone), ADDRESS),
   reputation: observed(maybe(Reputation), ADDRESS),
   anonymizer: observed(maybe(Anonymizer), ADDRESS),

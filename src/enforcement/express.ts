@@ -55,14 +55,19 @@ export function stepupExpressErrors(): ErrorRequestHandler {
   };
 }
 
-/** The request as the collectors see it. */
+/**
+ * The request as the collectors see it. The path is the one Express routes on: `req.path` (the
+ * pathname its router parses from the target, so `GET http://anything/payroll/42` is
+ * `/payroll/42`) under the mount path, not the target as sent.
+ */
 export function expressFacts(req: Request): RequestFacts {
   const routePath = (req.route as { path?: unknown } | undefined)?.path;
+  const routed = (req as { path?: unknown }).path;
   return {
     peer: req.socket.remoteAddress,
     headers: req.headers,
     method: req.method,
-    path: pathOf(req.originalUrl),
+    path: typeof routed === "string" ? `${req.baseUrl}${routed}` : pathOf(req.originalUrl),
     route: typeof routePath === "string" ? `${req.baseUrl}${routePath}` : null,
   };
 }

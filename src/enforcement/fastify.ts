@@ -2,12 +2,14 @@
  * Fastify integration: a plugin adding an onRequest hook that collects, decides and answers —
  * continue on allow, 401 with the RFC 9470 challenge on step_up, 403 with the decision id and
  * reason codes on deny — and sets `request.stepup`. A route may name its target in
- * `config.stepup`, or opt out with `config.stepup: false`; otherwise the route mapping applies
- * (matched on the route's own pattern). Requests that match no route are left to Fastify's 404.
+ * `config.stepup`, or opt out with `config.stepup: false`; otherwise the route mapping applies:
+ * the rule naming the route's own pattern, else the rules matching the path as Fastify routes it.
+ * The hook runs after Fastify routed the request, so the pattern is the handler's. Requests that
+ * match no route are left to Fastify's 404.
  */
 import type { FastifyPluginCallback, FastifyRequest } from "fastify";
 import type { RequestFacts } from "../signals/request.js";
-import { pathOf } from "../signals/request.js";
+import { fastifyPath, fastifyReadings } from "../signals/request-path.js";
 import type { TargetOverride } from "../signals/target.js";
 import type { Guard, GuardResult } from "./guard.js";
 
@@ -48,13 +50,19 @@ Object.assign(plugin, { [Symbol.for("skip-override")]: true, [Symbol.for("fastif
  */
 export const stepupFastify = plugin;
 
-/** The request as the collectors see it. */
+/**
+ * The request as the collectors see it: the route's pattern, and the path as find-my-way routes
+ * it (an absolute-form target from its path, percent-decoded as the router decodes), with the
+ * readings its router options may give.
+ */
 export function fastifyFacts(request: FastifyRequest): RequestFacts {
+  const path = fastifyPath(request.url);
   return {
     peer: request.raw.socket.remoteAddress,
     headers: request.headers,
     method: request.method,
-    path: pathOf(request.url),
+    path,
     route: request.routeOptions.url ?? null,
+    readings: fastifyReadings(path),
   };
 }

@@ -120,19 +120,25 @@ export class BundleClient {
     await this.loop;
   }
 
+  /**
+   * The first bundle, within `startTimeoutMs` from the call: the server's, or the saved copy, which
+   * compiles while the server is asked so that it serves at once when the server cannot.
+   */
   private async boot(): Promise<void> {
-    const saved = await this.restore();
     const deadline = Date.now() + this.config.startTimeoutMs;
+    const saved = await this.restore();
+    const fromDisk = saved && prepared(Stepup.create(saved.bundle, this.options));
     for (;;) {
       const outcome = await this.pollOnce(saved?.etag, Math.max(1, deadline - Date.now()));
       if (outcome === "activated") return;
       // Unchanged (304 for the saved ETag) or failed: the saved copy serves, without waiting longer.
-      if (saved) {
-        try {
-          return await this.activate(saved.bundle, saved.bytes, saved.etag, "disk");
-        } catch (err) {
-          throw new BundleUnavailableError(this.where, `the saved bundle does not load: ${(err as Error).message}`, { cause: err });
+      if (saved && fromDisk) {
+        const ready = await fromDisk;
+        if ("error" in ready) {
+          const reason = ready.error instanceof Error ? ready.error.message : String(ready.error);
+          throw new BundleUnavailableError(this.where, `the saved bundle does not load: ${reason}`, { cause: ready.error });
         }
+        return this.adopt(ready.stepup, saved.bundle, saved.bytes, saved.etag, "disk");
       }
       const delay = backoffDelay(this.failures, { baseMs: this.config.polling.retryBaseMs, maxMs: this.config.polling.maxDelayMs });
       if (Date.now() + delay >= deadline) {
@@ -216,9 +222,21 @@ export class BundleClient {
   }
 
   private async activate(bundle: Bundle, bytes: Uint8Array, etag: string | undefined, source: "server" | "disk") {
-    const previous = this.current?.revision;
-    if (this.current) await this.current.activate(bundle);
-    else this.current = await Stepup.create(bundle, this.options);
+    if (this.current) {
+      const previous = this.current.revision;
+      await this.current.activate(bundle);
+      return this.activated(bundle, bytes, etag, source, previous);
+    }
+    return this.adopt(await Stepup.create(bundle, this.options), bundle, bytes, etag, source);
+  }
+
+  /** Makes a Stepup compiled for the first bundle the client's. */
+  private async adopt(stepup: Stepup, bundle: Bundle, bytes: Uint8Array, etag: string | undefined, source: "server" | "disk") {
+    this.current = stepup;
+    return this.activated(bundle, bytes, etag, source, undefined);
+  }
+
+  private async activated(bundle: Bundle, bytes: Uint8Array, etag: string | undefined, source: "server" | "disk", previous: string | undefined) {
     this.etag = etag;
     this.digest = sha256(bytes);
     this.emit({ type: "activated", revision: bundle.revision, previous, source, etag, keyId: bundle.signature?.keyId });
@@ -252,6 +270,14 @@ export class BundleClient {
     if (stage === "persist") return new BundlePersistError(this.store?.dir ?? "", reason, { cause: err });
     return new BundleInvalidError(stage === "restore" ? (this.store?.path ?? "") : this.where, reason, { cause: err });
   }
+}
+
+/** A promise that settles with its value or its error, never rejecting (nobody may be waiting for it). */
+function prepared(work: Promise<Stepup>): Promise<{ stepup: Stepup } | { error: unknown }> {
+  return work.then(
+    (stepup) => ({ stepup }),
+    (error: unknown) => ({ error }),
+  );
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -2,7 +2,9 @@
  * One request to a bundle server, in OPA's bundle protocol: `If-None-Match` with the current
  * ETag (304 = unchanged), `Prefer: modes=snapshot` and, once the server has shown that it
  * supports long polling (Content-Type `application/vnd.openpolicyagent.bundles`),
- * `wait=<seconds>`; a bearer token when configured. The body is bounded while it streams in.
+ * `wait=<seconds>`; a bearer token when configured. The body is bounded while it streams in, and
+ * the whole request — connection, headers and body — by one deadline: a server that answers a
+ * byte at a time cannot hold the client past it.
  */
 import type { AxiosInstance } from "axios";
 import { BundleDownloadError, BundleTooLargeError } from "../errors.js";
@@ -21,7 +23,7 @@ export interface FetchRequest {
   readonly token?: string;
   /** The largest body accepted, in bytes. */
   readonly maxBytes: number;
-  /** Timeout of the request, in milliseconds (added to the long-polling wait). */
+  /** The most the whole request may take — connect, headers, body — in milliseconds (added to the long-polling wait). */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }
@@ -38,18 +40,30 @@ export async function fetchBundle(request: FetchRequest, http: AxiosInstance = a
   const headers: Record<string, string> = { Prefer: prefer.join(";"), Accept: "application/gzip, */*" };
   if (request.etag) headers["If-None-Match"] = request.etag;
   if (request.token) headers.Authorization = `Bearer ${request.token}`;
+  // axios's own timeout only fires when the connection goes quiet; this one ends the request.
+  const totalMs = request.timeoutMs + (request.waitSeconds ?? 0) * 1000;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), totalMs);
+  const cancel = () => deadline.abort();
+  request.signal?.addEventListener("abort", cancel, { once: true });
+  if (request.signal?.aborted) deadline.abort();
   let response;
   try {
     response = await http.get<ArrayBuffer>(request.url, {
       headers,
       responseType: "arraybuffer",
       maxContentLength: request.maxBytes,
-      timeout: request.timeoutMs + (request.waitSeconds ?? 0) * 1000,
-      signal: request.signal,
+      signal: deadline.signal,
       validateStatus: () => true,
     });
   } catch (err) {
+    if (deadline.signal.aborted && !request.signal?.aborted) {
+      throw new BundleDownloadError(where, `timed out: no whole answer within ${totalMs} ms`, undefined, { cause: err });
+    }
     throw downloadFailure(where, err, request.maxBytes);
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener("abort", cancel);
   }
   const longPoll = response.headers["content-type"] === LONG_POLL_CONTENT_TYPE;
   // A 304 usually carries no Content-Type; when it does (stepup's server, OPA's test server), it

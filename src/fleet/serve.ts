@@ -5,14 +5,18 @@
  * `Prefer: wait=<s>` for the current ETag is held until the file changes (200) or the wait ends
  * (304). Answers with a bundle carry OPA's content type, which tells a client long polling is on
  * offer. Files are re-read when their size, mtime or inode change; publish by renaming into place.
- * For production, see docs/bundles.md (nginx, an object store, a CDN).
+ * Only files inside the folder are served: a path is resolved through any symbolic links first,
+ * and one that ends outside the folder is not found. For production, see docs/bundles.md (nginx,
+ * an object store, a CDN).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, realpath } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { normalisePath } from "../bundle/archive.js";
+import { ListenFailedError } from "../errors.js";
 import { LONG_POLL_CONTENT_TYPE } from "./fetch.js";
 
 export interface ServeOptions {
@@ -55,17 +59,29 @@ export async function serveBundles(options: ServeOptions): Promise<BundleServer>
   const cache = new Map<string, Current>();
   const held = new Set<() => void>();
 
-  /** The file's current bytes and ETag, re-read only when its identity on disk changed. */
+  /**
+   * The file's current bytes and ETag, re-read only when its identity on disk changed; undefined
+   * when it is not a regular file inside the folder, symbolic links resolved.
+   */
   async function current(path: string): Promise<Current | undefined> {
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) return undefined;
-    const key = `${info.ino}:${info.size}:${info.mtimeMs}`;
-    const cached = cache.get(path);
-    if (cached?.key === key) return cached;
-    const bytes = await readFile(path);
-    const entry = { key, bytes, etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}"` };
-    cache.set(path, entry);
-    return entry;
+    const [real, folder] = await Promise.all([realpath(path).catch(() => undefined), realpath(root).catch(() => undefined)]);
+    if (!real || !folder || !real.startsWith(folder.endsWith(sep) ? folder : `${folder}${sep}`)) return undefined;
+    // The path resolved: a link put in its place since is not followed.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+    if (!handle) return undefined;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) return undefined;
+      const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+      const cached = cache.get(path);
+      if (cached?.key === key) return cached;
+      const bytes = await handle.readFile();
+      const entry = { key, bytes, etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}"` };
+      cache.set(path, entry);
+      return entry;
+    } finally {
+      await handle.close();
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -123,7 +139,8 @@ export async function serveBundles(options: ServeOptions): Promise<BundleServer>
     handle(req, res).catch(() => end(res, 500));
   });
   await new Promise<void>((ok, fail) => {
-    server.once("error", fail);
+    const where = `${options.host ?? "127.0.0.1"}:${options.port ?? 0}`;
+    server.once("error", (err: NodeJS.ErrnoException) => fail(new ListenFailedError(where, listenFailure(err), { cause: err })));
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => ok());
   });
   const address = server.address() as AddressInfo;
@@ -138,6 +155,13 @@ export async function serveBundles(options: ServeOptions): Promise<BundleServer>
       await closed;
     },
   };
+}
+
+function listenFailure(err: NodeJS.ErrnoException): string {
+  if (err.code === "EADDRINUSE") return "the port is in use (EADDRINUSE)";
+  if (err.code === "EADDRNOTAVAIL") return "the address is not one of this machine's (EADDRNOTAVAIL)";
+  if (err.code === "EACCES") return "not permitted (EACCES)";
+  return err.message;
 }
 
 function end(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {

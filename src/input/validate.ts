@@ -11,6 +11,7 @@ import { InputSchema, type Input } from "../contracts/input.js";
 import { toIssues } from "../contracts/issues.js";
 import { InputInvalidError, InputNotJsonError } from "../errors.js";
 import { compileNormalizer, INVALID, type Schema } from "./compile.js";
+import { snapshotInput } from "./snapshot.js";
 
 let schemas: Readonly<Record<"input" | "output", Schema>> | undefined;
 
@@ -27,12 +28,21 @@ export function inputJsonSchema(io: "input" | "output"): Schema {
 let checkAndNormalize: ((value: unknown) => unknown) | undefined;
 let normalize: ((value: unknown) => unknown) | undefined;
 
-/** Validates an input document and fills every unknown with null. */
+/**
+ * Validates an input document and fills every unknown with null, in a new document: the caller's
+ * is read once (snapshot.ts), and a string that is not Unicode text is refused like any other
+ * breach of the contract.
+ */
 export function parseInput(raw: unknown): Input {
+  return parseSnapshot(snapshotInput(raw));
+}
+
+/** `parseInput` on a document `snapshotInput` already copied. */
+export function parseSnapshot(doc: unknown): Input {
   checkAndNormalize ??= compileNormalizer(inputJsonSchema("input"), { checked: true });
-  const normalized = checkAndNormalize(raw);
+  const normalized = checkAndNormalize(doc);
   if (normalized !== INVALID) return normalized as Input;
-  const result = InputSchema.safeParse(raw);
+  const result = InputSchema.safeParse(doc);
   if (!result.success) throw new InputInvalidError(toIssues(result.error));
   // Only a disagreement between the compiled check and zod gets here; zod's answer stands.
   return result.data;

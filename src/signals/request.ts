@@ -10,6 +10,12 @@ export interface RequestFacts {
   readonly method: string;
   readonly path: string;
   readonly route: string | null;
+  /**
+   * Other readings of the path that a router after stepup may route on (request-path.ts); the
+   * target is decided only when each maps to the same one. None inside Express or Fastify, which
+   * route on `path` itself.
+   */
+  readonly readings?: readonly string[];
   /** When the request arrived, in Unix seconds, as a trusted front stamped it; the collectors' clock otherwise. */
   readonly time?: number;
   /** The mTLS peer a trusted front verified: its principal (URI SAN, DNS SAN or subject) and certificate (PEM). */

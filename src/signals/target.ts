@@ -1,13 +1,16 @@
 /**
- * The target: app and action from the route, through a configurable mapping. Rules match the
- * framework's own route pattern (`/admin/users/:id`) exactly, or the request path with
- * path-to-regexp; the action defaults from the HTTP method. Sensitivity is not set here: it comes
- * from the bundle's catalog, never from the caller. A request that no rule maps is an error, which
- * the HTTP integrations turn into a fail-closed deny.
+ * The target: app and action from the route, through a configurable mapping. A rule naming the
+ * framework's own route pattern (`/admin/users/:id`) wins; otherwise rules match the path the
+ * framework routes on with path-to-regexp (case-insensitive, a trailing slash allowed: at least
+ * whatever Express and Fastify match by default); the action defaults from the HTTP method. When
+ * the router behind stepup is unknown (Envoy), every reading of the path must give the same
+ * target, or the request is refused. Sensitivity is not set here: it comes from the bundle's
+ * catalog, never from the caller. A request that no rule maps, or maps ambiguously, is an error,
+ * which the HTTP integrations turn into a fail-closed deny.
  */
 import type { MatchFunction } from "path-to-regexp";
 import type { Input } from "../contracts/input.js";
-import { SignalConfigInvalidError, TargetUnmappedError, type Issue } from "../errors.js";
+import { SignalConfigInvalidError, TargetAmbiguousError, TargetUnmappedError, type Issue } from "../errors.js";
 import { pathToRegexp } from "../lazy.js";
 
 export type Target = Input["target"];
@@ -74,26 +77,46 @@ export class TargetMap {
   }
 
   /**
-   * The target of a request. `route` is the framework's matched pattern when it has one.
+   * The target of a request. `path` is the path the framework routes on, `route` its matched
+   * pattern when it has one; `readings` are other ways a router on the way may read the path, each
+   * of which must map to the same target (`TargetAmbiguousError` otherwise).
    * @example
    * new TargetMap({ routes: [{ path: "/admin/*rest", app: "admin-console", action: "admin" }] })
    *   .resolve({ method: "POST", path: "/admin/users", route: null }); // { app: "admin-console", action: "admin", resource: "/admin/users" }
    */
-  resolve(req: { method: string; path: string; route: string | null }, override?: TargetOverride): Target {
+  resolve(req: { method: string; path: string; route: string | null; readings?: readonly string[] }, override?: TargetOverride): Target {
     const method = req.method.toUpperCase();
     const resource = req.path.length > 0 && req.path.length <= 1024 ? req.path : null;
     const defaultAction = this.actions[method] ?? method.toLowerCase().slice(0, 64);
     if (override) return { app: override.app, action: override.action ?? defaultAction, resource: override.resource ?? resource };
-    const rule = this.find(method === "HEAD" ? "GET" : method, req.path, req.route) ?? this.find(method, req.path, req.route);
-    if (rule) return { app: rule.app, action: rule.action ?? defaultAction, resource };
-    if (this.options.fallbackApp) return { app: this.options.fallbackApp, action: defaultAction, resource };
+    const byRoute = req.route === null ? null : this.byMethod(method, (rule) => rule.path === req.route);
+    if (byRoute) return { app: byRoute.app, action: byRoute.action ?? defaultAction, resource };
+    const targets = [req.path, ...(req.readings ?? [])].map((path) => this.byPath(method, path, defaultAction));
+    const first = targets[0]!;
+    const different = targets.filter((t) => t?.app !== first?.app || t?.action !== first?.action);
+    if (different.length > 0) {
+      const named = [...new Set(targets.map((t) => (t ? `${t.app}/${t.action}` : "(unmapped)")))];
+      throw new TargetAmbiguousError(method, req.path, named);
+    }
+    if (first) return { ...first, resource };
     throw new TargetUnmappedError(method, req.path);
   }
 
-  private find(method: string, path: string, route: string | null): RouteRule | null {
+  private byPath(method: string, path: string, defaultAction: string): { app: string; action: string } | null {
+    const rule = this.byMethod(method, (_, matches) => matches(path) !== false);
+    if (rule) return { app: rule.app, action: rule.action ?? defaultAction };
+    return this.options.fallbackApp ? { app: this.options.fallbackApp, action: defaultAction } : null;
+  }
+
+  /** The first rule for the method that fits, trying GET rules first for HEAD. */
+  private byMethod(method: string, fits: (rule: RouteRule, matches: MatchFunction<object>) => boolean): RouteRule | null {
+    return this.find(method === "HEAD" ? "GET" : method, fits) ?? this.find(method, fits);
+  }
+
+  private find(method: string, fits: (rule: RouteRule, matches: MatchFunction<object>) => boolean): RouteRule | null {
     for (const { rule, methods, matches } of this.rules) {
       if (methods && !methods.has(method)) continue;
-      if ((route !== null && route === rule.path) || matches(path)) return rule;
+      if (fits(rule, matches)) return rule;
     }
     return null;
   }

@@ -15,6 +15,7 @@ import {
   EngineUndefinedError,
   EngineUnavailableError,
   type StepupErrors,
+  ConfigInvalidError,
 } from "../../src/errors.js";
 import { scenarios, testStepup } from "../helpers.js";
 import { json, startStandIn, type Handler, type StandIn } from "../support/stand-in-opa.js";
@@ -176,10 +177,11 @@ describe("the remote engine over HTTP", () => {
     expect((await engine.health()).ok).toBe(false);
   });
 
-  it("refuses a nonsensical configuration", () => {
-    expect(() => new RemoteEngine({ url: "http://127.0.0.1:1", timeoutMs: 0 })).toThrow(RangeError);
-    expect(() => new RemoteEngine({ url: "http://127.0.0.1:1", retries: -1 })).toThrow(RangeError);
-    expect(() => new RemoteEngine({ url: "not a url" })).toThrow();
+  it("refuses a nonsensical configuration, naming the option", () => {
+    expect(() => new RemoteEngine({ url: "http://127.0.0.1:1", timeoutMs: 0 })).toThrow(/ERR_CONFIG_INVALID|timeoutMs: expected a positive/);
+    expect(() => new RemoteEngine({ url: "http://127.0.0.1:1", retries: -1 })).toThrow(/retries: expected a whole number/);
+    expect(() => new RemoteEngine({ url: "not a url" })).toThrow(/url: expected an http or https URL/);
+    expect(() => new RemoteEngine({ url: "ftp://127.0.0.1/" })).toThrow(ConfigInvalidError);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SignalConfigInvalidError, TargetUnmappedError } from "../../src/errors.js";
+import { SignalConfigInvalidError, TargetAmbiguousError, TargetUnmappedError } from "../../src/errors.js";
+import { fastifyPath, fastifyReadings, hasOneStructure, originPath, pathReadings } from "../../src/signals/request-path.js";
 import { TargetMap } from "../../src/signals/target.js";
 
 const map = new TargetMap({
@@ -45,5 +46,51 @@ describe("target mapping", () => {
   it("refuses a broken rule, naming it", () => {
     expect(() => new TargetMap({ routes: [{ path: "/a/:", app: "wiki" }] })).toThrow(SignalConfigInvalidError);
     expect(() => new TargetMap({ routes: [{ path: "/a", app: "" }] })).toThrow(/targets.routes\[0\].app/);
+  });
+});
+
+describe("target mapping when the path can be read several ways", () => {
+  const fallback = new TargetMap({ routes: [{ method: "GET", path: "/payroll/:id", app: "payroll" }, { path: "/*rest", app: "intranet" }], fallbackApp: "intranet" });
+
+  it("takes the rule naming the framework's route over an earlier rule matching the path", () => {
+    const map = new TargetMap({ routes: [{ path: "/*rest", app: "intranet" }, { path: "/payroll/:id", app: "payroll" }] });
+    expect(map.resolve({ method: "GET", path: "/PAY%72OLL/7", route: "/payroll/:id" }).app).toBe("payroll");
+  });
+
+  it("decides only when every reading maps to the same target, and refuses otherwise, naming them", () => {
+    expect(fallback.resolve({ method: "GET", path: "/payroll/7", route: null, readings: ["/payroll/7/", "/PAYROLL/7"] }).app).toBe("payroll");
+    expect(() => fallback.resolve({ method: "GET", path: "/wiki/../payroll/7", route: null, readings: ["/payroll/7"] })).toThrow(TargetAmbiguousError);
+    expect(() => fallback.resolve({ method: "GET", path: "/wiki/../payroll/7", route: null, readings: ["/payroll/7"] })).toThrow(/intranet\/read, payroll\/read/);
+  });
+});
+
+describe("request paths as routers read them", () => {
+  it("takes the path of an absolute-form target, without query or fragment", () => {
+    expect(originPath("http://anything/payroll/42?x=1")).toBe("/payroll/42");
+    expect(originPath("HTTPS://user@host:443/a#frag")).toBe("/a");
+    expect(originPath("http://anything")).toBe("/");
+    expect(originPath("/a/b?c")).toBe("/a/b");
+  });
+
+  it("reads a path as find-my-way routes it", () => {
+    expect(fastifyPath("http://anything/payroll/42")).toBe("/payroll/42");
+    expect(fastifyPath("/pay%72oll/42?x")).toBe("/payroll/42");
+    expect(fastifyPath("/payroll%2F42")).toBe("/payroll%2F42");
+    expect(fastifyPath("/a%25b")).toBe("/a%25b");
+    expect(fastifyReadings("/payroll//42;x")).toEqual(["/payroll/42;x", "/payroll//42"]);
+  });
+
+  it("reads dot segments, encoded and doubled slashes, backslashes and parameters every way a router may", () => {
+    const readingsOf = (path: string) => pathReadings(path);
+    expect(readingsOf("/payroll/42")).toEqual(["/payroll/42"]);
+    for (const hostile of ["/wiki/../payroll/42", "/wiki/%2e%2e/payroll/42", "/wiki/a%2F..%2F..%2Fpayroll%2F42", "/wiki\\..\\payroll\\42", "//payroll/42", "/pay%72oll/42", "/payroll;x/42", "/wiki/%252e%252e/payroll/42"]) {
+      expect(readingsOf(hostile), hostile).toContain("/payroll/42");
+      expect(readingsOf(hostile)[0], hostile).toBe(originPath(hostile));
+    }
+  });
+
+  it("tells a path every router splits alike from one they may split differently", () => {
+    for (const plain of ["/wiki/Main_Page", "/wiki/a%20b", "/wiki/caf%C3%A9", "/wiki/x/", "/"]) expect(hasOneStructure(plain), plain).toBe(true);
+    for (const hostile of ["/wiki/../x", "/wiki/%2E%2E/x", "/a%2Fb", "/a%5cb", "//a", "/a\\b", "/a;b/c", "/wiki/."]) expect(hasOneStructure(hostile), hostile).toBe(false);
   });
 });

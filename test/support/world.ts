@@ -15,6 +15,7 @@ import { Guard, type GuardOptions } from "../../src/enforcement/guard.js";
 import { MemoryBehaviorStore } from "../../src/signals/behavior/memory.js";
 import type { BehaviorStore } from "../../src/signals/behavior/store.js";
 import { Signals } from "../../src/signals/collect.js";
+import type { TargetOptions } from "../../src/signals/target.js";
 import { Stepup } from "../../src/stepup.js";
 import { newIssuer, type Issuer } from "./keys.js";
 
@@ -40,7 +41,7 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function makeWorld(options: { store?: BehaviorStore; guard?: GuardOptions } = {}): Promise<World> {
+export async function makeWorld(options: { store?: BehaviorStore; guard?: GuardOptions; targets?: TargetOptions } = {}): Promise<World> {
   const idp = await newIssuer("https://idp.test");
   const mdm = await newIssuer("https://mdm.test");
   const dir = await mkdtemp(join(tmpdir(), "stepup-world-"));
@@ -87,7 +88,7 @@ export async function makeWorld(options: { store?: BehaviorStore; guard?: GuardO
     },
     geo: { cityDb: "test/fixtures/geo/test-city.mmdb", asnDb: "test/fixtures/geo/test-asn.mmdb" },
     behavior: { store },
-    targets: {
+    targets: options.targets ?? {
       routes: [
         { path: "/wiki/:page", app: "wiki" },
         { method: "POST", path: "/admin/users", app: "admin-console", action: "admin" },

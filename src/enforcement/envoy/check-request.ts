@@ -6,7 +6,8 @@
  */
 import type { EnvoySettings } from "../../contracts/envoy.js";
 import { CheckRequestInvalidError, type Issue } from "../../errors.js";
-import { pathOf, type RequestFacts } from "../../signals/request.js";
+import type { RequestFacts } from "../../signals/request.js";
+import { originPath, pathReadings } from "../../signals/request-path.js";
 import type { TargetOverride } from "../../signals/target.js";
 import type { CheckRequestObject } from "./protos.js";
 import { edgeTarget } from "./routes.js";
@@ -36,8 +37,9 @@ export function readCheckRequest(request: CheckRequestObject, settings: EnvoySet
   if (method === null || path === null || time === null) throw new CheckRequestInvalidError(issues);
 
   const extensions = strings(attributes.context_extensions);
-  const resourcePath = pathOf(path);
-  const target = edgeTarget(settings, method, resourcePath, extensions);
+  // Envoy turns an absolute-form target into its path; a CheckRequest may still carry one.
+  const resourcePath = originPath(path);
+  const target = edgeTarget(settings, method, path, extensions);
   if (target && !(text(target.app, 128) && text(target.action, 64))) {
     throw new CheckRequestInvalidError([{ path: "attributes.context_extensions", message: "the target's app or action breaks the input contract" }]);
   }
@@ -49,6 +51,9 @@ export function readCheckRequest(request: CheckRequestObject, settings: EnvoySet
       method,
       path: resourcePath,
       route: null,
+      // For the SDK's own route mapping, when the settings map nothing: the handler behind Envoy
+      // may read the path any of these ways.
+      readings: pathReadings(path).slice(1),
       time,
       peerIdentity: { principal: nonEmpty(source.principal), certificate: pem(source.certificate) },
     },

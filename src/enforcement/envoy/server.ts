@@ -11,7 +11,7 @@ import type { Server, ServerCredentials, ServerUnaryCall, sendUnaryData } from "
 import type { HealthImplementation } from "grpc-health-check";
 import type { EnvoySettings } from "../../contracts/envoy.js";
 import type { Input } from "../../contracts/input.js";
-import { CheckRequestInvalidError, EngineEvaluationError, EngineTimeoutError, type StepupErrors } from "../../errors.js";
+import { CheckRequestInvalidError, EngineEvaluationError, EngineTimeoutError, ListenFailedError, type StepupErrors } from "../../errors.js";
 import { asStepupError } from "../../decision/conclude.js";
 import { parseInput } from "../../input/validate.js";
 import { grpc, grpcHealth } from "../../lazy.js";
@@ -54,7 +54,15 @@ export interface FromSettingsOptions extends Omit<ExtAuthzOptions, "settings"> {
   readonly guard?: Omit<GuardOptions, "realm">;
 }
 
-const REQUEST_FAULTS = new Set(["ERR_CHECK_REQUEST_INVALID", "ERR_TARGET_UNMAPPED", "ERR_INPUT_INVALID", "ERR_INPUT_NOT_JSON", "ERR_TOKEN_INVALID"]);
+// The request's own fault: denied whatever the failure mode.
+const REQUEST_FAULTS = new Set([
+  "ERR_CHECK_REQUEST_INVALID",
+  "ERR_TARGET_UNMAPPED",
+  "ERR_TARGET_AMBIGUOUS",
+  "ERR_INPUT_INVALID",
+  "ERR_INPUT_NOT_JSON",
+  "ERR_TOKEN_INVALID",
+]);
 
 export class ExtAuthzServer {
   private readonly server: Server;
@@ -98,7 +106,9 @@ export class ExtAuthzServer {
     const host = options.host ?? "127.0.0.1";
     const address = host.includes(":") ? `[${host}]:${options.port ?? 0}` : `${host}:${options.port ?? 0}`;
     this.bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, options.credentials ?? grpc().ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync(address, options.credentials ?? grpc().ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(new ListenFailedError(address, err.message, { cause: err })) : resolve(port),
+      ),
     );
     return this.bound;
   }
@@ -142,7 +152,7 @@ export class ExtAuthzServer {
       return { response: checkResponse(result.answer, result.decision, this.context(edge)) };
     } catch (err) {
       const error = asStepupError(err);
-      if (error.code === "ERR_CHECK_REQUEST_INVALID") return this.deny(error, edge);
+      if (REQUEST_FAULTS.has(error.code)) return this.deny(error, edge);
       return this.failed(error, edge);
     }
   }

@@ -67,7 +67,8 @@ port.on("message", (message: PoolSetup | PoolRequest) => {
     const hooks = { onError: logFailure };
     // The context as Stepup.decide builds it, a literal of one shape: built by spreading a base
     // object instead, the pool's threads measured ~5 % slower per decision than one thread.
-    decide = (raw) => decideDocument(engine, raw, { decisionId: randomUUID(), revision, codes }, hooks);
+    // Every document here is data: parsed from a line, or cloned from the main thread.
+    decide = (raw) => decideDocument(engine, raw, { decisionId: randomUUID(), revision, codes }, hooks, true);
     port.postMessage({ ready: true });
     return;
   }

@@ -15,7 +15,7 @@ import { IN_FLIGHT, requestId, Threads, workerScript } from "./threads.js";
 import { WasmEngine } from "../inprocess/wasm.js";
 
 export interface PoolOptions {
-  /** Threads; one per core by default. */
+  /** Threads; one per core by default, and never more than `maxThreads()` (one per core, two on a one-core machine). */
   readonly size?: number;
   /** Inputs handed to a thread at a time: larger batches spread the hand-over cost thinner. */
   readonly batchSize?: number;

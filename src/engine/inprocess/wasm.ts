@@ -7,7 +7,13 @@
  * engine falls back to the stock road and reports it once (fallbacks.ts). Synchronous and free of
  * I/O once loaded. The compiled module is kept so that a worker pool can instantiate it in every
  * thread without compiling it again.
+ *
+ * A bundle's module is code from outside (unsigned, or signed with a stolen key) and runs
+ * synchronously: one that loops would hang the thread that calls it. So `load` starts it and
+ * evaluates probe inputs under a deadline (a V8 watchdog that stops the thread's JavaScript and
+ * wasm alike), and refuses a module that does not finish; only then does it serve decisions.
  */
+import { Script, createContext, type Context } from "node:vm";
 import type { Input } from "../../contracts/input.js";
 import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT, type BundleMetadata } from "../../contracts/metadata.js";
 import type { Bundle } from "../../bundle/load.js";
@@ -16,6 +22,7 @@ import type { Engine, EngineInfo } from "../engine.js";
 import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
 import { compileInputWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
+import { normalizeInput } from "../../input/validate.js";
 import { FALLBACKS, type EngineEvent, type Fallback } from "./fallbacks.js";
 import { unpack } from "./packed.js";
 
@@ -66,6 +73,8 @@ export interface EngineOptions {
   readonly fastPaths?: boolean;
   /** Called once per kind of fallback the engine takes (fallbacks.ts). */
   readonly onEvent?: (event: EngineEvent) => void;
+  /** The most the module may take to start, load its data and evaluate the probe inputs; `LOAD_BUDGET_MS` by default. */
+  readonly budgetMs?: number;
 }
 
 /** What of a bundle an engine needs: its data, entrypoint, revision and the record of how its module was built. */
@@ -117,7 +126,10 @@ export class WasmEngine implements Engine {
     return { ...this.about, input, result, fallbacks: [...this.fallbacks] };
   }
 
-  /** Compiles the bundle's module and loads its data. */
+  /**
+   * Compiles the bundle's module, loads its data and checks that it evaluates: all of it within
+   * `options.budgetMs` (`LOAD_BUDGET_MS` by default), or the bundle is refused (`ERR_BUNDLE_INVALID`).
+   */
   static async load(bundle: EngineBundle & Pick<Bundle, "wasm">, options: EngineOptions = {}): Promise<WasmEngine> {
     let module: WebAssembly.Module;
     try {
@@ -125,7 +137,30 @@ export class WasmEngine implements Engine {
     } catch (err) {
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
     }
-    return WasmEngine.fromModule(module, bundle, options);
+    // Compiling runs none of the module's code; instantiating it and everything after may.
+    return withinBudget(bundle.source, options.budgetMs ?? LOAD_BUDGET_MS, () => {
+      const engine = WasmEngine.fromModule(module, bundle, options);
+      engine.selfCheck();
+      return engine;
+    });
+  }
+
+  /**
+   * Evaluates probe inputs — the least a document holds, and every field set — as decisions are
+   * evaluated, so that a module that loops there does so under `load`'s deadline rather than in
+   * the first `decide`. What the policy answers does not matter here (a failure to decide fails
+   * closed later); that it answers does.
+   */
+  private selfCheck(): void {
+    probes ??= [normalizeInput({ now: 0, subject: { id: "probe", kind: "human" }, target: { app: "probe", action: "read" } }), probeDocument(inputJsonSchema("output")) as Input];
+    for (const probe of probes) {
+      try {
+        this.evaluate(probe);
+        this.takeChecked(probe)?.();
+      } catch {
+        // The answer is not what is checked here.
+      }
+    }
   }
 
   /** Instantiates an already compiled module for a bundle (how pool workers start). */
@@ -239,6 +274,30 @@ export class WasmEngine implements Engine {
     if (this.fallbacks.has(fallback)) return;
     this.fallbacks.add(fallback);
     this.onEvent?.({ type: "fallback", fallback, message: FALLBACKS[fallback], revision: this.revision });
+  }
+}
+
+/** The most a bundle's module may take to start, load its data and evaluate the probes, by default. */
+export const LOAD_BUDGET_MS = 5_000;
+
+let probes: readonly Input[] | undefined;
+let guard: { readonly context: Context; readonly script: Script } | undefined;
+
+/**
+ * Runs `work` under a deadline: V8's watchdog (the one behind `vm`'s timeout) stops this thread's
+ * JavaScript and wasm when it passes, however deep in a module's loop; the module is refused.
+ */
+function withinBudget<T>(source: string, budgetMs: number, work: () => T): T {
+  // One context for every load: making one costs milliseconds; only its watchdog is needed.
+  guard ??= { context: createContext({ work: undefined }), script: new Script("work()") };
+  guard.context.work = work;
+  try {
+    return guard.script.runInContext(guard.context, { timeout: budgetMs }) as T;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "ERR_SCRIPT_EXECUTION_TIMEOUT") throw err;
+    throw new BundleInvalidError(source, `policy.wasm did not start and evaluate its probe inputs within ${budgetMs} ms (does it loop?)`, { cause: err });
+  } finally {
+    guard.context.work = undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AxiosInstance } from "axios";
 import type { Input } from "../../contracts/input.js";
-import { EngineTimeoutError, EngineUndefinedError } from "../../errors.js";
+import { ConfigInvalidError, EngineTimeoutError, EngineUndefinedError } from "../../errors.js";
 import { DECISION_ENTRYPOINT } from "../../bundle/build.js";
 import { axios } from "../../lazy.js";
 import type { AsyncEngine } from "../engine.js";
@@ -63,14 +63,16 @@ export class RemoteEngine implements AsyncEngine {
   private lastRevision = "";
 
   constructor(options: RemoteEngineOptions) {
-    const base = new URL(options.url);
+    const base = parseUrl(options.url);
     this.url = `${base.protocol}//${base.host}${base.pathname.replace(/\/$/, "")}`;
     this.path = (options.path ?? DECISION_ENTRYPOINT).replace(/^\/+|\/+$/g, "");
     this.timeoutMs = options.timeoutMs ?? 200;
     this.retries = options.retries ?? 1;
-    if (!(this.timeoutMs > 0) || !Number.isInteger(this.retries) || this.retries < 0) {
-      throw new RangeError("remote engine: timeoutMs must be positive and retries a whole number ≥ 0");
-    }
+    const issues = [
+      ...(this.timeoutMs > 0 ? [] : [{ path: "timeoutMs", message: "expected a positive number of milliseconds" }]),
+      ...(Number.isInteger(this.retries) && this.retries >= 0 ? [] : [{ path: "retries", message: "expected a whole number ≥ 0" }]),
+    ];
+    if (issues.length > 0) throw new ConfigInvalidError(issues);
     this.budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET);
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
     this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
@@ -171,4 +173,14 @@ export class RemoteEngine implements AsyncEngine {
       return networkFailure(err, this.url, this.timeoutMs, Date.now() >= deadline);
     }
   }
+}
+
+function parseUrl(url: string): URL {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") return parsed;
+  } catch {
+    // Named below.
+  }
+  throw new ConfigInvalidError([{ path: "url", message: "expected an http or https URL" }]);
 }

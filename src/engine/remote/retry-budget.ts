@@ -4,6 +4,7 @@
  * while more than half the tokens are left. When the sidecar is down, retries therefore stop after
  * a few failures instead of doubling the load, and come back as successes return.
  */
+import { ConfigInvalidError } from "../../errors.js";
 
 export interface RetryBudgetOptions {
   /** Tokens when full (default 10): about `maxTokens / 2` consecutive failures still retry. */
@@ -19,7 +20,7 @@ export class RetryBudget {
 
   constructor(private readonly options: RetryBudgetOptions = DEFAULT_RETRY_BUDGET) {
     if (!(options.maxTokens > 0) || !(options.tokenRatio > 0)) {
-      throw new RangeError("retry budget: maxTokens and tokenRatio must be positive");
+      throw new ConfigInvalidError([{ path: "retryBudget", message: "maxTokens and tokenRatio must be positive" }]);
     }
     this.tokens = options.maxTokens;
   }

@@ -1,0 +1,70 @@
+/**
+ * The SDK and the published JSON Schema accept the same addresses. IPv4-mapped IPv6
+ * (`::ffff:198.51.100.7`) once passed the SDK and failed schemas/input.schema.json, so a document
+ * the SDK decided on was invalid to anyone validating with the schema. Both now take their
+ * pattern from one source; here each answer is checked against the other and against Node's own
+ * parser, on generated addresses and on strings made of address characters.
+ */
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { normalizeIp } from "../../src/contracts/address.js";
+import { parseInput } from "../../src/input/validate.js";
+import { testStepup } from "../helpers.js";
+
+const published = JSON.parse(readFileSync("schemas/input.schema.json", "utf8")) as { properties: { network: { properties: { ip: object } } } };
+const schemaAccepts = new Ajv2020({ strict: false }).compile(published.properties.network.properties.ip);
+
+const doc = (ip: string) => ({ now: 1_795_852_800, subject: { id: "a@example.com", kind: "human" }, network: { ip }, target: { app: "wiki", action: "read" } });
+
+function sdkAccepts(ip: string): boolean {
+  try {
+    parseInput(doc(ip));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MAPPED = ["::ffff:198.51.100.7", "::FFFF:198.51.100.7", "0:0:0:0:0:ffff:198.51.100.7", "::ffff:c633:6407", "64:ff9b::198.51.100.7", "::198.51.100.7", "1:2:3:4:5:6:1.2.3.4"];
+const NOT_ADDRESSES = ["::ffff:300.1.1.1", "::ffff:01.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "1:2:3:4:5:6::1.2.3.4", "::1.2.3.4:5", "1::2::3", "01.2.3.4", "fe80::1%eth0", "[::1]", "1.2.3.4:80", " 1.2.3.4", ""];
+
+describe("addresses in the input contract", () => {
+  it("accepts IPv4-mapped and other embedded-IPv4 IPv6 forms in the SDK and in the published schema alike", async () => {
+    const stepup = await testStepup();
+    for (const ip of MAPPED) {
+      expect(sdkAccepts(ip), ip).toBe(true);
+      expect(schemaAccepts(ip), ip).toBe(true);
+      expect(stepup.decide(doc(ip)).error, ip).toBeUndefined();
+    }
+    expect(normalizeIp("::ffff:198.51.100.7")).toBe("198.51.100.7");
+  });
+
+  it("refuses what is not an address in both", () => {
+    for (const ip of NOT_ADDRESSES) {
+      expect(sdkAccepts(ip), ip).toBe(false);
+      expect(schemaAccepts(ip), ip).toBe(false);
+    }
+  });
+
+  it("gives the SDK's answer, the schema's and Node's parser's alike on generated text", () => {
+    const chars = fc.constantFrom(..."0123456789abcdefABCDEF:.".split(""));
+    const text = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.ipV4Extended(),
+      fc.string({ unit: chars, minLength: 2, maxLength: 45 }),
+      fc.tuple(fc.ipV6(), fc.ipV4()).map(([v6, v4]) => `${v6.replace(/:[^:]*$/, "")}:${v4}`),
+    );
+    fc.assert(
+      fc.property(text, (ip) => {
+        const node = isIP(ip) !== 0;
+        expect(schemaAccepts(ip), ip).toBe(node);
+        expect(sdkAccepts(ip), ip).toBe(node);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
