@@ -333,6 +333,17 @@ export class EnvoySettingsInvalidError extends StepupError {
   }
 }
 
+/**
+ * A promotion or rollback that has nothing to switch to: no candidate revision held (or
+ * published, for a channel folder), no revision to roll back to.
+ */
+export class RolloutInvalidError extends StepupError {
+  readonly code = "ERR_ROLLOUT_INVALID" as const;
+  constructor(readonly action: string, readonly reason: string) {
+    super(`cannot ${action}: ${reason}`);
+  }
+}
+
 /** An identity-provider profile, or a deployment's patch to one, breaks the profile contract. */
 export class IdpProfileInvalidError extends StepupError {
   readonly code = "ERR_IDP_PROFILE_INVALID" as const;
@@ -459,6 +470,7 @@ export type StepupErrors =
   | RevisionNotFoundError
   | CheckRequestInvalidError
   | EnvoySettingsInvalidError
+  | RolloutInvalidError
   | IdpProfileInvalidError
   | IdpDiscoveryError
   | IdpRequirementUnsupportedError
@@ -510,6 +522,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_REVISION_NOT_FOUND",
   "ERR_CHECK_REQUEST_INVALID",
   "ERR_ENVOY_SETTINGS_INVALID",
+  "ERR_ROLLOUT_INVALID",
   "ERR_IDP_PROFILE_INVALID",
   "ERR_IDP_DISCOVERY",
   "ERR_IDP_REQUIREMENT_UNSUPPORTED",

@@ -1,23 +1,29 @@
 /**
  * The SDK's front door: load a bundle, then decide. `decide` validates the input, evaluates it
  * in-process on the bundle's wasm, validates the policy's verdict and renders the decision.
+ * Beside the active revision it can hold a candidate in report-only (shadow) mode: decided on the
+ * same inputs off the request's path, recorded in the decision event, never enforced; `promote`
+ * and `rollback` switch between them in one synchronous call.
  */
 import { randomUUID } from "node:crypto";
+import type { Span } from "@opentelemetry/api";
 import type { Decision, Verdict } from "./contracts/decision.js";
+import type { RolloutRecord } from "./contracts/decision-log.js";
 import type { Input } from "./contracts/input.js";
 import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
 import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
-import { conclude, logFailure, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
+import { asStepupError, conclude, logFailure, type ConcludeContext, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { decideDocument } from "./engine/decide.js";
-import type { RenderContext } from "./decision/render.js";
 import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
 import type { Engine, EngineInfo } from "./engine/engine.js";
 import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/batch/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
+import { ShadowQueue, type Revision, type ShadowOptions } from "./engine/shadow.js";
+import { failed, inSpan, inSpanAsync, SPAN, traceIdsOf } from "./tracing.js";
 import { logEngineEvent, type EngineEvent } from "./engine/inprocess/fallbacks.js";
 import { WasmEngine, type EngineOptions } from "./engine/inprocess/wasm.js";
-import type { StepupErrors } from "./errors.js";
+import { RolloutInvalidError, type StepupErrors } from "./errors.js";
 
 export interface StepupOptions {
   /**
@@ -25,10 +31,21 @@ export interface StepupOptions {
    * By default a line of JSON goes to stderr, naming the error and the target, never the input.
    */
   readonly onError?: (error: StepupErrors, input: Input, decisionId: string) => void;
-  /** Called after every decision, the fail-closed ones included (decision logs, metrics). */
+  /**
+   * Called after every decision, the fail-closed ones included (decision logs, metrics). While a
+   * candidate is held, it is called once the candidate has decided too, with `event.shadow`.
+   */
   readonly onDecision?: (event: DecisionEvent) => void;
   /** Decision ids; random UUIDs by default. */
   readonly newId?: () => string;
+  /**
+   * Told of every switch of revisions in a report-only rollout (a candidate set, cleared or
+   * failed to load; a promotion; a rollback); by default a JSON line on stderr. Give it the
+   * decision logger's `onRollout` to have promotions in the decision log.
+   */
+  readonly onRollout?: (record: RolloutRecord) => void;
+  /** How the candidate's evaluations are queued off the request's path. */
+  readonly shadow?: ShadowOptions;
   /**
    * The in-process engine's fast paths, for the engines `load`, `create` and `activate` compile
    * (default true). False evaluates OPA's stock way — the input as JSON text for OPA to parse, the
@@ -57,22 +74,40 @@ export interface StepupLoadOptions extends StepupOptions {
   readonly limits?: LoadOptions["limits"];
 }
 
-interface Active {
-  readonly bundle: Bundle;
-  readonly engine: Engine;
+/** Who asked for a promotion or a rollback, for its record. */
+export interface RolloutOptions {
+  readonly by?: string;
 }
 
 export class Stepup {
-  private active: Active;
+  private active: Revision;
+  /** The candidate of a report-only rollout, decided beside the active revision, never enforced. */
+  private shadowing: Revision | undefined;
+  /** The revision active before the last switch, for `rollback`. */
+  private previous: Revision | undefined;
   private readonly hooks: ConcludeHooks;
+  /** While a candidate is held: the hooks that queue each decision's event for the candidate. */
+  private readonly shadowHooks: ConcludeHooks | undefined;
+  /** The same, for decisions the caller failed closed: the candidate fails the same way. */
+  private readonly failureHooks: ConcludeHooks | undefined;
+  private readonly queue: ShadowQueue | undefined;
+  private readonly onRollout: (record: RolloutRecord) => void;
   private readonly newId: () => string;
   private readonly spareAnswers = new KeptBuffer<Buffer>();
   private readonly engineOptions: EngineOptions;
 
   constructor(bundle: Bundle, engine: Engine, options: StepupOptions = {}) {
     this.active = { bundle, engine };
-    this.hooks = { onError: options.onError ?? logFailure, onDecision: options.onDecision };
+    const onError = options.onError ?? logFailure;
+    this.hooks = { onError, onDecision: options.onDecision };
     this.newId = options.newId ?? randomUUID;
+    this.onRollout = options.onRollout ?? logRollout;
+    // Without a listener nobody would see the candidate's outcome: it is not evaluated at all.
+    if (options.onDecision) {
+      const queue = (this.queue = new ShadowQueue(options.onDecision, options.shadow));
+      this.shadowHooks = { onError, onDecision: (event) => queue.add(event, this.shadowing as Revision, false) };
+      this.failureHooks = { onError, onDecision: (event) => queue.add(event, this.shadowing as Revision, true) };
+    }
     this.engineOptions = engineOptions(options);
   }
 
@@ -90,7 +125,7 @@ export class Stepup {
 
   /** Compiles a bundle already loaded (and verified) and decides with it. */
   static async create(bundle: Bundle, options: StepupOptions = {}): Promise<Stepup> {
-    const engine = await WasmEngine.load(bundle, engineOptions(options));
+    const engine = await compile(bundle, "active", engineOptions(options));
     prepareVerdictCheck();
     return new Stepup(bundle, engine, options);
   }
@@ -116,11 +151,116 @@ export class Stepup {
 
   /**
    * Compiles a new bundle and makes it the active one. Decisions are synchronous, so none is
-   * ever split between two revisions; if compiling fails, the current bundle stays active.
+   * ever split between two revisions; if compiling fails, the current bundle stays active. The
+   * candidate's revision is promoted instead (its compiled engine reused), and the revision that
+   * was active before the last switch is rolled back to: how a bundle client following both
+   * channels of a report-only rollout sees a promotion or a rollback made on the server.
    */
   async activate(bundle: Bundle): Promise<void> {
-    const engine = await WasmEngine.load(bundle, this.engineOptions);
+    if (this.shadowing?.bundle.revision === bundle.revision) {
+      this.promote();
+      return;
+    }
+    if (this.previous?.bundle.revision === bundle.revision && this.previous.bundle.revision !== this.active.bundle.revision) {
+      this.rollback();
+      return;
+    }
+    const engine = await compile(bundle, "active", this.engineOptions);
+    this.previous = this.active;
     this.active = { bundle, engine };
+  }
+
+  /** The candidate revision's bundle, while one is held in report-only mode. */
+  get candidate(): Bundle | undefined {
+    return this.shadowing?.bundle;
+  }
+
+  /**
+   * Compiles a bundle and holds it as the candidate of a report-only rollout: every decision is
+   * then also made on it, off the request's path, and the event given to `onDecision` carries its
+   * outcome (`event.shadow`); it never changes what is enforced. A bundle that fails to compile
+   * rejects with its typed error and is reported (`candidate_failed`); the active revision and
+   * any candidate already held stay as they were. The active revision itself is not held (there
+   * would be nothing to compare): it ends report-only mode instead.
+   * @example
+   * await stepup.setCandidate(await loadBundle("candidate.tar.gz"));
+   * // … compare in the decision logs (stepup review), then:
+   * stepup.promote({ by: "alice" });
+   */
+  async setCandidate(bundle: Bundle): Promise<void> {
+    if (this.shadowing?.bundle.revision === bundle.revision) return;
+    // The active revision as its own candidate would compare nothing: not held.
+    if (bundle.revision === this.active.bundle.revision) return this.clearCandidate();
+    let engine: Engine;
+    try {
+      engine = await compile(bundle, "candidate", this.engineOptions);
+    } catch (err) {
+      const error = asStepupError(err);
+      this.rollout("candidate_failed", { error });
+      throw error;
+    }
+    this.queue?.flush();
+    this.shadowing = { bundle, engine };
+    this.rollout("candidate_set");
+  }
+
+  /** Loads (and verifies, with `verification`) a bundle file and holds it as the candidate; see `setCandidate`. */
+  async loadCandidate(path: string, options: Pick<StepupLoadOptions, "verification" | "limits"> = {}): Promise<void> {
+    let bundle: Bundle;
+    try {
+      const verifier = options.verification ? new BundleVerifier(options.verification) : undefined;
+      bundle = await loadBundle(path, { verifier, limits: options.limits });
+    } catch (err) {
+      const error = asStepupError(err);
+      this.rollout("candidate_failed", { error });
+      throw error;
+    }
+    await this.setCandidate(bundle);
+  }
+
+  /** Ends report-only mode: decisions are made on the active revision alone. */
+  clearCandidate(): void {
+    if (!this.shadowing) return;
+    this.queue?.flush();
+    this.shadowing = undefined;
+    this.rollout("candidate_cleared");
+  }
+
+  /**
+   * Makes the candidate the active revision, at once: the next decision is made on it, none is
+   * split between the two. The revision it replaces is kept for `rollback`. Returns the record of
+   * the promotion, which is also given to `onRollout`. Throws `RolloutInvalidError` when no
+   * candidate is held.
+   */
+  promote(options: RolloutOptions = {}): RolloutRecord {
+    const candidate = this.shadowing;
+    if (!candidate) throw new RolloutInvalidError("promote", "no candidate revision is held");
+    this.queue?.flush();
+    this.previous = this.active;
+    this.active = candidate;
+    this.shadowing = undefined;
+    return this.rollout("promoted", { by: options.by, previous: this.previous.bundle.revision });
+  }
+
+  /**
+   * Makes the revision that was active before the last switch active again, at once; the one it
+   * replaces goes back to being the candidate, still decided in report-only mode. Throws
+   * `RolloutInvalidError` when there was no earlier revision.
+   */
+  rollback(options: RolloutOptions = {}): RolloutRecord {
+    const previous = this.previous;
+    if (!previous) throw new RolloutInvalidError("roll back", "no earlier revision is held");
+    this.queue?.flush();
+    const demoted = this.active;
+    this.active = previous;
+    this.previous = undefined;
+    this.shadowing = demoted;
+    return this.rollout("rolled_back", { by: options.by, previous: demoted.bundle.revision });
+  }
+
+  /** Resolves once the candidate has decided on every decision made so far and each was announced. */
+  settled(): Promise<void> {
+    return this.queue?.settled() ?? Promise.resolve();
   }
 
   /**
@@ -135,8 +275,10 @@ export class Stepup {
 
   /** `decide`; a `parsed` document (from JSON) is data already, so it is not copied first. */
   private decideDocument(raw: unknown, parsed: boolean): Decision {
-    const { bundle, engine } = this.active;
-    return decideDocument(engine, raw, { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes }, this.hooks, parsed);
+    return inSpan(SPAN.decide, undefined, (span) => {
+      const { bundle, engine } = this.active;
+      return annotate(span, decideDocument(engine, raw, this.context(bundle, span), this.hooksNow(false), parsed));
+    });
   }
 
   /**
@@ -169,9 +311,10 @@ export class Stepup {
 
   /** Decides on an input that has already been validated with `parseInput`. */
   decideInput(input: Input): Decision {
-    const { bundle, engine } = this.active;
-    const ctx = { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes };
-    return conclude(input, ctx, this.hooks, () => engine.evaluate(input));
+    return inSpan(SPAN.decide, undefined, (span) => {
+      const { bundle, engine } = this.active;
+      return annotate(span, conclude(input, this.context(bundle, span), this.hooksNow(false), () => engine.evaluate(input)));
+    });
   }
 
   /**
@@ -180,9 +323,11 @@ export class Stepup {
    * `onError` and `onDecision` like any other failure to decide.
    */
   failClosed(input: Input, error: StepupErrors): Decision {
-    const ctx = { decisionId: this.newId(), revision: this.active.bundle.revision, codes: this.active.bundle.metadata.codes };
-    return conclude(input, ctx, this.hooks, () => {
-      throw error;
+    return inSpan(SPAN.decide, undefined, (span) => {
+      const decision = conclude(input, this.context(this.active.bundle, span), this.hooksNow(true), () => {
+        throw error;
+      });
+      return annotate(span, decision);
     });
   }
 
@@ -205,6 +350,63 @@ export class Stepup {
   evaluate(input: Input): Verdict {
     return parseVerdict(this.active.engine.evaluate(input));
   }
+
+  private context(bundle: Bundle, span: Span): ConcludeContext {
+    const trace = traceIdsOf(span);
+    const ctx = { decisionId: this.newId(), revision: bundle.revision, codes: bundle.metadata.codes };
+    return trace ? { ...ctx, trace } : ctx;
+  }
+
+  private hooksNow(callerFailed: boolean): ConcludeHooks {
+    if (!this.shadowing || !this.shadowHooks || !this.failureHooks) return this.hooks;
+    return callerFailed ? this.failureHooks : this.shadowHooks;
+  }
+
+  private rollout(action: RolloutRecord["action"], extra: { by?: string; previous?: string; error?: StepupErrors } = {}): RolloutRecord {
+    const record: RolloutRecord = {
+      level: action === "candidate_failed" ? "error" : "info",
+      msg: "stepup rollout",
+      action,
+      timestamp: new Date().toISOString(),
+      active: this.active.bundle.revision,
+      ...(extra.previous !== undefined && { previous: extra.previous }),
+      ...(this.shadowing && { candidate: this.shadowing.bundle.revision }),
+      ...(extra.by !== undefined && { by: extra.by }),
+      ...(extra.error && { error: { code: extra.error.code, message: extra.error.message } }),
+    };
+    try {
+      this.onRollout(record);
+    } catch {
+      // A listener's failure must not undo or fail the switch.
+    }
+    return record;
+  }
+}
+
+/** Compiles a bundle's policy in a span of its own (`stepup.bundle.activate`). */
+function compile(bundle: Bundle, channel: "active" | "candidate", options: EngineOptions): Promise<Engine> {
+  return inSpanAsync(SPAN.activate, { "stepup.revision": bundle.revision, "stepup.channel": channel }, () => WasmEngine.load(bundle, options));
+}
+
+/** Names the decision on its span, when the span records. */
+function annotate(span: Span, decision: Decision): Decision {
+  if (span.isRecording()) {
+    span.setAttributes({
+      "stepup.decision_id": decision.decision_id,
+      "stepup.outcome": decision.outcome,
+      "stepup.tier": decision.target.tier,
+      "stepup.app": decision.target.app,
+      "stepup.action": decision.target.action,
+      "stepup.revision": decision.policy.revision,
+    });
+    if (decision.error) failed(span, decision.error);
+  }
+  return decision;
+}
+
+/** The default `onRollout`: one JSON line on stderr. */
+export function logRollout(record: RolloutRecord): void {
+  process.stderr.write(`${JSON.stringify(record)}\n`);
 }
 
 /** The options of the engines a Stepup compiles. */

@@ -6,7 +6,9 @@
  * suite reports the sink's drops over the whole run (0 is the goal). And replay throughput: logged
  * decisions verified per second on their own revision, in-process on a short log, and by the
  * built CLI on a long one, in the main thread alone and on every core (whole runs, process start
- * and the threads' start included, as a user times them).
+ * and the threads' start included, as a user times them). And what a report-only candidate costs:
+ * on the request's path (the enforced decision, the candidate queued) and in all (its deferred
+ * evaluation included), against the same decisions without one.
  */
 import { execFile } from "node:child_process";
 import { appendFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -19,8 +21,11 @@ import { RevisionIndex, verify } from "../../src/audit/replay.js";
 import { THREADS_FROM_BYTES } from "../../src/audit/replay-pool.js";
 import { FileSink } from "../../src/audit/sinks/file.js";
 import type { MaskRule } from "../../src/contracts/decision-log.js";
+import { bundleFromFiles } from "../../src/bundle/load.js";
+import type { Input } from "../../src/contracts/input.js";
 import { Stepup } from "../../src/stepup.js";
 import { sampleInputs } from "../../test/support/arbitraries.js";
+import { withRevision } from "../../test/support/bundles.js";
 import { cycle, measure, pairedSpeedup, perItem, ratio, type Suite } from "../harness.js";
 
 /** The README's mask: only what the policy does not read. */
@@ -82,20 +87,24 @@ const suite: Suite = {
       if (!batch) throw new Error("missing measurement");
       const replay = { ...batch, ops_per_s: n / (batch.median_us / 1e6) };
       const long = await replayLong(ctx.bundlePath, dir, ctx.quick);
+      const shadow = await shadowCost(ctx.bundlePath, ctx.corpus, ctx.quick);
 
       return {
         suite: "audit",
-        measurements: [none, withMetrics, withLog, replay, long.alone, long.threads],
+        measurements: [none, withMetrics, withLog, replay, long.alone, long.threads, shadow.plain, shadow.path, shadow.whole],
         ratios: [
           ratio("decide + metrics / decide (median)", withMetrics.median_us / none.median_us),
           ratio("decide + metrics + durable log / decide (median)", withLog.median_us / none.median_us, { text: "≤ 1.5", met: (v) => v <= 1.5 }),
           ratio(`decision-log events dropped over the run (of ${logged_.toLocaleString("en-US")} logged)`, drops, { text: "= 0", met: (v) => v === 0 }),
           ratio(`replay on ${long.size} threads / the main thread alone (CLI, whole runs; median of rounds)`, long.speedup),
+          ratio("with a candidate, the request's path / without (median of rounds)", shadow.pathRatio, { text: "≤ 1.2", met: (v) => v <= 1.2 }),
+          ratio("with a candidate, all work (its evaluation included) / without (median of rounds)", shadow.wholeRatio),
         ],
         notes: [
           "The logger's cost on the decision path is building the event, masking (copy-on-write along the masked paths), one JSON.stringify and a copy into the sink's queue in shared memory; the sink's thread appends to the spool and writes the file.",
           `File sink over the whole run: ${logged_} events logged, ${appended} appended to the spool, ${delivered} written to the file; dropped: ${sinkDrops}.`,
           `Replay: ops/s is decisions verified per second (${n} per run over the median run).`,
+          `Report-only candidate: batches of ${shadow.batch} decisions with metrics as the listener, ${shadow.rounds} rounds alternating; the request's path is the synchronous decisions (the candidate queued, the listener deferred with it), all work adds awaiting the candidate's evaluation of the batch (setImmediate slices).`,
           `Replay by the CLI: \`stepup replay\` from dist/ on a log of ${long.events} decisions (${long.mib} MiB), ${long.rounds} rounds alternating \`--threads 1\` and \`--threads ${long.size}\`; µs per decision is the whole run's time over the decisions; the ratio is the median of each round's pair. Below ${long.fromMib} MiB the CLI's default is the main thread alone.`,
         ],
       };
@@ -160,4 +169,51 @@ function cli(args: string[]): Promise<{ stdout: string }> {
       else resolve({ stdout });
     });
   });
+}
+
+/**
+ * A report-only candidate's cost: batches of decisions without a candidate, and with one — timed
+ * to the end of the synchronous decisions (what requests wait for), and to the end of the
+ * candidate's deferred evaluations (all the work). The candidate is the same policy under another
+ * revision, so both sides evaluate the same rules.
+ */
+async function shadowCost(bundlePath: string, corpus: readonly Input[], quick: boolean) {
+  const metrics = new StepupMetrics();
+  const plain = await Stepup.load(bundlePath, { onDecision: metrics.observe, onError: () => {} });
+  const shadowed = await Stepup.load(bundlePath, { onDecision: metrics.observe, onError: () => {}, onRollout: () => {} });
+  await shadowed.setCandidate(bundleFromFiles(withRevision(shadowed.bundle.files, "bench-candidate"), "bench-candidate"));
+  const batch = 256;
+  const rounds = quick ? 5 : 60;
+  const next = cycle(corpus);
+  const times = { plain: [] as number[], path: [] as number[], whole: [] as number[] };
+  const decide = (stepup: Stepup) => {
+    for (let i = 0; i < batch; i++) stepup.decideInput(next());
+  };
+  for (let round = 0; round < rounds + 2; round++) {
+    const order = round % 2 === 0 ? ["plain", "shadowed"] : ["shadowed", "plain"];
+    for (const side of order) {
+      const start = performance.now();
+      if (side === "plain") {
+        decide(plain);
+        if (round >= 2) times.plain.push(performance.now() - start);
+        continue;
+      }
+      decide(shadowed);
+      const path = performance.now() - start;
+      await shadowed.settled();
+      if (round >= 2) {
+        times.path.push(path);
+        times.whole.push(performance.now() - start);
+      }
+    }
+  }
+  return {
+    plain: perItem(`${batch} decisions + metrics, no candidate (µs per decision)`, times.plain, batch),
+    path: perItem(`the same with a candidate: the request's path (µs per decision)`, times.path, batch),
+    whole: perItem(`the same with a candidate: all work, its deferred evaluation included (µs per decision)`, times.whole, batch),
+    pathRatio: pairedSpeedup(times.path, times.plain),
+    wholeRatio: pairedSpeedup(times.whole, times.plain),
+    batch,
+    rounds,
+  };
 }

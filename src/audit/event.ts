@@ -1,7 +1,9 @@
 /**
  * From a decision to its decision-log event, in OPA's EventV1 layout and field order: the input
  * the policy saw, the verdict it returned (`result`), the bundle revision it was made on, and the
- * time it took. A decision that failed closed carries `error` instead of `result`.
+ * time it took. A decision that failed closed carries `error` instead of `result`. In a report-only
+ * rollout, the candidate's outcome goes in OPA's free-form `custom` object (`custom.shadow`); the
+ * OpenTelemetry trace the decision was made in, in OPA's own `trace_id` and `span_id`.
  */
 import { readFileSync } from "node:fs";
 import type { DecisionLogEvent } from "../contracts/decision-log.js";
@@ -28,6 +30,8 @@ export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLog
   return {
     labels: { ...ctx.labels },
     decision_id: decision.decision_id,
+    trace_id: event.trace?.trace_id,
+    span_id: event.trace?.span_id,
     bundles: { [ctx.bundleName]: { revision: decision.policy.revision } },
     path: DECISION_ENTRYPOINT,
     input: event.input,
@@ -38,6 +42,7 @@ export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLog
     timestamp: new Date().toISOString(),
     metrics: { timer_stepup_decide_ns: event.durationNs },
     req_id: ctx.nextRequestId(),
+    custom: event.shadow ? { shadow: event.shadow } : undefined,
   };
 }
 

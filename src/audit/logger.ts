@@ -6,7 +6,7 @@
  * metrics and reported in a log line of their own, as OPA reports the decisions it drops.
  */
 import { randomUUID } from "node:crypto";
-import { DropRuleSchema, type DecisionLogEvent, type DropRule, type MaskRule } from "../contracts/decision-log.js";
+import { DropRuleSchema, type DecisionLogEvent, type DropRule, type MaskRule, type RolloutRecord } from "../contracts/decision-log.js";
 import { toIssues } from "../contracts/issues.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import { AuditConfigInvalidError, DecisionLogFullError } from "../errors.js";
@@ -101,6 +101,23 @@ export class DecisionLogger {
   /** The SDK hook: `Stepup.load(path, { onDecision: logger.onDecision })`. */
   readonly onDecision = (event: DecisionEvent): void => {
     this.log(event);
+  };
+
+  /**
+   * The SDK hook for switches of revisions in a report-only rollout:
+   * `Stepup.load(path, { onDecision: logger.onDecision, onRollout: logger.onRollout })`. Each
+   * record (a promotion, a rollback, a candidate set or cleared) goes into the file and console
+   * sinks as a notice line between the events, with this logger's labels, and is counted in the
+   * metrics. Never throws.
+   */
+  readonly onRollout = (record: RolloutRecord): void => {
+    try {
+      const line = JSON.stringify({ ...record, labels: { ...this.labels, ...record.labels } });
+      for (const sink of this.sinks) sink.notice?.(line);
+      this.metrics?.rollout(record);
+    } catch (err) {
+      process.stderr.write(`${JSON.stringify({ level: "error", msg: "rollout record lost", error: String(err), record })}\n`);
+    }
   };
 
   /** Logs one decision. Never throws. */

@@ -1,11 +1,14 @@
 /**
  * Prometheus metrics with prom-client, on a registry of stepup's own (several SDK instances or
  * tests never collide in the global one). Labels are codes from the bundle's catalog, tiers and
- * outcomes — bounded sets — never subjects, addresses or apps named by callers.
+ * outcomes — bounded sets — never subjects or addresses. The shadow metrics of a report-only
+ * rollout are also counted by app: the first `maxApps` apps seen have their own label value,
+ * later ones count under `other`, so a caller naming apps at will cannot grow the series.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RolloutRecord } from "../contracts/decision-log.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import type { EngineEvent } from "../engine/inprocess/fallbacks.js";
 import { promClient } from "../lazy.js";
@@ -16,7 +19,17 @@ export interface MetricsOptions {
   readonly registry?: Registry;
   /** Latency buckets in seconds; the default spans 10 µs to 100 ms. */
   readonly buckets?: readonly number[];
+  /** Apps with a label value of their own in the shadow metrics (200 by default); later ones count as `other`. */
+  readonly maxApps?: number;
 }
+
+/** What a bundle client reports, as far as the metrics read it (fleet's `BundleEvent`). */
+export type BundleActivity =
+  | { readonly type: "activated"; readonly revision: string; readonly channel?: "candidate" }
+  | { readonly type: "failed"; readonly stage: string; readonly error: { readonly code: string }; readonly channel?: "candidate" };
+
+/** The app label value for apps beyond `maxApps`. */
+export const OTHER_APP = "other";
 
 const DEFAULT_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1];
 
@@ -30,8 +43,18 @@ export class StepupMetrics {
   private readonly activeBundle: Gauge<"revision">;
   private readonly activationFailures: Counter<"code">;
   private readonly logDrops: Counter<"sink" | "reason">;
+  private readonly activatedAt: Gauge;
+  private readonly shadowDecisions: Counter<"tier" | "app" | "agreement">;
+  private readonly shadowTransitions: Counter<"tier" | "app" | "from" | "to">;
+  private readonly shadowFailures: Counter<"code">;
+  private readonly shadowSkipped: Counter;
+  private readonly candidateInfo: Gauge<"revision">;
+  private readonly rollouts: Counter<"action">;
   private readonly fallbacks: Counter<"fallback">;
   private activeRevision: string | undefined;
+  private candidateRevision: string | undefined;
+  private readonly apps = new Set<string>();
+  private readonly maxApps: number;
 
   constructor(options: MetricsOptions = {}) {
     const { Counter, Gauge, Histogram, Registry } = promClient();
@@ -85,6 +108,47 @@ export class StepupMetrics {
       labelNames: ["sink", "reason"],
       registers,
     });
+    this.activatedAt = new Gauge({
+      name: "stepup_bundle_activated_timestamp_seconds",
+      help: "When the active bundle revision was activated (Unix seconds): the bundle's age is time() minus this.",
+      registers,
+    });
+    this.shadowDecisions = new Counter({
+      name: "stepup_shadow_decisions_total",
+      help: "Decisions also made by the candidate of a report-only rollout, by target tier, app and whether the candidate's outcome agreed with the enforced one.",
+      labelNames: ["tier", "app", "agreement"],
+      registers,
+    });
+    this.shadowTransitions = new Counter({
+      name: "stepup_shadow_transitions_total",
+      help: "Enforced outcome to the candidate's outcome (allow to step_up, …, unchanged pairs included), by target tier and app.",
+      labelNames: ["tier", "app", "from", "to"],
+      registers,
+    });
+    this.shadowFailures = new Counter({
+      name: "stepup_shadow_failures_total",
+      help: "Decisions the candidate could not make (counted as its fail-closed deny; nothing enforced changes), by error code.",
+      labelNames: ["code"],
+      registers,
+    });
+    this.shadowSkipped = new Counter({
+      name: "stepup_shadow_skipped_total",
+      help: "Decisions not compared because the candidate's queue was full (the enforced decision is unaffected).",
+      registers,
+    });
+    this.candidateInfo = new Gauge({
+      name: "stepup_shadow_candidate_info",
+      help: "The candidate revision of a report-only rollout (value 1); absent when none is held.",
+      labelNames: ["revision"],
+      registers,
+    });
+    this.rollouts = new Counter({
+      name: "stepup_rollouts_total",
+      help: "Switches of revisions in report-only rollouts, by action (promoted, rolled_back, candidate_set, candidate_cleared, candidate_failed).",
+      labelNames: ["action"],
+      registers,
+    });
+    this.maxApps = options.maxApps ?? 200;
     this.fallbacks = new Counter({
       name: "stepup_engine_fallbacks_total",
       help: "Fallbacks the in-process engine took where a fast path did not hold, by kind; each counts once per bundle activated.",
@@ -102,6 +166,64 @@ export class StepupMetrics {
     for (const exception of decision.exceptions) this.exceptions.inc({ kind: exception.kind, exception_id: exception.id });
     this.latency.observe(event.durationNs / 1e9);
     if (decision.policy.revision !== this.activeRevision) this.bundleActivated(decision.policy.revision);
+    if (event.shadow) this.observeShadow(event);
+  };
+
+  private observeShadow(event: DecisionEvent): void {
+    const shadow = event.shadow!;
+    if (shadow.revision !== this.candidateRevision) this.candidateHeld(shadow.revision);
+    if (shadow.skipped) {
+      this.shadowSkipped.inc();
+      return;
+    }
+    if (shadow.error) this.shadowFailures.inc({ code: shadow.error.code });
+    const { outcome: from, target } = event.decision;
+    const to = shadow.outcome ?? "deny";
+    const labels = { tier: target.tier, app: this.appLabel(target.app) };
+    this.shadowDecisions.inc({ ...labels, agreement: from === to ? "agree" : "disagree" });
+    this.shadowTransitions.inc({ ...labels, from, to });
+  }
+
+  private appLabel(app: string): string {
+    if (this.apps.has(app)) return app;
+    if (this.apps.size >= this.maxApps) return OTHER_APP;
+    this.apps.add(app);
+    return app;
+  }
+
+  private candidateHeld(revision: string | undefined): void {
+    this.candidateRevision = revision;
+    this.candidateInfo.reset();
+    if (revision !== undefined) this.candidateInfo.set({ revision }, 1);
+  }
+
+  /** Counts a switch of revisions; the decision logger's `onRollout` calls it. */
+  rollout(record: RolloutRecord): void {
+    this.rollouts.inc({ action: record.action });
+    if (record.action === "candidate_failed") {
+      this.shadowFailures.inc({ code: record.error?.code ?? "unknown" });
+      return;
+    }
+    if (record.active !== this.activeRevision) this.bundleActivated(record.active);
+    this.candidateHeld(record.candidate);
+  }
+
+  /**
+   * Counts what a bundle client reports: pass it as (or call it from) the client's `onEvent`.
+   * An activation sets the active revision and its time; a failure to verify or activate a
+   * download counts as an activation failure. On the candidate channel, an activation names the
+   * candidate and a failure counts as the candidate's (`stepup_shadow_failures_total`).
+   */
+  readonly onBundleEvent = (event: BundleActivity): void => {
+    const loaded = event.type === "failed" && (event.stage === "verify" || event.stage === "activate");
+    if (event.channel === "candidate") {
+      // The candidate channel's bundles are never enforced: their failures are the candidate's.
+      if (event.type === "activated") this.candidateHeld(event.revision);
+      else if (loaded) this.shadowFailures.inc({ code: event.error.code });
+      return;
+    }
+    if (event.type === "activated") this.bundleActivated(event.revision);
+    else if (loaded) this.bundleActivationFailed(event.error.code);
   };
 
   /** Records the revision now active; the bundle client calls it after `Stepup.activate`. */
@@ -109,6 +231,7 @@ export class StepupMetrics {
     this.activeRevision = revision;
     this.activeBundle.reset();
     this.activeBundle.set({ revision }, 1);
+    this.activatedAt.set(Date.now() / 1000);
   }
 
   /** Records a bundle that could not be activated; `code` is the error's (ERR_BUNDLE_INVALID …). */

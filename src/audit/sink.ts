@@ -31,6 +31,12 @@ export interface Sink {
   onDrop(listener: DropListener): void;
   /** Whether an event written now would be kept (absent: always). */
   readonly accepting?: boolean;
+  /**
+   * Takes one of stepup's notice lines (a rollout record: `level`, `msg`, no `decision_id`),
+   * written between the events; readers of decision events skip such lines. Sinks whose
+   * destination takes events only (OPA's upload API) leave it out, and get no notices.
+   */
+  notice?(line: string): void;
 }
 
 /** Keeps the listeners of a sink and reports to them. */

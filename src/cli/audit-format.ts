@@ -1,6 +1,7 @@
 /** Text for people from the replay and review reports. */
 import type { MaskedCounts, VerifyReport, WhatIfReport } from "../audit/replay.js";
 import type { ReviewRecord } from "../audit/review.js";
+import { summaryText, type RateRow, type ReviewReport } from "../audit/review-report.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -82,5 +83,33 @@ export function formatReview(records: readonly ReviewRecord[], since: Date): str
   const byId = new Map<string, number>();
   for (const r of records) byId.set(r.exception.id, (byId.get(r.exception.id) ?? 0) + 1);
   lines.push("", "by exception:", ...[...byId].map(([id, n]) => `  ${id}: ${n} use${n === 1 ? "" : "s"}`));
+  return `${lines.join("\n")}\n`;
+}
+
+/** The review as text: the summary (the HTML page's, word for word), the tables, then each exception use. */
+export function formatReviewReport(r: ReviewReport): string {
+  const lines = [summaryText(r)];
+  const rates = (title: string, rows: readonly RateRow[]) => {
+    if (rows.length === 0) return;
+    lines.push("", `${title} (decisions, prompt rate, deny rate):`);
+    for (const row of rows) lines.push(`  ${row.key.padEnd(36)} ${String(row.decisions).padStart(7)}  ${pct(row.prompt_rate).padStart(6)}  ${pct(row.deny_rate).padStart(6)}`);
+  };
+  rates("by tier", r.by_tier);
+  rates("by app", r.by_app);
+  rates("by signal", r.by_signal);
+  if (r.prompt_reasons.length > 0) {
+    lines.push("", "reasons behind prompts (step-up decisions, share):");
+    for (const p of r.prompt_reasons) lines.push(`  ${p.reason.padEnd(36)} ${String(p.decisions).padStart(7)}  ${pct(p.share).padStart(6)}`);
+  }
+  if (r.comparison) {
+    lines.push("", "transitions (enforced → candidate):");
+    for (const t of r.comparison.transitions) lines.push(`  ${`${t.from}→${t.to}`.padEnd(22)} ${t.decisions}`);
+    for (const [title, rows] of [["subjects most affected", r.comparison.subjects], ["apps most affected", r.comparison.apps]] as const) {
+      if (rows.length === 0) continue;
+      lines.push("", `${title} (changed/decisions: stricter, more lenient):`);
+      for (const row of rows) lines.push(`  ${row.key.padEnd(36)} ${row.changed}/${row.decisions}: ${row.stricter} stricter, ${row.more_lenient} more lenient`);
+    }
+  }
+  lines.push("", formatReview(r.exception_uses, new Date(r.window.since ?? r.window.first ?? 0)).trimEnd());
   return `${lines.join("\n")}\n`;
 }

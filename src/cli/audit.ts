@@ -9,9 +9,12 @@ import { BundleStore } from "../fleet/store.js";
 import { readLogEvents } from "../audit/read-log.js";
 import { RevisionIndex } from "../audit/replay.js";
 import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool.js";
-import { reviewRecords, type ReviewRecord } from "../audit/review.js";
+import { review, type ReviewCandidate } from "../audit/review-report.js";
+import { reviewHtml } from "../audit/review-html.js";
+import { WasmEngine } from "../engine/inprocess/wasm.js";
 import { defaultBundlePath, packageRoot } from "../paths.js";
-import { formatReview, formatVerify, formatWhatIf } from "./audit-format.js";
+import { writeFile } from "node:fs/promises";
+import { formatReviewReport, formatVerify, formatWhatIf } from "./audit-format.js";
 import { EXIT, boundThreads, readText } from "./io.js";
 import { compileMask } from "../audit/mask.js";
 import { EdgeMapper } from "../audit/edge-replay.js";
@@ -59,21 +62,24 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
 
   program
     .command("review")
-    .description("list the uses of exceptions in decision logs, each to be reviewed")
+    .description("review a window of decision logs (outcomes, rates, prompts, exceptions), or a what-if or report-only comparison")
     .argument("<logs...>", "decision logs (NDJSON, .gz, folders; - for stdin)")
-    .requiredOption("--since <when>", "ISO date or time, or a duration back from now (30m, 24h, 7d, 2w)", toTime)
-    .option("--until <when>", "end of the window (default: now)", toTime)
-    .option("--json", "print the records as JSON lines")
-    .action(async (logs: string[], opts: { since: number; until?: number; json?: boolean }) => {
-      const records: ReviewRecord[] = [];
-      for await (const event of readLogEvents(logs)) {
-        const at = Date.parse(event.timestamp);
-        if (at < opts.since || (opts.until !== undefined && at > opts.until)) continue;
-        records.push(...reviewRecords(event));
+    .option("--since <when>", "start of the window: ISO date or time, or a duration back from now (30m, 24h, 7d, 2w)", toTime)
+    .option("--until <when>", "end of the window (default: the last event)", toTime)
+    .option("--against <bundle>", "what-if: evaluate the logged inputs on this candidate bundle (otherwise the logs' own shadow outcomes, if any)")
+    .option("--top <n>", "rows kept in the app, signal, subject tables", toPositive, 20)
+    .option("--json", "print the review as JSON")
+    .option("--html <file>", "also write the review as one self-contained HTML page")
+    .action(async (logs: string[], opts: { since?: number; until?: number; against?: string; top: number; json?: boolean; html?: string }) => {
+      let candidate: ReviewCandidate | undefined;
+      if (opts.against) {
+        const bundle = await loadBundle(opts.against);
+        candidate = { revision: bundle.revision, engine: await WasmEngine.load(bundle), reads: policyReads(bundle.files) };
       }
-      records.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-      if (opts.json) for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(formatReview(records, new Date(opts.since)));
+      const report = await review(readLogEvents(logs), { since: opts.since, until: opts.until, candidate, top: opts.top });
+      if (opts.html) await writeFile(opts.html, reviewHtml(report));
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(formatReviewReport(report) + (opts.html ? `\nreview page written to ${opts.html}\n` : ""));
       process.exitCode = EXIT.ok;
     });
 

@@ -7,7 +7,10 @@ import { defaultBundlePath } from "../paths.js";
 import { RedisBehaviorStore } from "../signals/behavior/redis.js";
 import { MemoryBehaviorStore } from "../signals/behavior/memory.js";
 import type { SignalsOptions } from "../signals/collect.js";
-import { Stepup } from "../stepup.js";
+import { logRollout, Stepup } from "../stepup.js";
+import { DecisionLogger } from "../audit/logger.js";
+import { StepupMetrics } from "../audit/metrics.js";
+import { FileSink } from "../audit/sinks/file.js";
 
 interface ServeFlags {
   settings: string;
@@ -21,6 +24,9 @@ interface ServeFlags {
   geo: boolean;
   failureMode: string;
   timeout: string;
+  candidate?: string;
+  decisionLog?: string;
+  metricsPort?: string;
 }
 
 const MODES: readonly FailureMode[] = ["deny", "allow", "error"];
@@ -42,6 +48,9 @@ export function registerEnvoyCommands(program: Command): void {
     .option("--no-geo", "no geography at all (by default, the bundled country database)")
     .option("--failure-mode <mode>", "when stepup cannot decide: deny, allow or error", "deny")
     .option("--timeout <ms>", "the most a check may take (keep it under Envoy's timeout)", "1000")
+    .option("--candidate <bundle>", "a candidate bundle decided in report-only mode beside the active one (logged, never enforced)")
+    .option("--decision-log <file>", "write decision logs (NDJSON, OPA's format) to this file, with the candidate's outcomes")
+    .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:<port>/metrics")
     .action(async (opts: ServeFlags) => {
       const mode = opts.failureMode as FailureMode;
       if (!MODES.includes(mode)) throw new ConfigInvalidError([{ path: "--failure-mode", message: `expected one of ${MODES.join(", ")}` }]);
@@ -49,20 +58,49 @@ export function registerEnvoyCommands(program: Command): void {
       const timeoutMs = Number(opts.timeout);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ConfigInvalidError([{ path: "--port", message: "expected a port number" }]);
       if (!(timeoutMs > 0)) throw new ConfigInvalidError([{ path: "--timeout", message: "expected milliseconds" }]);
+      const metricsPort = opts.metricsPort === undefined ? undefined : Number(opts.metricsPort);
+      if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65_535)) {
+        throw new ConfigInvalidError([{ path: "--metrics-port", message: "expected a port number" }]);
+      }
       const settings = await loadEnvoySettings(opts.settings);
-      const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath());
+      const metrics = metricsPort !== undefined ? new StepupMetrics() : undefined;
+      const logger = opts.decisionLog ? new DecisionLogger({ sinks: [new FileSink({ path: opts.decisionLog })], metrics }) : undefined;
+      const listening = logger || metrics;
+      const stepup = await Stepup.load(opts.bundle ?? defaultBundlePath(), {
+        ...(listening && {
+          onDecision: (e) => {
+            metrics?.observe(e);
+            logger?.onDecision(e);
+          },
+          onRollout: (r) => {
+            logRollout(r);
+            if (logger) logger.onRollout(r);
+            else metrics?.rollout(r);
+          },
+        }),
+      });
+      if (opts.candidate) {
+        // A candidate that does not load is reported and left out: it never stops the server.
+        await stepup.loadCandidate(opts.candidate).catch(() => {});
+      }
+      const metricsServer = metricsPort !== undefined ? await metrics!.serve({ port: metricsPort }) : undefined;
       const signals: SignalsOptions = {
         geo: opts.geo ? { ...(opts.cityDb && { cityDb: opts.cityDb }), ...(opts.asnDb && { asnDb: opts.asnDb }) } : false,
         ...(await store(opts)),
       };
       const server = await ExtAuthzServer.fromSettings({ stepup, settings, signals, failureMode: mode, timeoutMs });
       const bound = await server.listen({ host: opts.host, port });
-      process.stdout.write(`stepup ext_authz listening on ${opts.host}:${bound} (bundle revision ${stepup.revision}, failure mode ${mode})\n`);
+      const candidate = stepup.candidate ? `, candidate ${stepup.candidate.revision} in report-only mode` : "";
+      process.stdout.write(`stepup ext_authz listening on ${opts.host}:${bound} (bundle revision ${stepup.revision}${candidate}, failure mode ${mode})\n`);
+      if (metricsServer) process.stdout.write(`metrics on ${metricsServer.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void server.close(5_000).then(resolve);
         process.once("SIGTERM", stop);
         process.once("SIGINT", stop);
       });
+      await stepup.settled();
+      await logger?.close();
+      await metricsServer?.close();
       await signals.behavior?.store.close();
     });
 

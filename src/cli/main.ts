@@ -13,6 +13,7 @@ import { registerAuditCommands } from "./audit.js";
 import { registerEnvoyCommands } from "./envoy.js";
 import { registerEvaluateCommands } from "./evaluate.js";
 import { registerBatchCommand } from "./batch.js";
+import { registerRolloutCommands } from "./rollout.js";
 import { UsageError } from "../errors.js";
 import { EXIT, readText, report } from "./io.js";
 
@@ -87,6 +88,7 @@ registerBatchCommand(program);
 registerAuditCommands(program, registerBundleCommands(program));
 registerEnvoyCommands(program);
 registerEvaluateCommands(program);
+registerRolloutCommands(program);
 
 
 async function decideFile(file: string, opts: DeciderOptions) {

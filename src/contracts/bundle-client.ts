@@ -48,6 +48,12 @@ export const BundleClientConfigSchema = z
     startTimeoutMs: ms.default(10_000),
     /** The most one request may take, connection, headers and body together; added to the long-polling wait. */
     requestTimeoutMs: ms.default(10_000),
+    /**
+     * A candidate channel: a second URL, polled and verified the same way, whose bundle the SDK
+     * holds as the candidate of a report-only rollout (decided beside the active one, never
+     * enforced). A 404 there means no candidate is published: report-only mode ends.
+     */
+    candidateUrl: z.url({ protocol: /^https?$/ }).optional(),
   })
   .refine((c) => c.verification !== undefined || c.allowUnsigned, {
     message: "configure verification keys, or set allowUnsigned: true to accept unsigned bundles",

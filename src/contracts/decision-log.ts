@@ -42,6 +42,53 @@ export const DropRuleSchema = z.strictObject({
 
 const Json = z.unknown();
 
+/**
+ * What the candidate revision of a report-only (shadow) rollout would have decided for the same
+ * input, logged beside the enforced `result` in `custom.shadow`: its outcome, tier, reasons and
+ * score, or the error it failed on (its outcome is then the fail-closed deny). Never enforced.
+ * `skipped` says the candidate was not asked (its queue was full), so there is nothing to compare.
+ */
+export const ShadowOutcomeSchema = z.strictObject({
+  revision: z.string(),
+  outcome: Outcome.optional(),
+  tier: Tier.optional(),
+  reasons: z.array(z.string()).optional(),
+  score: z.number().optional(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  skipped: z.literal("queue_full").optional(),
+});
+
+/**
+ * stepup's own fields in OPA's `custom` object: the shadow outcome. Other keys pass through, as
+ * OPA lets its users put anything there.
+ */
+export const CustomFieldsSchema = z.looseObject({ shadow: ShadowOutcomeSchema.optional() });
+
+/**
+ * A switch of revisions in a report-only rollout, written into the decision log between events as
+ * a notice line (`level` and `msg`, no `decision_id`), which every reader of decision events skips
+ * as it skips OPA's own log lines. `promoted`: the candidate became the active revision;
+ * `rolled_back`: the revision active before the last switch is active again (the one demoted goes
+ * back to being the candidate); `candidate_set` and `candidate_cleared`: report-only starts and ends;
+ * `candidate_failed`: a candidate could not be loaded, and nothing changed.
+ */
+export const RolloutRecordSchema = z.strictObject({
+  level: z.enum(["info", "error"]),
+  msg: z.literal("stepup rollout"),
+  action: z.enum(["promoted", "rolled_back", "candidate_set", "candidate_cleared", "candidate_failed"]),
+  timestamp: z.iso.datetime({ offset: true }),
+  /** The revision active after the switch. */
+  active: z.string(),
+  /** The revision active before it (for promotions and rollbacks). */
+  previous: z.string().optional(),
+  /** The candidate after the switch, if any. */
+  candidate: z.string().optional(),
+  /** Who asked for it, when the caller says (`promote({ by })`, the CLI's user). */
+  by: z.string().optional(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+
 /** OPA's decision-log event (EventV1), field for field; what both OPA and the SDK upload. */
 export const DecisionLogEventSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).nullable(),
@@ -68,7 +115,8 @@ export const DecisionLogEventSchema = z.strictObject({
   req_id: z.int().min(1).optional(),
   rule_labels: z.array(z.record(z.string(), Json)).optional(),
   request_context: z.looseObject({}).optional(),
-  custom: z.record(z.string(), Json).optional(),
+  /** OPA's free-form object; stepup writes the candidate's outcome of a shadow rollout there (`shadow`). */
+  custom: CustomFieldsSchema.optional(),
 });
 
 /**
@@ -82,3 +130,5 @@ export type MaskRule = z.input<typeof MaskRuleSchema>;
 export type ParsedMaskRule = z.output<typeof MaskRuleSchema>;
 export type DropRule = z.output<typeof DropRuleSchema>;
 export type DecisionLogEvent = z.output<typeof DecisionLogEventSchema>;
+export type ShadowOutcome = z.output<typeof ShadowOutcomeSchema>;
+export type RolloutRecord = z.output<typeof RolloutRecordSchema>;

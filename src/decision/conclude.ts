@@ -4,8 +4,10 @@
  * Shared by every engine, synchronous (wasm) or not (a sidecar).
  */
 import type { Decision, Verdict } from "../contracts/decision.js";
+import type { ShadowOutcome } from "../contracts/decision-log.js";
 import type { Input } from "../contracts/input.js";
 import { EngineEvaluationError, isStepupError, type StepupErrors } from "../errors.js";
+import type { TraceIds } from "../tracing.js";
 import { failClosed } from "./fail-closed.js";
 import { render, type RenderContext } from "./render.js";
 import { parseVerdict } from "./verdict.js";
@@ -19,6 +21,18 @@ export interface DecisionEvent {
   readonly error?: StepupErrors;
   /** Evaluation and rendering time in nanoseconds. */
   readonly durationNs: number;
+  /**
+   * In a report-only rollout, what the candidate revision decided on the same input (recorded,
+   * never enforced); absent when no candidate is held.
+   */
+  readonly shadow?: ShadowOutcome;
+  /** The OpenTelemetry trace and span of the decision, when a tracing SDK is registered. */
+  readonly trace?: TraceIds;
+}
+
+/** How a decision is concluded: the render context, and the trace it was made in, if any. */
+export interface ConcludeContext extends RenderContext {
+  readonly trace?: TraceIds;
 }
 
 /**
@@ -44,7 +58,7 @@ export interface ConcludeHooks {
   readonly onDecision?: (event: DecisionEvent) => void;
 }
 
-export function conclude(input: ConcludeInput, ctx: RenderContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
+export function conclude(input: ConcludeInput, ctx: ConcludeContext, hooks: ConcludeHooks, evaluate: () => unknown): Decision {
   const start = clock(hooks);
   let settled: Settled;
   try {
@@ -52,12 +66,12 @@ export function conclude(input: ConcludeInput, ctx: RenderContext, hooks: Conclu
   } catch (err) {
     settled = failed(input, ctx, hooks, err);
   }
-  return announce(hooks, input, settled, start);
+  return announce(hooks, input, settled, start, ctx.trace);
 }
 
 export async function concludeAsync(
   input: ConcludeInput,
-  ctx: RenderContext,
+  ctx: ConcludeContext,
   hooks: ConcludeHooks,
   evaluate: () => Promise<unknown>,
 ): Promise<Decision> {
@@ -68,7 +82,7 @@ export async function concludeAsync(
   } catch (err) {
     settled = failed(input, ctx, hooks, err);
   }
-  return announce(hooks, input, settled, start);
+  return announce(hooks, input, settled, start, ctx.trace);
 }
 
 interface Settled {
@@ -96,10 +110,11 @@ function failed(input: ConcludeInput, ctx: RenderContext, hooks: ConcludeHooks, 
 
 // Listeners run after the decision is made, outside the evaluation's try: a listener that throws
 // cannot turn a decision into the fail-closed one, and is reported without hiding the decision.
-function announce(hooks: ConcludeHooks, input: ConcludeInput, settled: Settled, start: bigint): Decision {
+function announce(hooks: ConcludeHooks, input: ConcludeInput, settled: Settled, start: bigint, trace: TraceIds | undefined): Decision {
   if (hooks.onDecision) {
     try {
-      hooks.onDecision({ input: whole(input), ...settled, durationNs: Number(process.hrtime.bigint() - start) });
+      const durationNs = Number(process.hrtime.bigint() - start);
+      hooks.onDecision(trace ? { input: whole(input), ...settled, durationNs, trace } : { input: whole(input), ...settled, durationNs });
     } catch (err) {
       const line = { level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: settled.decision.decision_id };
       process.stderr.write(`${JSON.stringify(line)}\n`);

@@ -19,6 +19,7 @@ import type { RequestFacts } from "../signals/request.js";
 import type { TargetOverride } from "../signals/target.js";
 import type { Stepup } from "../stepup.js";
 import { applyRecord, type BehaviorRecord } from "../signals/behavior/records.js";
+import { inSpanAsync, SPAN } from "../tracing.js";
 import { answerDecision, answerInvalidToken, type HttpAnswer } from "./answer.js";
 
 export type Tier = "low" | "standard" | "high" | "critical";
@@ -68,7 +69,7 @@ export class Guard {
     const challenge = { ...(this.options.realm ? { realm: this.options.realm } : {}) };
     let collected: Collected;
     try {
-      collected = await this.signals.collect(req, target);
+      collected = await inSpanAsync(SPAN.collect, { "http.request.method": req.method }, () => this.signals.collect(req, target));
     } catch (err) {
       const error = isStepupError(err) ? err : new EngineEvaluationError(`signal collection failed: ${String(err)}`, { cause: err });
       this.report(error, req);

@@ -5,8 +5,7 @@
  */
 import type { Decision } from "../contracts/decision.js";
 import type { Input } from "../contracts/input.js";
-import { conclude, type CheckedDocument, type ConcludeHooks } from "../decision/conclude.js";
-import type { RenderContext } from "../decision/render.js";
+import { conclude, type CheckedDocument, type ConcludeContext, type ConcludeHooks } from "../decision/conclude.js";
 import { checkParsedInput, snapshotInput } from "../input/snapshot.js";
 import { normalizeInput, parseSnapshot } from "../input/validate.js";
 import type { Engine } from "./engine.js";
@@ -20,7 +19,7 @@ import type { Engine } from "./engine.js";
  * data already (from JSON, or cloned from another thread) has nothing to read twice: it is only
  * checked for text that is not Unicode, without a copy.
  */
-export function decideDocument(engine: Engine, raw: unknown, ctx: RenderContext, hooks: ConcludeHooks, parsed = false): Decision {
+export function decideDocument(engine: Engine, raw: unknown, ctx: ConcludeContext, hooks: ConcludeHooks, parsed = false): Decision {
   const doc = parsed ? checkParsedInput(raw) : snapshotInput(raw);
   const evaluation = engine.takeChecked?.(doc);
   if (evaluation) return conclude(checkedDocument(doc), ctx, hooks, evaluation);

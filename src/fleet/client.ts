@@ -4,7 +4,8 @@
  * when the server offers it, backs off exponentially with jitter after failures, verifies every
  * download before anything uses it, swaps it in atomically (a decision in progress finishes on the
  * revision it started with), and keeps the last-known-good archive on disk for starts when the
- * server cannot be reached. Activations and failures are reported as events.
+ * server cannot be reached. Activations and failures are reported as events. With `candidateUrl`
+ * it follows a second, candidate channel the same way, into the SDK's report-only candidate.
  */
 import { BundleClientConfigSchema, type BundleClientConfig, type ResolvedBundleClientConfig } from "../contracts/bundle-client.js";
 import { toIssues } from "../contracts/issues.js";
@@ -34,6 +35,8 @@ export interface BundleClientOptions extends StepupOptions {
 /** What the client knows now, for health checks. */
 export interface BundleClientStatus {
   readonly revision: string;
+  /** The candidate revision held in report-only mode, if any. */
+  readonly candidate?: string;
   readonly etag?: string;
   readonly longPolling: boolean;
   readonly consecutiveFailures: number;
@@ -54,10 +57,17 @@ export class BundleClient {
   private readonly verifier?: BundleVerifier;
   private readonly store?: LastKnownGood;
   private readonly emit: (event: BundleEvent) => void;
+  /** The client of the candidate channel, feeding this client's SDK. */
+  private follower?: BundleClient;
+  /** For the candidate channel's client: the client of the active channel. */
+  private leader?: BundleClient;
+  private inFlight?: Promise<"activated" | "unchanged" | "failed">;
 
   private constructor(
     private readonly config: ResolvedBundleClientConfig,
     private readonly options: BundleClientOptions,
+    /** The channel this client feeds: the active bundle, or the candidate of a report-only rollout. */
+    private readonly channel: "active" | "candidate" = "active",
   ) {
     this.where = redactUrl(config.url);
     this.limits = { ...DEFAULT_LIMITS, ...stripUndefined(config.limits) };
@@ -91,7 +101,20 @@ export class BundleClient {
     const client = new BundleClient(parsed.data, options);
     await client.boot();
     client.loop = client.run();
+    if (parsed.data.candidateUrl) client.follower = client.follow(parsed.data.candidateUrl);
     return client;
+  }
+
+  /**
+   * Follows the candidate channel with the same settings: polled in the background from now on,
+   * never holding up the active bundle; nothing it fetches is ever enforced.
+   */
+  private follow(url: string): BundleClient {
+    const follower = new BundleClient({ ...this.config, url, persistDir: undefined, candidateUrl: undefined }, this.options, "candidate");
+    follower.current = this.current;
+    follower.leader = this;
+    follower.loop = follower.pollOnce(undefined, this.config.requestTimeoutMs).then(() => follower.run());
+    return follower;
   }
 
   /** The SDK on the active bundle; the same object for the client's life, its bundle swapped in place. */
@@ -111,13 +134,14 @@ export class BundleClient {
       longPolling: this.longPoll,
       consecutiveFailures: this.failures,
       lastError: this.lastError,
+      ...(this.stepup.candidate && { candidate: this.stepup.candidate.revision }),
     };
   }
 
   /** Stops polling and cancels a request in flight; decisions go on with the active bundle. */
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.loop;
+    await Promise.all([this.loop, this.follower?.stop()]);
   }
 
   /**
@@ -178,8 +202,14 @@ export class BundleClient {
     }
   }
 
+  /** One request at a time: a second caller (the candidate channel's) shares the one in flight. */
+  private pollOnce(etag: string | undefined, timeoutMs: number): Promise<"activated" | "unchanged" | "failed"> {
+    this.inFlight ??= this.pollNow(etag, timeoutMs).finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
   /** One request, and what came of it. Never throws: failures are counted and reported. */
-  private async pollOnce(etag: string | undefined, timeoutMs: number): Promise<"activated" | "unchanged" | "failed"> {
+  private async pollNow(etag: string | undefined, timeoutMs: number): Promise<"activated" | "unchanged" | "failed"> {
     const { polling } = this.config;
     let result: FetchResult;
     try {
@@ -194,6 +224,7 @@ export class BundleClient {
       });
     } catch (err) {
       if (this.abort.signal.aborted) return "unchanged";
+      if (this.channel === "candidate" && err instanceof BundleDownloadError && err.status === 404) return await this.withdrawn();
       return this.fail("download", err);
     }
     if (!result.modified) {
@@ -222,6 +253,7 @@ export class BundleClient {
   }
 
   private async activate(bundle: Bundle, bytes: Uint8Array, etag: string | undefined, source: "server" | "disk") {
+    if (this.channel === "candidate") return this.hold(bundle, bytes, etag);
     if (this.current) {
       const previous = this.current.revision;
       await this.current.activate(bundle);
@@ -249,6 +281,28 @@ export class BundleClient {
     }
   }
 
+  /** The candidate channel's bundle, held beside the active one; a failure to compile keeps what was held. */
+  private async hold(bundle: Bundle, bytes: Uint8Array, etag: string | undefined): Promise<void> {
+    await this.stepup.setCandidate(bundle);
+    this.etag = etag;
+    this.digest = sha256(bytes);
+    this.emit({ type: "activated", channel: "candidate", revision: bundle.revision, source: "server", etag, keyId: bundle.signature?.keyId });
+  }
+
+  /**
+   * No candidate published (404): report-only mode ends. A candidate taken down because it was
+   * promoted is on the active channel now: that channel is asked first, so the SDK promotes the
+   * candidate it holds (and records the promotion) rather than dropping it and compiling it again.
+   */
+  private async withdrawn(): Promise<"unchanged"> {
+    const candidate = this.stepup.candidate;
+    if (candidate && this.leader && !this.leader.abort.signal.aborted) await this.leader.pollOnce(this.leader.etag, this.config.requestTimeoutMs);
+    this.etag = undefined;
+    this.digest = undefined;
+    this.stepup.clearCandidate();
+    return this.succeeded("unchanged");
+  }
+
   private succeeded<T>(outcome: T): T {
     this.failures = 0;
     return outcome;
@@ -259,7 +313,8 @@ export class BundleClient {
     const error = this.typed(stage, err);
     if (poll) this.failures++;
     this.lastError = { code: error.code, message: error.message, stage };
-    this.emit({ type: "failed", stage, error, revision: this.current?.revision, failures: this.failures });
+    const channel = this.channel === "candidate" ? ({ channel: "candidate" } as const) : {};
+    this.emit({ type: "failed", ...channel, stage, error, revision: this.current?.revision, failures: this.failures });
     return "failed";
   }
 

@@ -10,6 +10,8 @@ export type FailureStage = "download" | "verify" | "activate" | "persist" | "res
 export type BundleEvent =
   | {
       readonly type: "activated";
+      /** "candidate" for the candidate channel of a report-only rollout; absent for the active bundle. */
+      readonly channel?: "candidate";
       readonly revision: string;
       /** The revision it replaced; absent for the first. */
       readonly previous?: string;
@@ -21,6 +23,7 @@ export type BundleEvent =
     }
   | {
       readonly type: "failed";
+      readonly channel?: "candidate";
       readonly stage: FailureStage;
       readonly error: StepupErrors;
       /** The revision that stays active; absent when none is active yet. */
@@ -36,7 +39,8 @@ export function logBundleEvent(event: BundleEvent): void {
       ? { level: "info", msg: "stepup bundle activated", ...event }
       : {
           level: "error",
-          msg: "stepup bundle update failed; keeping the active revision",
+          msg: event.channel ? "stepup candidate update failed; keeping the candidate held" : "stepup bundle update failed; keeping the active revision",
+          ...(event.channel && { channel: event.channel }),
           stage: event.stage,
           code: event.error.code,
           error: event.error.message,

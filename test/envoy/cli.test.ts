@@ -13,6 +13,8 @@ import { fromOutcome } from "../support/envoy/answers.js";
 import { makeEdge, protoObject, type Edge } from "../support/envoy/edge.js";
 import { NodeEnvoyClient } from "../support/envoy/node-client.js";
 import { freePort } from "../support/ports.js";
+import { readFiles, withRevision, writeFiles } from "../support/bundles.js";
+import { readFile } from "node:fs/promises";
 
 let edge: Edge;
 let dir: string;
@@ -53,6 +55,42 @@ describe("stepup envoy", () => {
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
+  });
+
+  it("serves with a candidate in report-only mode, logging both outcomes and counting them", async () => {
+    const settings = join(dir, "settings.json");
+    await writeFile(settings, JSON.stringify(edge.settings));
+    const candidate = await writeFiles(join(dir, "candidate.tar.gz"), withRevision(await readFiles(inject("bundlePath")), "edge-candidate"));
+    const log = join(dir, "edge-decisions.ndjson");
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const args = ["envoy", "serve", "--settings", settings, "--bundle", inject("bundlePath"), "--port", String(port), "--no-geo", "--memory-store"];
+    const child = spawn(process.execPath, [inject("cliPath"), ...args, "--candidate", candidate, "--decision-log", log, "--metrics-port", String(metricsPort)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const client = new NodeEnvoyClient(`127.0.0.1:${port}`);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes("metrics on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain(`(bundle revision test-revision, candidate edge-candidate in report-only mode, failure mode deny)`);
+      const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [], privilege_granted_at: null }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, familiarity: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
+      const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, "cli-shadow"))));
+      expect(answer.http_status).toBe(401);
+      await new Promise((r) => setTimeout(r, 200));
+      const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(scrape).toMatch(/stepup_shadow_decisions_total\{tier="standard",app="wiki",agreement="agree"\} 1/);
+      expect(scrape).toContain('stepup_shadow_candidate_info{revision="edge-candidate"} 1');
+    } finally {
+      client.close();
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    const lines = (await readFile(log, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.msg ?? "event")).toEqual(["stepup rollout", "event"]);
+    expect(lines[1]).toMatchObject({ result: { outcome: "step_up" }, custom: { shadow: { revision: "edge-candidate", outcome: "step_up" } } });
   });
 
   it("checks a settings file, naming each field that is wrong", async () => {

@@ -19,6 +19,11 @@ import { MemoryBehaviorStore } from "../../src/signals/behavior/memory.js";
 import { RedisBehaviorStore } from "../../src/signals/behavior/redis.js";
 import { Signals } from "../../src/signals/collect.js";
 import { Stepup } from "../../src/stepup.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { loadBundle } from "../../src/bundle/load.js";
+import type { DecisionEvent } from "../../src/decision/conclude.js";
+import { weightRaisedBundle } from "../support/bundles.js";
 import { canonical, comparable, fromOutcome, inProcessAnswer } from "../support/envoy/answers.js";
 import { EDGE_AUDIENCE, EDGE_REALM, makeEdge, protoObject, type Edge, type EdgeCheck } from "../support/envoy/edge.js";
 import { NodeEnvoyClient } from "../support/envoy/node-client.js";
@@ -60,6 +65,43 @@ async function serve(server: ExtAuthzServer): Promise<NodeEnvoyClient> {
 }
 
 describe("the Node ext_authz server", () => {
+  it("answers on the active revision while a candidate decides in report-only mode beside it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "stepup-edge-shadow-"));
+    const candidate = await loadBundle((await weightRaisedBundle(dir, "edge-candidate")).path);
+    const events: DecisionEvent[] = [];
+    const shadowed = await Stepup.load(inject("bundlePath"), { onError: () => {}, onDecision: (e) => events.push(e), onRollout: () => {} });
+    await shadowed.setCandidate(candidate);
+    const active = await Stepup.load(inject("bundlePath"), { onError: () => {} });
+    const alone = await Stepup.create(candidate, { onError: () => {} });
+    const server = await ExtAuthzServer.fromSettings({ stepup: shadowed, settings: edge.settings, guard: { onSignalError: () => {} } });
+    const client = await serve(server);
+    try {
+      const mfa = { acr: "http://idmanagement.gov/ns/assurance/aal/2", amr: ["pwd", "otp"] };
+      const requests = [
+        check({}),
+        check({ headers: await bearer({ ...mfa, auth_time: T0 }, T0) }),
+        check({ headers: { ...(await bearer({ acr: "phrh", amr: ["hwk"], auth_time: T0 }, T0)), ...(await laptop(T0)) } }),
+        check({ method: "POST", path: "/admin/users", headers: { ...(await bearer({ ...mfa, auth_time: T0 - 7200 }, T0)), ...(await laptop(T0)) } }),
+        check({ address: TOKYO, headers: await bearer({ ...mfa, auth_time: T0 }, T0) }),
+      ];
+      const answers = [];
+      for (const request of requests) answers.push(fromOutcome(await client.check(request)));
+      await shadowed.settled();
+      expect(events).toHaveLength(requests.length);
+      for (const [i, event] of events.entries()) {
+        expect(event.decision.policy.revision).toBe("test-revision");
+        expect(answers[i]!.allowed).toBe(event.decision.outcome === "allow");
+        expect(event.decision.outcome).toBe(active.evaluate(event.input).outcome);
+        const direct = alone.evaluate(event.input);
+        expect(event.shadow).toMatchObject({ revision: "edge-candidate", outcome: direct.outcome, reasons: direct.reasons });
+      }
+    } finally {
+      client.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("collects geography and behaviour: Tokyo an hour after a Paris login is impossible travel", async () => {
     const store = new MemoryBehaviorStore();
     const server = await ExtAuthzServer.fromSettings({

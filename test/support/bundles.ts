@@ -173,3 +173,27 @@ export async function weightRaisedBundle(dir: string, revision: string): Promise
   await buildBundle({ regoDir: rego, out: path, revision });
   return { path, weight };
 }
+
+/**
+ * The policy with a rule that two definitions give different values, which `decision` reads: OPA
+ * raises its "var assignment conflict" on every evaluation, and the wasm aborts. A real bundle
+ * that loads and compiles but cannot decide anything, built into `dir` as `revision`.
+ */
+export async function abortingBundle(dir: string, revision: string): Promise<string> {
+  const rego = join(dir, `rego-${revision}`);
+  await cp("rego", rego, { recursive: true });
+  const decision = join(rego, "stepup", "decision.rego");
+  const conflict = [
+    "",
+    "_conflict := 1 if input.now > 0",
+    "",
+    "_conflict := 2 if input.now > 0",
+    "",
+    'reasons contains "engine.failure" if _conflict == 3',
+    "",
+  ].join("\n");
+  await writeFile(decision, (await readFile(decision, "utf8")) + conflict);
+  const path = join(dir, `${revision}.tar.gz`);
+  await buildBundle({ regoDir: rego, out: path, revision });
+  return path;
+}

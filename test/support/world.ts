@@ -16,7 +16,7 @@ import { MemoryBehaviorStore } from "../../src/signals/behavior/memory.js";
 import type { BehaviorStore } from "../../src/signals/behavior/store.js";
 import { Signals } from "../../src/signals/collect.js";
 import type { TargetOptions } from "../../src/signals/target.js";
-import { Stepup } from "../../src/stepup.js";
+import { Stepup, type StepupOptions } from "../../src/stepup.js";
 import { newIssuer, type Issuer } from "./keys.js";
 
 export const T0 = 1_795_852_800;
@@ -41,7 +41,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function makeWorld(options: { store?: BehaviorStore; guard?: GuardOptions; targets?: TargetOptions } = {}): Promise<World> {
+export async function makeWorld(
+  options: { store?: BehaviorStore; guard?: GuardOptions; stepup?: Pick<StepupOptions, "onDecision" | "onRollout">; targets?: TargetOptions } = {},
+): Promise<World> {
   const idp = await newIssuer("https://idp.test");
   const mdm = await newIssuer("https://mdm.test");
   const dir = await mkdtemp(join(tmpdir(), "stepup-world-"));
@@ -56,7 +58,11 @@ export async function makeWorld(options: { store?: BehaviorStore; guard?: GuardO
   const decisions = new Map<string, { decision: Decision; input: Input }>();
   const stepup = await Stepup.load(inject("bundlePath"), {
     onError: () => {},
-    onDecision: (e) => decisions.set(e.decision.decision_id, { decision: e.decision, input: e.input }),
+    onRollout: options.stepup?.onRollout,
+    onDecision: (e) => {
+      decisions.set(e.decision.decision_id, { decision: e.decision, input: e.input });
+      options.stepup?.onDecision?.(e);
+    },
   });
   const store = options.store ?? new MemoryBehaviorStore();
   const world: World = {

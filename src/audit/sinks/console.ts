@@ -27,6 +27,15 @@ export class ConsoleSink implements Sink {
     }
   }
 
+  /** A notice (a rollout record) is a log line already: written as it is. */
+  notice(line: string): void {
+    try {
+      this.stream.write(`${line}\n`);
+    } catch {
+      this.drops.report("write_failed");
+    }
+  }
+
   async flush(): Promise<void> {
     if (this.stream.writableLength === 0) return;
     await new Promise<void>((resolve) => this.stream.once("drain", resolve));

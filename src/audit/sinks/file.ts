@@ -23,6 +23,11 @@ export interface FileSinkOptions extends SpoolOptions {
 
 export class FileSink extends DurableSink {
   readonly name = "file";
+
+  /** Notices (rollout records) go into the file between the events, in order. */
+  notice(line: string): void {
+    this.write(line);
+  }
   readonly path: string;
 
   constructor(options: FileSinkOptions) {
