@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools system docker keycloak build docs lint test test-rego test-ts demo evaluate bench bench-quick bench-readme clean
+.PHONY: help setup tools system docker keycloak build docs lint test test-rego test-ts demo evaluate bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -78,11 +78,9 @@ evaluate: build ## decision quality: the project's labelled stream replayed thro
 clean: ## remove what the build wrote (keeps .tools)
 	rm -rf dist bundles coverage
 
-bench: build system docker ## benchmarks: medians, p99s and ratios measured in one run → bench/results/latest.md
+bench: build system docker ## benchmarks: medians, p99s and ratios measured in one run, written as Markdown and JSON
 	npx tsx bench/run.ts
 
 bench-quick: build system docker ## every suite end to end in about a minute (CI runs it): checks the harness, the figures mean nothing
 	BENCH_QUICK=1 BENCH_OUT=.tools/bench-quick npx tsx bench/run.ts
 
-bench-readme: ## copy bench/results/latest.md (from `make bench`) into the README's benchmark section
-	node scripts/bench-readme.mjs

@@ -52,14 +52,15 @@ try {
     corpus: `${ctx.corpus.length} scenario inputs`,
     duration_s: Math.round((performance.now() - started) / 1000),
   };
-  // A run of named suites writes beside the full run's table, not over it: `make bench-readme`
-  // copies latest.md into the README, which must show every suite from one run.
+  // A run of named suites writes beside the full run's table, not over it: the full table shows
+  // every suite from one run.
   const out = process.env.BENCH_OUT ?? (only.length > 0 ? "bench/results/partial" : "bench/results");
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
   const md = toMarkdown(machine, results);
   await writeFile(join(out, "latest.md"), md);
   process.stdout.write(md);
+  process.stderr.write(`bench: tables written to ${join(out, "latest.md")} and latest.json\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
