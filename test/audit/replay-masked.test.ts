@@ -1,7 +1,7 @@
 /**
  * Done when (masking-aware replay): what-if on a log masked at a field the policy reads reports
  * no transition for it, and names those decisions ("not replayable: masked at /input/…"); on the
- * README's mask, which hides only what the policy does not read, every decision replays and none
+ * documented mask (docs/audit.md), which hides only what the policy does not read, every decision replays and none
  * changes. `stepup mask check` warns about the first mask and not the second. The paths the
  * policy reads are found in the bundle's Rego; the scan is checked against OPA's own parser.
  */
@@ -23,14 +23,14 @@ import { Stepup } from "../../src/stepup.js";
 import { runCli, scenarios } from "../helpers.js";
 import { sampleInputs } from "../support/arbitraries.js";
 
-/** The mask the README showed before: it hashes subject.id, which exceptions read. */
+/** The mask the documentation showed before: it hashes subject.id, which exceptions read. */
 const HASHES_SUBJECT: MaskRule[] = [
   { op: "hash", path: "/input/subject/id" },
   { op: "truncate_ip", path: "/input/network/ip" },
   "/input/target/resource",
 ];
-/** The README's mask now: only what the policy does not read. */
-const README_MASK: MaskRule[] = [{ op: "truncate_ip", path: "/input/network/ip" }, "/input/target/resource", "/input/device/id"];
+/** The documented mask (docs/audit.md): only what the policy does not read. */
+const DOCUMENTED_MASK: MaskRule[] = [{ op: "truncate_ip", path: "/input/network/ip" }, "/input/target/resource", "/input/device/id"];
 
 let dir: string;
 let bundle: Bundle;
@@ -42,7 +42,7 @@ beforeAll(async () => {
   bundle = await loadBundle(inject("bundlePath"));
   const inputs = [...(await scenarios()).map((s) => s.input), ...sampleInputs(11, 200)];
   total = inputs.length;
-  for (const [name, mask] of [["hashes-subject", HASHES_SUBJECT], ["readme", README_MASK]] as const) {
+  for (const [name, mask] of [["hashes-subject", HASHES_SUBJECT], ["documented", DOCUMENTED_MASK]] as const) {
     const path = join(dir, `${name}.ndjson`);
     const logger = new DecisionLogger({ sinks: [new FileSink({ path, spoolDir: join(dir, `${name}-spool`) })], mask, hashKey: "k", onReview: () => {} });
     const stepup = await Stepup.load(inject("bundlePath"), { onDecision: logger.onDecision, onError: () => {} });
@@ -67,11 +67,11 @@ describe("what-if and verify on masked logs", () => {
     expect(verified).toMatchObject({ events: total, masked: total, reproduced: 0, differed: 0 });
   });
 
-  it("replays every decision of the README's mask, with 0 transitions", async () => {
-    const report = await whatIf(readLogEvents([logs.readme!]), bundle);
+  it("replays every decision of the documented mask, with 0 transitions", async () => {
+    const report = await whatIf(readLogEvents([logs.documented!]), bundle);
     expect(report).toMatchObject({ events: total, masked: 0, unreplayable: 0, changed_outcome: 0, changed_other: 0 });
     for (const transition of Object.keys(report.transitions)) expect(transition.split("→")[0]).toBe(transition.split("→")[1]);
-    const verified = await verify(readLogEvents([logs.readme!]), new RevisionIndex(new Map([[bundle.revision, bundle]])));
+    const verified = await verify(readLogEvents([logs.documented!]), new RevisionIndex(new Map([[bundle.revision, bundle]])));
     expect(verified).toMatchObject({ events: total, reproduced: total, masked: 0 });
   });
 
@@ -84,11 +84,11 @@ describe("what-if and verify on masked logs", () => {
 });
 
 describe("stepup mask check", () => {
-  it("warns about a rule that hides a field the policy reads, and passes the README's mask", async () => {
+  it("warns about a rule that hides a field the policy reads, and passes the documented mask", async () => {
     const bad = join(dir, "bad.json");
     const good = join(dir, "good.json");
     await writeFile(bad, JSON.stringify(HASHES_SUBJECT));
-    await writeFile(good, JSON.stringify(README_MASK));
+    await writeFile(good, JSON.stringify(DOCUMENTED_MASK));
     const warned = await runCli(["mask", "check", bad, "--bundle", inject("bundlePath")]);
     expect(warned.code).toBe(1);
     expect(warned.stderr).toMatch(/mask\[0\] \/input\/subject\/id hides what the policy reads: input\.subject\.id/);

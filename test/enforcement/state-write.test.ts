@@ -1,5 +1,5 @@
 /**
- * State writes that fail do not lose the login: with Redis down, the README's `/login/complete`
+ * State writes that fail do not lose the login: with Redis down, the documented `/login/complete`
  * answers 503 with Retry-After and a JSON body naming ERR_STATE_WRITE_FAILED — never an HTML
  * stack trace — in Express (with stepupExpressErrors) and in Fastify (its own error handler reads
  * the error's status and headers); the error's record, kept, is applied once Redis is back.
@@ -20,7 +20,7 @@ import { makeWorld, PARIS, type World } from "../support/world.js";
 
 type App = { port: number; close(): Promise<void> };
 
-/** The README's login endpoint; a failed write's record goes to `outbox` (an app's retry queue). */
+/** The documented login endpoint (docs/http.md); a failed write's record goes to `outbox` (an app's retry queue). */
 async function expressApp(guard: Guard, outbox: BehaviorRecord[]): Promise<App> {
   const app = express();
   app.post("/login/complete", stepupExpress(guard, { target: { app: "intranet", action: "read" } }), async (req, res) => {
