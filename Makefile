@@ -48,7 +48,7 @@ $(CLI): $(SRC) node_modules/.package-lock.json
 $(BUNDLE): $(REGO) $(CLI) | tools
 	node $(CLI) bundle build --out $(BUNDLE)
 
-docs: setup ## regenerate schemas/ and docs/scenarios.md from the contracts and the scenarios
+docs: setup ## regenerate schemas/, docs/scenarios.md and the contracts' generated code (src/*/generated/) from the contracts and the scenarios
 	npx tsx scripts/docs.ts
 
 lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc, the layer order

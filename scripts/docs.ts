@@ -1,9 +1,10 @@
 // Regenerates the generated documents (run by `make docs`): the JSON Schemas in schemas/ and
-// docs/scenarios.md from the scenario catalogue.
+// docs/scenarios.md from the scenario catalogue, and the contracts' generated code in src/contracts/generated/.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
 import { loadScenarios } from "../src/scenarios/catalog.js";
 import { scenariosMarkdown } from "../src/scenarios/markdown.js";
+import { contractCode } from "./contract-code.js";
 
 mkdirSync("schemas/opa", { recursive: true });
 for (const [name, schema] of Object.entries(jsonSchemas())) {
@@ -11,3 +12,4 @@ for (const [name, schema] of Object.entries(jsonSchemas())) {
 }
 writeFileSync("schemas/opa/input.json", `${JSON.stringify(policyInputSchema(), null, 2)}\n`);
 writeFileSync("docs/scenarios.md", scenariosMarkdown(await loadScenarios("scenarios")));
+for (const [path, text] of contractCode()) writeFileSync(path, text);

@@ -44,5 +44,16 @@ export const jose = lazyImport(() => import("jose"));
 export const bowser = lazyRequire<typeof import("bowser")>("bowser");
 /** The relying party's OpenID Connect client (ES modules only). */
 export const openidClient = lazyImport(() => import("openid-client"));
+/** Glob patterns of files left out of signature verification (OPA's `exclude_files`). */
+export const minimatch = lazyRequire<typeof import("minimatch")>("minimatch");
+/**
+ * Node's own modules that only some integrations use: each costs a fresh process tens of
+ * milliseconds to load with the modules it pulls in (https with TLS, child_process), which a
+ * service that only decides would otherwise pay on every start.
+ */
+export const nodeHttp = lazyRequire<typeof import("node:http")>("node:http");
+export const nodeHttps = lazyRequire<typeof import("node:https")>("node:https");
+export const childProcess = lazyRequire<typeof import("node:child_process")>("node:child_process");
+export const workerThreads = lazyRequire<typeof import("node:worker_threads")>("node:worker_threads");
 /** Cookies of the browser step-up login. */
 export const cookie = lazyRequire<typeof import("cookie")>("cookie");

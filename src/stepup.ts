@@ -15,7 +15,7 @@ import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
 import { asStepupError, conclude, logFailure, type ConcludeContext, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { decideDocument } from "./engine/decide.js";
-import { parseVerdict, prepareVerdictCheck } from "./decision/verdict.js";
+import { parseVerdict } from "./decision/verdict.js";
 import type { Engine, EngineInfo } from "./engine/engine.js";
 import { Answers, answerBuffer, atIndex, decideLines, KeptBuffer, LineFailure, type LinesOptions } from "./engine/batch/ndjson.js";
 import { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
@@ -126,7 +126,6 @@ export class Stepup {
   /** Compiles a bundle already loaded (and verified) and decides with it. */
   static async create(bundle: Bundle, options: StepupOptions = {}): Promise<Stepup> {
     const engine = await compile(bundle, "active", engineOptions(options));
-    prepareVerdictCheck();
     return new Stepup(bundle, engine, options);
   }
 

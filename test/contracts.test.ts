@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/contracts/config.js";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
 import { scenariosMarkdown } from "../src/scenarios/markdown.js";
+import { contractCode } from "../scripts/contract-code.js";
 import { ERROR_CODES } from "../src/errors.js";
 import { scenarios, testStepup } from "./helpers.js";
 
@@ -17,6 +18,10 @@ describe("generated documents", () => {
       expect(committed, name).toEqual(schema);
     }
     expect(JSON.parse(await readFile("schemas/opa/input.json", "utf8"))).toEqual(policyInputSchema());
+  });
+
+  it("src/contracts/generated/ is what the contracts generate (run `make docs` after changing a contract)", async () => {
+    for (const [path, text] of contractCode()) expect(await readFile(path, "utf8"), path).toBe(text);
   });
 
   it("keep every input field visible to opa check (no union with null left)", () => {

@@ -1,7 +1,9 @@
 /**
  * Cold start: a fresh Node process imports the SDK from dist/ (as users run it; `make bench`
  * builds it), loads the bundle and makes its first decision; the same for the stock SDK. Node's
- * own start-up is not counted. Runs alternate; the median run is reported.
+ * own start-up is not counted. Runs alternate, and each of our runs is compared with the stock run
+ * beside it (the host's load swings between runs, less within a pair): the ratio is the median of
+ * those pairs; the rows give the median run.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -9,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadBundle } from "../../src/bundle/load.js";
-import { quantile, type Measurement, type Suite } from "../harness.js";
+import { pairedSpeedup, quantile, ratio, type Measurement, type Suite } from "../harness.js";
 
 interface Phases {
   import: number;
@@ -39,7 +41,7 @@ const suite: Suite = {
         const { stdout } = await run(process.execPath, ["bench/children/cold-start.mjs", from, inputPath, ...mode]);
         return JSON.parse(stdout) as Phases;
       };
-      const runs = ctx.quick ? 3 : 9;
+      const runs = ctx.quick ? 3 : 15;
       const ours: Phases[] = [];
       const stock: Phases[] = [];
       for (let i = 0; i < runs; i++) {
@@ -55,12 +57,21 @@ const suite: Suite = {
         measurements: [
           row("stepup: import + load bundle + first decide", ours.map((p) => p.total)),
           row("  import the SDK", ours.map((p) => p.import)),
-          row("  load the bundle (read; compile the wasm, the input writers and the verdict check; load data)", ours.map((p) => p.load)),
+          row("  load the bundle (read and check it; compile the wasm and the input writers; load data; probe)", ours.map((p) => p.load)),
           row("  first decide", ours.map((p) => p.first)),
           row("stock opa-wasm: import + read module and data + loadPolicy + setData + first evaluate", stock.map((p) => p.total)),
           row("  import opa-wasm", stock.map((p) => p.import)),
+          row("  read module and data + loadPolicy + setData", stock.map((p) => p.load)),
         ],
-        ratios: [],
+        ratios: [
+          ratio(
+            "stepup import + load + first decide / stock opa-wasm import + load + first evaluate (paired runs)",
+            pairedSpeedup(ours.map((p) => p.total), stock.map((p) => p.total)),
+            { text: "≤ 1.0", met: (v) => v <= 1.0 },
+          ),
+          ratio("  import: stepup / opa-wasm (paired runs)", pairedSpeedup(ours.map((p) => p.import), stock.map((p) => p.import))),
+          ratio("  load: stepup / opa-wasm (paired runs)", pairedSpeedup(ours.map((p) => p.load), stock.map((p) => p.load))),
+        ],
         notes: [`${runs} fresh processes each, alternating; Node's own start-up not counted; p99 is the slowest run`],
       };
     } finally {

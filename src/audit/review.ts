@@ -4,7 +4,7 @@
  * verdict; each such use becomes a review record, logged when it happens and listed later by
  * `stepup review --since …` from the decision logs.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { AppliedException } from "../contracts/decision.js";
 import type { DecisionLogEvent } from "../contracts/decision-log.js";
 

@@ -7,7 +7,12 @@
  * is ever extracted to disk: a bundle lives in memory, and is persisted only as its archive bytes.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { Header, Parser, Pax, type ReadEntry } from "tar";
+// tar's modules one by one rather than its index, which loads everything it does (extracting to
+// disk included, with Node's assert): what is not read here stays out of the SDK's files.
+import { Header } from "tar/header";
+import { Parser } from "tar/parse";
+import { Pax } from "tar/pax";
+import type { ReadEntry } from "tar/read-entry";
 import { BundleInvalidError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 
 export interface ArchiveLimits {

@@ -13,12 +13,11 @@
  * The wasm is listed in stepup's metadata rather than the manifest's `wasm` list, so that OPA
  * (whose static build has no wasm engine) serves the same bundle by evaluating its Rego.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigSchema, type Config } from "../contracts/config.js";
 import { toIssues } from "../contracts/issues.js";
 import {
@@ -33,6 +32,8 @@ import { readArchive } from "./archive.js";
 import { checkedOpaVersion, opaBinary, runTool } from "./opa-cli.js";
 import { optimize, optimizerName, REWRITE_OPA_VERSIONS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
+import { lazySchema } from "../contracts/lazy-schema.js";
+import { childProcess } from "../lazy.js";
 
 export { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT };
 export const BUNDLE_ROOTS = ["stepup"];
@@ -151,16 +152,16 @@ export async function compileWasm(opa: string, dir: string, entrypoints: readonl
   }
 }
 
-const Annotation = z.looseObject({
+const Annotation = lazySchema(() => z.looseObject({
   title: z.string().optional(),
   description: z.string().optional(),
   custom: z.looseObject({ code: z.string().optional(), controls: z.array(z.string()).optional() }).optional(),
-});
-const Inspection = z.looseObject({
+}));
+const Inspection = lazySchema(() => z.looseObject({
   annotations: z
     .array(z.looseObject({ annotations: Annotation, location: z.looseObject({ file: z.string(), row: z.number() }) }))
     .default([]),
-});
+}));
 
 /** The code catalog: every annotation with a `custom.code`, which must be unique and described. */
 async function readCodes(opa: string, stage: string, source: string): Promise<Record<string, CodeEntry>> {
@@ -201,7 +202,7 @@ async function readConfig(opa: string, stage: string, source: string): Promise<C
 
 /** The git commit of the folder, with "-dirty" when it has uncommitted changes; "dev" outside git. */
 export async function gitRevision(dir: string): Promise<string> {
-  const git = promisify(execFile);
+  const git = promisify(childProcess().execFile);
   try {
     const { stdout: commit } = await git("git", ["rev-parse", "--short=12", "HEAD"], { cwd: dir });
     const { stdout: status } = await git("git", ["status", "--porcelain", "--", "."], { cwd: dir });

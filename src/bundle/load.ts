@@ -15,6 +15,13 @@ import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUns
 import { DEFAULT_LIMITS, readArchive, type ArchiveLimits, type BundleFiles } from "./archive.js";
 import type { BundleVerifier, Verification } from "./verify.js";
 
+/**
+ * zod's options for a document checked once per load: without the code zod would otherwise
+ * generate and compile for each object schema on its first parse (`jitless`), which pays only over
+ * many parses — at load it cost more than the check itself (docs/performance.md, cold start).
+ */
+const ONCE = { jitless: true } as const;
+
 export interface Bundle {
   /** Where the bundle came from, for messages. */
   readonly source: string;
@@ -74,7 +81,7 @@ async function fromFiles(files: BundleFiles, source: string, options: LoadOption
 export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
   const manifestBytes = files.get(".manifest");
   if (!manifestBytes) throw new BundleInvalidError(source, "no .manifest");
-  const parsed = ManifestSchema.safeParse(parseJson(manifestBytes, ".manifest", source));
+  const parsed = ManifestSchema.safeParse(parseJson(manifestBytes, ".manifest", source), ONCE);
   if (!parsed.success) {
     const issues = toIssues(parsed.error, ".manifest");
     throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
@@ -107,7 +114,7 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
 export function checkTuning(data: Record<string, unknown>, source: string): void {
   const stepup = own(data, "stepup");
   const config = isObject(stepup) ? own(stepup, "config") : undefined;
-  const result = ConfigSchema.safeParse(config);
+  const result = ConfigSchema.safeParse(config, ONCE);
   if (result.success) return;
   const issues = toIssues(result.error, "data.stepup.config");
   const shown = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`);

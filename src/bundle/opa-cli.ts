@@ -1,8 +1,8 @@
 /** Running the pinned OPA CLI, for building bundles and for checks that need OPA itself. */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ToolFailedError, ToolVersionError } from "../errors.js";
 import { packageRoot } from "../paths.js";
+import { childProcess } from "../lazy.js";
 
 /**
  * The OPA binary: $STEPUP_OPA, else the project's pinned one in .tools/bin (installed by
@@ -45,7 +45,7 @@ export interface RunOptions {
 
 export function runTool(binary: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = childProcess().execFile(
       binary,
       args,
       { cwd: options.cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },

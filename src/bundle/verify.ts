@@ -7,7 +7,6 @@
  * match an `exclude` pattern are left out on both sides.
  */
 import type { KeyObject } from "node:crypto";
-import { minimatch } from "minimatch";
 import {
   SignaturePayloadSchema,
   SignaturesFileSchema,
@@ -18,7 +17,7 @@ import {
 } from "../contracts/signing.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleSignatureError, ConfigInvalidError } from "../errors.js";
-import { jose } from "../lazy.js";
+import { jose, minimatch } from "../lazy.js";
 import type { BundleFiles } from "./archive.js";
 import { FILE_HASH_ALGORITHMS, hashBundleFile } from "./hash.js";
 import { publicKey } from "./keys.js";
@@ -106,7 +105,7 @@ export class BundleVerifier {
     const excluded: string[] = [];
     for (const [name, bytes] of files) {
       if (isSignaturesFile(name)) continue;
-      if (this.exclude.some((pattern) => minimatch(name, pattern, GLOB))) {
+      if (this.exclude.some((pattern) => minimatch().minimatch(name, pattern, GLOB))) {
         excluded.push(name);
         listed.delete(name);
         continue;

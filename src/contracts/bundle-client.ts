@@ -3,12 +3,13 @@
  * to keep the last-known-good copy. The names follow OPA's `services`/`bundles` settings where
  * they have a counterpart (OPA's delays are in seconds; these are in milliseconds).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { VerificationConfigSchema } from "./signing.js";
+import { lazySchema } from "./lazy-schema.js";
 
-const ms = z.number().int().positive();
+const ms = lazySchema(() => z.number().int().positive());
 
-export const PollingSchema = z
+export const PollingSchema = lazySchema(() => z
   .strictObject({
     /** Shortest delay between two polls (OPA's `min_delay_seconds`, default 60 s). */
     minDelayMs: ms.default(60_000),
@@ -19,15 +20,15 @@ export const PollingSchema = z
     /** Long polling: how long the server may hold a request (OPA's `long_polling_timeout_seconds`). */
     longPollingTimeoutSeconds: z.number().int().positive().optional(),
   })
-  .refine((p) => p.maxDelayMs >= p.minDelayMs, { message: "maxDelayMs must not be below minDelayMs", path: ["maxDelayMs"] });
+  .refine((p) => p.maxDelayMs >= p.minDelayMs, { message: "maxDelayMs must not be below minDelayMs", path: ["maxDelayMs"] }));
 
-export const LimitsSchema = z.strictObject({
+export const LimitsSchema = lazySchema(() => z.strictObject({
   maxCompressedBytes: z.number().int().positive().optional(),
   maxUncompressedBytes: z.number().int().positive().optional(),
   maxFiles: z.number().int().positive().optional(),
-});
+}));
 
-export const BundleClientConfigSchema = z
+export const BundleClientConfigSchema = lazySchema(() => z
   .strictObject({
     /** The bundle's URL (http or https), e.g. `https://bundles.example.com/stepup/bundle.tar.gz`. */
     url: z.url({ protocol: /^https?$/ }),
@@ -58,7 +59,7 @@ export const BundleClientConfigSchema = z
   .refine((c) => c.verification !== undefined || c.allowUnsigned, {
     message: "configure verification keys, or set allowUnsigned: true to accept unsigned bundles",
     path: ["verification"],
-  });
+  }));
 
 export type BundleClientConfig = z.input<typeof BundleClientConfigSchema>;
 export type ResolvedBundleClientConfig = z.output<typeof BundleClientConfigSchema>;

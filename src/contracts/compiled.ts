@@ -1,25 +1,20 @@
 /**
  * Contracts compiled once. zod interprets its schema on every call, which costs more than the
- * policy's own evaluation on the hot path; so the JSON Schema that zod generates is compiled by
- * ajv into a function that only answers "does this value meet the contract?" — the verdict's
- * check. (The input contract has its own compiler, src/input/compile.ts, which also normalizes
- * and writes the document; it judges string formats with `FORMATS` below.) zod stays the one
- * source of every contract: it generates the schema, and when the answer is no it parses the
- * value again to name each problem exactly as before. A property test holds the two to the same
- * answers (test/contracts/compiled.test.ts).
+ * policy's own evaluation on the hot path; so the JSON Schema that zod generates is compiled into
+ * code that only answers "does this value meet the contract?": ajv's standalone code for the
+ * verdict, and the input contract's own compiler (src/input/compile.ts), which also normalizes and
+ * writes the document and judges string formats with `FORMATS` below. Both start from JSON Schema
+ * generated ahead of time (src/contracts/generated/, by scripts/contract-code.ts), so that a
+ * process neither generates it nor runs ajv when it starts. zod stays the one source of every
+ * contract: it generates the schema, and when the answer is no it parses the value again to name
+ * each problem exactly as before. A property test holds the two to the same answers
+ * (test/contracts/compiled.test.ts); another holds the generated files to the contracts
+ * (test/contracts.test.ts).
  */
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { z } from "zod";
+import * as z from "zod";
 
-/** A compiled yes/no check of a value against a contract. */
-export interface Check {
-  (value: unknown): boolean;
-  /** Compiles the check now instead of on its first use (ajv takes tens of milliseconds). */
-  prepare(): void;
-}
-
-const IPv6 = z.ipv6();
-const isIPv6 = (text: string) => IPv6.safeParse(text).success;
+let IPv6: z.ZodIPv6 | undefined;
+const isIPv6 = (text: string) => (IPv6 ??= z.ipv6()).safeParse(text).success;
 
 /**
  * The contracts' string formats as zod judges them, for every compiled check: its IPv4 check is
@@ -30,35 +25,10 @@ export const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
   ipv6: isIPv6,
 };
 
-// Options that make ajv judge exactly as zod does: string lengths in code points (both
-// libraries' default), patterns compiled without the u flag as zod's are, no NaN or Infinity for
-// numbers, and string formats judged by zod itself (its IPv6 check is more than the pattern).
-const ajv = new Ajv2020({
-  // The schemas are zod's, checked by the property test; compiling ajv's meta-schema to check
-  // them again would double the start-up cost.
-  validateSchema: false,
-  strict: true,
-  strictNumbers: true,
-  unicodeRegExp: false,
-  allErrors: false,
-  formats: {
-    // zod's IPv4 check is its pattern, which the schema carries; its IPv6 check is more.
-    ipv4: true,
-    ipv6: { type: "string", validate: isIPv6 },
-  },
-});
-
 /** The JSON Schema of a contract, as zod generates it (`io: "input"` keeps the defaults). */
 export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io });
   return rest;
-}
-
-/** Compiles a contract into a yes/no check, on its first use (importing the SDK stays cheap). */
-export function compileCheck(schema: z.ZodType, io: "input" | "output"): Check {
-  let validate: ((value: unknown) => boolean) | undefined;
-  const compiled = () => (validate ??= ajv.compile(flattenNullable(jsonSchemaOf(schema, io)) as Record<string, unknown>));
-  return Object.assign((value: unknown) => compiled()(value) === true, { prepare: () => void compiled() });
 }
 
 type Node = Record<string, unknown>;

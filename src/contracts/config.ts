@@ -4,32 +4,33 @@
  * validates it against this schema, so a typo in a weight or an exception fails the build with the
  * field named instead of silently changing decisions.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Code, ExceptionKind, Tier } from "./decision.js";
 import { CredentialStorage, CredentialType } from "./input.js";
+import { lazySchema } from "./lazy-schema.js";
 
-const Points = z.int().min(0).max(1000);
-const Seconds = z.int().min(0);
-const Aal = z.int().min(1).max(3);
+const Points = lazySchema(() => z.int().min(0).max(1000));
+const Seconds = lazySchema(() => z.int().min(0));
+const Aal = lazySchema(() => z.int().min(1).max(3));
 const PerTier = <T extends z.ZodType>(schema: T) =>
   z.strictObject({ low: schema, standard: schema, high: schema, critical: schema });
-const Flags = z.record(z.string(), z.literal(true));
+const Flags = lazySchema(() => z.record(z.string(), z.literal(true)));
 
-const SessionRequirement = z.strictObject({ aal: Aal, phishing_resistant: z.boolean(), max_age: Seconds });
+const SessionRequirement = lazySchema(() => z.strictObject({ aal: Aal, phishing_resistant: z.boolean(), max_age: Seconds }));
 /** The scores at which risk becomes medium, high and critical; they ascend, so the highest one reached names the level. */
-const Thresholds = z
+const Thresholds = lazySchema(() => z
   .strictObject({ medium: Points, high: Points, critical: Points })
-  .refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical");
+  .refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical"));
 
-const App = z.strictObject({
+const App = lazySchema(() => z.strictObject({
   tier: Tier,
   classification: z.enum(["public", "internal", "confidential", "restricted"]).optional(),
   description: z.string().optional(),
   actions: z.record(z.string(), Tier).optional(),
   privileged_actions: Flags.optional(),
-});
+}));
 
-const Exception = z.strictObject({
+const Exception = lazySchema(() => z.strictObject({
   kind: ExceptionKind,
   subjects: Flags,
   apps: Flags,
@@ -37,9 +38,9 @@ const Exception = z.strictObject({
   expires_at: z.int().min(0),
   approver: z.string().min(1),
   reason: z.string().min(1),
-});
+}));
 
-export const ConfigSchema = z.strictObject({
+export const ConfigSchema = lazySchema(() => z.strictObject({
   policy_version: z.string().min(1),
   // A tier's rank is its position in names (the policy takes the highest floor by comparing ranks).
   tiers: z.strictObject({
@@ -107,6 +108,6 @@ export const ConfigSchema = z.strictObject({
     apps: z.record(z.string(), App),
   }),
   exceptions: z.record(z.string(), Exception),
-});
+}));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -4,43 +4,44 @@
  * queries. `input` is the input document the policy saw and `result` the policy's verdict, as OPA
  * logs them; `bundles` names the revision each decision was made on, which is what replay needs.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Outcome, Tier } from "./decision.js";
+import { lazySchema } from "./lazy-schema.js";
 
 /** A path into the event, as OPA's `system.log.mask` writes it: `/input/...` or `/result/...`. */
-export const MaskPath = z
+export const MaskPath = lazySchema(() => z
   .string()
-  .regex(/^\/(input|result)(\/[^/]+)*$/, "expected a path like /input/subject/id or /result/reasons");
+  .regex(/^\/(input|result)(\/[^/]+)*$/, "expected a path like /input/subject/id or /result/reasons"));
 
 /** Remove the value at the path (OPA's default operation; a bare path string means the same). */
-export const RemoveRule = z.strictObject({ op: z.literal("remove"), path: MaskPath });
+export const RemoveRule = lazySchema(() => z.strictObject({ op: z.literal("remove"), path: MaskPath }));
 /** Set the value at the path, creating objects on the way (OPA's `upsert`). */
-export const UpsertRule = z.strictObject({ op: z.literal("upsert"), path: MaskPath, value: z.unknown().default(null) });
+export const UpsertRule = lazySchema(() => z.strictObject({ op: z.literal("upsert"), path: MaskPath, value: z.unknown().default(null) }));
 /** stepup's extension: replace a string with its keyed hash, so events stay correlatable. */
-export const HashRule = z.strictObject({ op: z.literal("hash"), path: MaskPath });
+export const HashRule = lazySchema(() => z.strictObject({ op: z.literal("hash"), path: MaskPath }));
 /** stepup's extension: keep only the network part of an IP address (IPv4 /24, IPv6 /48 by default). */
-export const TruncateIpRule = z.strictObject({
+export const TruncateIpRule = lazySchema(() => z.strictObject({
   op: z.literal("truncate_ip"),
   path: MaskPath,
   ipv4_prefix: z.int().min(0).max(32).default(24),
   ipv6_prefix: z.int().min(0).max(128).default(48),
-});
+}));
 
 /** One mask rule: OPA's forms (a path string, `remove`, `upsert`) or stepup's `hash` and `truncate_ip`. */
-export const MaskOpRule = z.discriminatedUnion("op", [RemoveRule, UpsertRule, HashRule, TruncateIpRule]);
-export const MaskRuleSchema = z.union([MaskPath, MaskOpRule]);
+export const MaskOpRule = lazySchema(() => z.discriminatedUnion("op", [RemoveRule, UpsertRule, HashRule, TruncateIpRule]));
+export const MaskRuleSchema = lazySchema(() => z.union([MaskPath, MaskOpRule]));
 
 /**
  * Which events to drop before they reach any sink, like OPA's `system.log.drop`: an event is
  * dropped when every field given matches. Events that used an exception are never dropped.
  */
-export const DropRuleSchema = z.strictObject({
+export const DropRuleSchema = lazySchema(() => z.strictObject({
   outcome: z.array(Outcome).min(1).optional(),
   tier: z.array(Tier).min(1).optional(),
   app: z.array(z.string().min(1)).min(1).optional(),
-});
+}));
 
-const Json = z.unknown();
+const Json = lazySchema(() => z.unknown());
 
 /**
  * What the candidate revision of a report-only (shadow) rollout would have decided for the same
@@ -48,7 +49,7 @@ const Json = z.unknown();
  * score, or the error it failed on (its outcome is then the fail-closed deny). Never enforced.
  * `skipped` says the candidate was not asked (its queue was full), so there is nothing to compare.
  */
-export const ShadowOutcomeSchema = z.strictObject({
+export const ShadowOutcomeSchema = lazySchema(() => z.strictObject({
   revision: z.string(),
   outcome: Outcome.optional(),
   tier: Tier.optional(),
@@ -56,13 +57,13 @@ export const ShadowOutcomeSchema = z.strictObject({
   score: z.number().optional(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   skipped: z.literal("queue_full").optional(),
-});
+}));
 
 /**
  * stepup's own fields in OPA's `custom` object: the shadow outcome. Other keys pass through, as
  * OPA lets its users put anything there.
  */
-export const CustomFieldsSchema = z.looseObject({ shadow: ShadowOutcomeSchema.optional() });
+export const CustomFieldsSchema = lazySchema(() => z.looseObject({ shadow: ShadowOutcomeSchema.optional() }));
 
 /**
  * A switch of revisions in a report-only rollout, written into the decision log between events as
@@ -72,7 +73,7 @@ export const CustomFieldsSchema = z.looseObject({ shadow: ShadowOutcomeSchema.op
  * back to being the candidate); `candidate_set` and `candidate_cleared`: report-only starts and ends;
  * `candidate_failed`: a candidate could not be loaded, and nothing changed.
  */
-export const RolloutRecordSchema = z.strictObject({
+export const RolloutRecordSchema = lazySchema(() => z.strictObject({
   level: z.enum(["info", "error"]),
   msg: z.literal("stepup rollout"),
   action: z.enum(["promoted", "rolled_back", "candidate_set", "candidate_cleared", "candidate_failed"]),
@@ -87,10 +88,10 @@ export const RolloutRecordSchema = z.strictObject({
   by: z.string().optional(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   labels: z.record(z.string(), z.string()).optional(),
-});
+}));
 
 /** OPA's decision-log event (EventV1), field for field; what both OPA and the SDK upload. */
-export const DecisionLogEventSchema = z.strictObject({
+export const DecisionLogEventSchema = lazySchema(() => z.strictObject({
   labels: z.record(z.string(), z.string()).nullable(),
   decision_id: z.string().min(1),
   batch_decision_id: z.string().optional(),
@@ -117,14 +118,14 @@ export const DecisionLogEventSchema = z.strictObject({
   request_context: z.looseObject({}).optional(),
   /** OPA's free-form object; stepup writes the candidate's outcome of a shadow rollout there (`shadow`). */
   custom: CustomFieldsSchema.optional(),
-});
+}));
 
 /**
  * An event as read back from a log: OPA's event with whatever wrapper fields the writer added
  * around it — OPA's and stepup's console logs put `level`, `msg`, `time` and `type` beside the
  * event's own fields — left out rather than refused.
  */
-export const DecisionLogRecordSchema = z.object(DecisionLogEventSchema.shape);
+export const DecisionLogRecordSchema = lazySchema(() => z.object(DecisionLogEventSchema.shape));
 
 export type MaskRule = z.input<typeof MaskRuleSchema>;
 export type ParsedMaskRule = z.output<typeof MaskRuleSchema>;

@@ -4,36 +4,37 @@
  * its signals and routes, so both servers work from one configuration. Keys are inline JWKS and
  * lists are inline CIDRs, because the policy never calls out.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isAddressOrCidr } from "./address.js";
 import { Anonymizer, CredentialStorage, Reputation } from "./input.js";
+import { lazySchema } from "./lazy-schema.js";
 
 /** The asymmetric JWS algorithms stepup accepts (the SDK's and the Rego's default list). */
 export const JWT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"] as const;
 
 const Text = (max: number) => z.string().min(1).max(max);
-const OneOrMany = z.union([Text(2048), z.array(Text(2048)).min(1)]);
-const Jwks = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
-const Algorithms = z.array(z.enum(JWT_ALGORITHMS)).min(1);
-const Tolerance = z.int().min(0).max(3600);
-const Cidr = z.string().refine(isAddressOrCidr, "not an IP address or CIDR");
+const OneOrMany = lazySchema(() => z.union([Text(2048), z.array(Text(2048)).min(1)]));
+const Jwks = lazySchema(() => z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) }));
+const Algorithms = lazySchema(() => z.array(z.enum(JWT_ALGORITHMS)).min(1));
+const Tolerance = lazySchema(() => z.int().min(0).max(3600));
+const Cidr = lazySchema(() => z.string().refine(isAddressOrCidr, "not an IP address or CIDR"));
 
 /** `/literal/*` for one segment, a final `/**` for the rest. */
-const RoutePath = z
+const RoutePath = lazySchema(() => z
   .string()
   .max(1024)
-  .regex(/^\/([^/*?#]+|\*)?(\/([^/*?#]+|\*))*(\/\*\*)?$/, "expected /segments with * for one segment and a final /** for the rest");
+  .regex(/^\/([^/*?#]+|\*)?(\/([^/*?#]+|\*))*(\/\*\*)?$/, "expected /segments with * for one segment and a final /** for the rest"));
 
-export const EnvoyRouteSchema = z.strictObject({
+export const EnvoyRouteSchema = lazySchema(() => z.strictObject({
   /** HTTP methods (any case); every method when absent. HEAD also matches GET routes. */
   methods: z.array(Text(32)).min(1).optional(),
   path: RoutePath,
   app: Text(128),
   /** The action; from the method when absent. */
   action: Text(64).optional(),
-});
+}));
 
-export const EnvoySettingsSchema = z.strictObject({
+export const EnvoySettingsSchema = lazySchema(() => z.strictObject({
   /** Bearer tokens: an access token (RFC 9068, `typ: at+jwt`) or an ID token, verified against `jwks`. */
   session: z
     .strictObject({
@@ -86,7 +87,7 @@ export const EnvoySettingsSchema = z.strictObject({
     .optional(),
   /** `realm` of the challenges. */
   realm: Text(256).optional(),
-});
+}));
 
 export type EnvoySettings = z.output<typeof EnvoySettingsSchema>;
 export type EnvoyRoute = z.output<typeof EnvoyRouteSchema>;

@@ -5,11 +5,12 @@
  * behaviour store and familiarity) or a decision-log entry's input with a label (decided as it
  * was logged).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Anonymizer, Device, InputSchema, NetworkZone, Reputation, UnixSeconds } from "./input.js";
+import { lazySchema } from "./lazy-schema.js";
 
 /** The attack classes of docs/threat-model.md that a stream of logins can show. */
-export const AttackClass = z.enum([
+export const AttackClass = lazySchema(() => z.enum([
   "credential_stuffing",
   "vpn",
   "targeted",
@@ -17,16 +18,16 @@ export const AttackClass = z.enum([
   "token_replay",
   "mfa_fatigue",
   "insider_privilege",
-]);
+]));
 export type AttackClass = z.output<typeof AttackClass>;
 
-export const Label = z.union([z.literal("legitimate"), AttackClass]);
+export const Label = lazySchema(() => z.union([z.literal("legitimate"), AttackClass]));
 export type Label = z.output<typeof Label>;
 
 const Text = (max: number) => z.string().min(1).max(max);
 
 /** One access, as the service saw it. */
-export const LoginEventSchema = z.strictObject({
+export const LoginEventSchema = lazySchema(() => z.strictObject({
   time: UnixSeconds,
   label: Label,
   subject: z.strictObject({
@@ -62,12 +63,12 @@ export const LoginEventSchema = z.strictObject({
   target: z.strictObject({ app: Text(128), action: Text(64) }),
   /** Failed authentication attempts just before this access. */
   failures_before: z.int().min(0).max(1_000).default(0),
-});
+}));
 export type LoginEvent = z.output<typeof LoginEventSchema>;
 
 /** A logged decision's input with its label, decided as it stands. */
-export const LabelledInputSchema = z.strictObject({ label: Label, input: InputSchema });
+export const LabelledInputSchema = lazySchema(() => z.strictObject({ label: Label, input: InputSchema }));
 export type LabelledInput = z.output<typeof LabelledInputSchema>;
 
-export const LabelledLineSchema = z.union([LoginEventSchema, LabelledInputSchema]);
+export const LabelledLineSchema = lazySchema(() => z.union([LoginEventSchema, LabelledInputSchema]));
 export type LabelledLine = z.output<typeof LabelledLineSchema>;

@@ -5,14 +5,15 @@
  * (src/signals/idp/profiles.json); a deployment adjusts one by passing a patch, checked against
  * this schema.
  */
-import { z } from "zod";
+import * as z from "zod";
+import { lazySchema } from "./lazy-schema.js";
 
 const Text = (max: number) => z.string().min(1).max(max);
 export const TOKEN_KINDS = ["access_token", "id_token"] as const;
 export const SESSION_CLAIMS = ["acr", "amr", "auth_time"] as const;
 
 /** How a token of one kind looks when the provider issues it with its defaults. */
-export const TokenShapeSchema = z.strictObject({
+export const TokenShapeSchema = lazySchema(() => z.strictObject({
   /** The JOSE `typ` header values accepted (compared case-insensitively, `application/` prefix ignored); `null` accepts a token without one. */
   typ: z.array(z.union([Text(64), z.null()])).min(1),
   /** The claim naming the client the token was issued to (RFC 9068 `client_id`, OIDC `azp`, Okta `cid`); access tokens only. */
@@ -25,15 +26,15 @@ export const TokenShapeSchema = z.strictObject({
   carries: z.array(z.enum(SESSION_CLAIMS)),
   /** Other names the session claims go by in this kind of token (Auth0 reserves acr, amr and auth_time: an Action sets custom ones). */
   claim_names: z.strictObject({ acr: Text(128).optional(), amr: Text(128).optional(), auth_time: Text(128).optional() }).optional(),
-});
+}));
 
 /** One provider acr value and the policy acr value it stands for; weakest first. */
-export const AcrMappingSchema = z.strictObject({
+export const AcrMappingSchema = lazySchema(() => z.strictObject({
   value: Text(256),
   acr: Text(256),
-});
+}));
 
-export const StepUpRequestSchema = z.strictObject({
+export const StepUpRequestSchema = lazySchema(() => z.strictObject({
   /** Send `acr_values` with the provider's values for the requirement. */
   acr_values: z.boolean(),
   /** Ask for the acr as an essential claim (OIDC Core 5.5.1.1) in the ID token, in the access token as Entra's `acrs`, or not at all. */
@@ -42,9 +43,9 @@ export const StepUpRequestSchema = z.strictObject({
   max_age: z.boolean(),
   /** Send `prompt=login` on every step-up, for a provider that reuses its session despite acr_values. */
   prompt_login: z.boolean(),
-});
+}));
 
-export const IdentityProviderProfileSchema = z.strictObject({
+export const IdentityProviderProfileSchema = lazySchema(() => z.strictObject({
   name: Text(64).regex(/^[a-z0-9-]+$/),
   title: Text(128),
   /** The claim holding the acr: `acr` (a string) or Entra ID's `acrs` (an array of authentication-context ids). */
@@ -60,7 +61,7 @@ export const IdentityProviderProfileSchema = z.strictObject({
   step_up: StepUpRequestSchema,
   /** What to enable at the provider, for docs/identity-providers.md and the missing-claims report. */
   settings: z.array(Text(512)).max(16),
-});
+}));
 
 export type IdentityProviderProfile = z.infer<typeof IdentityProviderProfileSchema>;
 export type TokenShape = z.infer<typeof TokenShapeSchema>;
@@ -68,5 +69,5 @@ export type TokenKind = (typeof TOKEN_KINDS)[number];
 export type SessionClaim = (typeof SESSION_CLAIMS)[number];
 
 /** A deployment's changes to a shipped profile: any top-level field replaced. */
-export const ProfilePatchSchema = IdentityProviderProfileSchema.partial();
+export const ProfilePatchSchema = lazySchema(() => IdentityProviderProfileSchema.partial());
 export type ProfilePatch = z.infer<typeof ProfilePatchSchema>;

@@ -1,5 +1,5 @@
 /** Turns zod's issues into stepup's: a dotted path that names the field, and a short message. */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Issue } from "../errors.js";
 
 export function toIssues(error: z.ZodError, root = ""): Issue[] {

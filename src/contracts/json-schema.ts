@@ -1,5 +1,5 @@
 /** JSON Schemas generated from the zod contracts: for `opa check --schema`, for docs and for users. */
-import { z } from "zod";
+import * as z from "zod";
 import { DecisionSchema, VerdictSchema } from "./decision.js";
 import { DecisionLogEventSchema } from "./decision-log.js";
 import { InputSchema } from "./input.js";

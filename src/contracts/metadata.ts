@@ -4,8 +4,9 @@
  * carried in the bundle's .manifest (`metadata.stepup`), so text lives next to the rule that
  * produces the code and the policy itself returns codes only.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Code } from "./decision.js";
+import { lazySchema } from "./lazy-schema.js";
 
 /** The decision document's entrypoint: what the manifest names and every runtime serves. */
 export const DECISION_ENTRYPOINT = "stepup/decision";
@@ -16,18 +17,18 @@ export const DECISION_ENTRYPOINT = "stepup/decision";
  */
 export const PACKED_ENTRYPOINT = "stepup/packed";
 
-export const CodeEntry = z.strictObject({
+export const CodeEntry = lazySchema(() => z.strictObject({
   title: z.string().min(1),
   message: z.string().min(1),
   controls: z.array(z.string()),
-});
+}));
 
 /**
  * stepup's part of the manifest. The wasm module is named here rather than in the manifest's own
  * `wasm` list, so that OPA (which has no wasm engine in its static build) evaluates the bundle's
  * Rego while the SDK evaluates its wasm: one bundle, every runtime.
  */
-export const BundleMetadataSchema = z.strictObject({
+export const BundleMetadataSchema = lazySchema(() => z.strictObject({
   policy_version: z.string(),
   wasm: z.strictObject({
     entrypoint: z.string(),
@@ -40,16 +41,16 @@ export const BundleMetadataSchema = z.strictObject({
     rewrites: z.array(z.string()).optional(),
   }),
   codes: z.record(Code, CodeEntry),
-});
+}));
 
-export const ManifestSchema = z.looseObject({
+export const ManifestSchema = lazySchema(() => z.looseObject({
   revision: z.string().default(""),
   roots: z.array(z.string()).optional(),
   wasm: z
     .array(z.looseObject({ entrypoint: z.string(), module: z.string() }))
     .optional(),
   metadata: z.looseObject({ stepup: BundleMetadataSchema.optional() }).optional(),
-});
+}));
 
 export type CodeEntry = z.output<typeof CodeEntry>;
 export type BundleMetadata = z.output<typeof BundleMetadataSchema>;

@@ -2,11 +2,12 @@
  * A scenario: a named situation with its input and the decision expected for it. The catalogue in
  * scenarios/ is data shared by every runtime (wasm, sidecar, Envoy) and rendered in docs/.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Code, Obligation, Outcome, Tier } from "./decision.js";
 import { InputSchema } from "./input.js";
+import { lazySchema } from "./lazy-schema.js";
 
-export const ScenarioSchema = z.strictObject({
+export const ScenarioSchema = lazySchema(() => z.strictObject({
   name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "expected kebab-case"),
   title: z.string().min(1),
   description: z.string().optional(),
@@ -21,6 +22,6 @@ export const ScenarioSchema = z.strictObject({
     /** The obligations, exactly. */
     obligations: z.array(Obligation).optional(),
   }),
-});
+}));
 
 export type Scenario = z.output<typeof ScenarioSchema>;

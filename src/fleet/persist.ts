@@ -8,18 +8,19 @@
 import { createHash, randomBytes } from "node:crypto";
 import { lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { BundleTooLargeError, BundleUnsafeError } from "../errors.js";
+import { lazySchema } from "../contracts/lazy-schema.js";
 
 const BUNDLE_FILE = "bundle.tar.gz";
 const RECORD_FILE = "bundle.json";
 
-const RecordSchema = z.looseObject({
+const RecordSchema = lazySchema(() => z.looseObject({
   revision: z.string(),
   etag: z.string().optional(),
   sha256: z.string(),
   saved_at: z.string(),
-});
+}));
 
 export interface SavedBundle {
   readonly bytes: Uint8Array;

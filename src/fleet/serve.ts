@@ -12,12 +12,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { constants } from "node:fs";
 import { open, realpath } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve, sep } from "node:path";
 import { normalisePath } from "../bundle/archive.js";
 import { ListenFailedError } from "../errors.js";
 import { LONG_POLL_CONTENT_TYPE } from "./fetch.js";
+import { nodeHttp } from "../lazy.js";
 
 export interface ServeOptions {
   /** The folder whose `*.tar.gz` files are served. */
@@ -135,7 +136,7 @@ export async function serveBundles(options: ServeOptions): Promise<BundleServer>
     });
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = nodeHttp().createServer((req, res) => {
     handle(req, res).catch(() => end(res, 500));
   });
   await new Promise<void>((ok, fail) => {

@@ -7,7 +7,7 @@
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { create as createTar } from "tar";
+import { create as createTar } from "tar/create";
 import { BundleInvalidError, BundleNotFoundError, RevisionNotFoundError } from "../errors.js";
 import { loadBundle, type Bundle } from "../bundle/load.js";
 

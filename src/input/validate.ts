@@ -6,23 +6,21 @@
  * (compile.ts) into one pass that checks the document and fills in its defaults; zod, the
  * contract's one source, names the problems when there are any.
  */
-import { jsonSchemaOf } from "../contracts/compiled.js";
+import { INPUT_JSON_SCHEMAS } from "../contracts/generated/input-schema.js";
 import { InputSchema, type Input } from "../contracts/input.js";
 import { toIssues } from "../contracts/issues.js";
 import { InputInvalidError, InputNotJsonError } from "../errors.js";
 import { compileNormalizer, INVALID, type Schema } from "./compile.js";
 import { snapshotInput } from "./snapshot.js";
 
-let schemas: Readonly<Record<"input" | "output", Schema>> | undefined;
-
 /**
- * The input contract's JSON Schema as zod generates it, once: of a caller's document (`input`,
- * with the defaults of absent fields) or of a validated one (`output`, every field present). What
- * the contract's compiled forms — here and the engine's writers — are compiled from.
+ * The input contract's JSON Schema as zod generates it: of a caller's document (`input`, with the
+ * defaults of absent fields) or of a validated one (`output`, every field present). What the
+ * contract's compiled forms — here and the engine's writers — are compiled from. Generated ahead
+ * of time (src/contracts/generated/), not in every process that starts.
  */
 export function inputJsonSchema(io: "input" | "output"): Schema {
-  schemas ??= { input: jsonSchemaOf(InputSchema, "input"), output: jsonSchemaOf(InputSchema, "output") };
-  return schemas[io];
+  return (INPUT_JSON_SCHEMAS as Readonly<Record<"input" | "output", Schema>>)[io];
 }
 
 let checkAndNormalize: ((value: unknown) => unknown) | undefined;

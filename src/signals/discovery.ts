@@ -4,8 +4,9 @@
  * The document must name exactly that issuer (section 4.3, so a document from elsewhere cannot
  * substitute its keys) and a `jwks_uri` over https, or http on loopback for tests and sidecars.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { IdpDiscoveryError } from "../errors.js";
+import { lazySchema } from "../contracts/lazy-schema.js";
 
 export interface ProviderMetadata {
   readonly issuer: string;
@@ -15,13 +16,13 @@ export interface ProviderMetadata {
   readonly claims_parameter_supported?: boolean;
 }
 
-const MetadataSchema = z.looseObject({
+const MetadataSchema = lazySchema(() => z.looseObject({
   issuer: z.string().min(1),
   jwks_uri: z.string().min(1),
   authorization_endpoint: z.string().optional(),
   acr_values_supported: z.array(z.string()).optional(),
   claims_parameter_supported: z.boolean().optional(),
-});
+}));
 
 const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
 const remembered = new Map<string, Promise<ProviderMetadata>>();

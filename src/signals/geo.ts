@@ -31,16 +31,23 @@ export interface Place {
   readonly asn: number | null;
 }
 
+let notOnTheMap: AddressSet | undefined;
+
 /**
  * Addresses that have no place on the map (RFC 6890 special-purpose: private, loopback,
  * link-local, shared, multicast, unique-local). Databases sometimes place them anyway; the
- * bundled one puts some private ranges in a country. They are never located.
+ * bundled one puts some private ranges in a country. They are never located. Built on first use
+ * rather than when the SDK is imported: a service that locates no address does not pay for it.
  */
-const NOT_ON_THE_MAP = new AddressSet();
-for (const cidr of [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-  "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
-]) NOT_ON_THE_MAP.add(cidr);
+function offTheMap(): AddressSet {
+  if (notOnTheMap) return notOnTheMap;
+  notOnTheMap = new AddressSet();
+  for (const cidr of [
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+    "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+  ]) notOnTheMap.add(cidr);
+  return notOnTheMap;
+}
 
 const NOWHERE: Place = { country: null, lat: null, lon: null, accuracy_km: null, asn: null };
 
@@ -72,7 +79,7 @@ export class GeoLocator {
 
   /** The place of a canonical address (see `normalizeIp`); all null when no database knows it. */
   lookup(ip: string | null): Place {
-    if (ip === null || NOT_ON_THE_MAP.has(ip)) return NOWHERE;
+    if (ip === null || offTheMap().has(ip)) return NOWHERE;
     const cityRecord = get(this.city, ip);
     const countryRecord = cityRecord ? null : get(this.country, ip);
     const asnRecord = get(this.asn, ip);

@@ -5,7 +5,7 @@
  * as they are. A line that is none of these is an error naming the file and line, never skipped.
  */
 import { readFile, stat } from "node:fs/promises";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Anonymizer, Reputation } from "../contracts/input.js";
 import { IpListInvalidError } from "../errors.js";
 import { AddressSet } from "./ip.js";

@@ -7,7 +7,7 @@
  * carried no bearer token, exactly as the Envoy entrypoint in rego/stepup/envoy/ does.
  */
 import { X509Certificate } from "node:crypto";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { CredentialStorage } from "../contracts/input.js";
 import type { PeerIdentity } from "./request.js";
 import type { VerifiedCaller } from "./session.js";

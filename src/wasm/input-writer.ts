@@ -63,6 +63,42 @@ const encoder = new TextEncoder();
 const MAX_BYTES_PER_CHAR = 6;
 const MAX_NUMBER_BYTES = 24;
 
+/** A JSON writer's compiled body, with the helpers it calls passed in. */
+type JsonWrite = (
+  s: typeof writeString,
+  n: typeof writeNumber,
+  l: typeof codePoints,
+  r: readonly RegExp[],
+  f: typeof FORMATS,
+  bytes: Uint8Array,
+  at: number,
+  value: unknown,
+) => number;
+
+/** A JSON writer as compiled, or as generated ahead of time (`jsonWriterSource`). */
+export interface CompiledJsonWriter {
+  readonly maxBytes: number;
+  readonly patterns: readonly RegExp[];
+  readonly write: JsonWrite;
+}
+
+/** The writer of a compiled or generated JSON writer. */
+export function jsonWriter({ maxBytes, patterns, write }: CompiledJsonWriter): InputWriter {
+  const writer = (bytes: Uint8Array, at: number, value: unknown) => write(writeString, writeNumber, codePoints, patterns, FORMATS, bytes, at, value);
+  return Object.assign(writer, { maxBytes });
+}
+
+/**
+ * A JSON writer's source, as an object literal of `CompiledJsonWriter`: the writers of JSON do not
+ * depend on the instance, so they are generated with the contract's other code
+ * (scripts/contract-code.ts) rather than compiled in every process that loads a bundle.
+ */
+export function jsonWriterSource(schema: Schema, options: { checked?: boolean } = {}): string {
+  const { body, size, patterns } = compileSchema(schema, jsonTarget, { checked: options.checked ?? false });
+  const regexps = patterns.map((pattern) => `new RegExp(${JSON.stringify(pattern.source)}, ${JSON.stringify(pattern.flags)})`);
+  return `{\n  maxBytes: ${size},\n  patterns: [${regexps.join(", ")}],\n  write: function (S, N, L, R, F, b, p, value) { ${body} return p; },\n}`;
+}
+
 /** The target writing JSON text at `p` in `b`. */
 function jsonTarget(): Target<undefined> {
   const constant = (text: string): string => {
@@ -196,18 +232,7 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
   const form = options.values;
   if (!form) {
     const { body, size: maxBytes, patterns } = compileSchema(schema, jsonTarget, { checked });
-    const compiled = new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as (
-      s: typeof writeString,
-      n: typeof writeNumber,
-      l: typeof codePoints,
-      r: readonly RegExp[],
-      f: typeof FORMATS,
-      bytes: Uint8Array,
-      at: number,
-      value: unknown,
-    ) => number;
-    const writer = (bytes: Uint8Array, at: number, value: unknown) => compiled(writeString, writeNumber, codePoints, patterns, FORMATS, bytes, at, value);
-    return Object.assign(writer, { maxBytes });
+    return jsonWriter({ maxBytes, patterns, write: new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as JsonWrite });
   }
   const { body, size, patterns } = compileSchema(schema, valuesTarget(form), { checked });
   const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "p", "value", `${body} return p;`) as (

@@ -1,18 +1,20 @@
 /**
  * The compiled checks (the input contract's compiler, src/input/compile.ts, behind parseInput and
- * the engine's checked writer; ajv for the verdict; all from the JSON Schema zod generates) must
+ * the engine's checked writer; ajv's standalone code for the verdict; all from the JSON Schema zod
+ * generates) must
  * answer exactly as zod does: a check that accepted what zod rejects would let a bad document
  * reach the policy. fast-check breaks valid documents at random places with awkward values and
  * compares the answers.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileCheck, jsonSchemaOf } from "../../src/contracts/compiled.js";
+import { validate as verdictCheck } from "../../src/contracts/generated/verdict-check.js";
 import { compileNormalizer } from "../../src/input/compile.js";
 import { ConfigSchema } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
 import { InputSchema } from "../../src/contracts/input.js";
-import { compileInputWriter, INVALID } from "../../src/wasm/input-writer.js";
+import { INVALID, jsonWriter } from "../../src/wasm/input-writer.js";
+import { JSON_WRITERS } from "../../src/wasm/generated/json-writers.js";
 import { inputJsonSchema, normalizeInput, parseInput } from "../../src/input/validate.js";
 import { awkward, broken, inputDraftArb, sampleInputs } from "../support/arbitraries.js";
 import { testStepup } from "../helpers.js";
@@ -35,7 +37,8 @@ describe("compiled checks answer as zod does", () => {
   });
 
   it("for input documents through the engine's checked writer, which also writes what zod builds", () => {
-    const write = compileInputWriter(jsonSchemaOf(InputSchema, "input"), { checked: true });
+    // The writer the engine uses: generated ahead of time, the same code compileInputWriter compiles.
+    const write = jsonWriter(JSON_WRITERS.checked);
     const bytes = new Uint8Array(write.maxBytes);
     fc.assert(
       fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
@@ -62,7 +65,7 @@ describe("compiled checks answer as zod does", () => {
 
   it("for verdicts, valid and broken", async () => {
     const stepup = await testStepup();
-    const check = compileCheck(VerdictSchema, "output");
+    const check = (value: unknown) => verdictCheck(value) === true;
     const verdicts = sampleInputs(5, 300).map((input) => JSON.parse(JSON.stringify(stepup.evaluate(input))) as unknown);
     fc.assert(
       fc.property(fc.constantFrom(...verdicts), fc.nat(), awkward, fc.boolean(), fc.boolean(), (verdict, pick, value, breakIt, addKey) => {

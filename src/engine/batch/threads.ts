@@ -8,8 +8,9 @@
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { EngineEvaluationError, PoolClosedError } from "../../errors.js";
+import { workerThreads } from "../../lazy.js";
 
 /** A question from a thread: a message with `ask`, answered with `reply(message)`. */
 export type AskHandler = (ask: unknown, reply: (message: unknown) => void) => void;
@@ -194,7 +195,7 @@ export function typescriptWorker(source: URL): URL {
 }
 
 function startThread(script: URL, setup: unknown, name: string): Promise<Thread> {
-  const worker = new Worker(script);
+  const worker = new (workerThreads().Worker)(script);
   return new Promise((resolve, reject) => {
     // Only these two listeners come off: Worker keeps listeners of its own on itself.
     const failed = (err: Error) => reject(new EngineEvaluationError(`a ${name} thread did not start: ${err.message}`, { cause: err }));

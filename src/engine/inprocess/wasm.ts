@@ -21,7 +21,8 @@ import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStep
 import type { Engine, EngineInfo } from "../engine.js";
 import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
-import { compileInputWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
+import { compileInputWriter, jsonWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
+import { JSON_WRITERS } from "../../wasm/generated/json-writers.js";
 import { normalizeInput } from "../../input/validate.js";
 import { FALLBACKS, type EngineEvent, type Fallback } from "./fallbacks.js";
 import { unpack } from "./packed.js";
@@ -33,12 +34,14 @@ interface Writers {
 }
 
 /**
- * The input contract compiled into writers of JSON straight into the policy's memory (once, when
- * first needed).
+ * The input contract compiled into writers of JSON straight into the policy's memory: generated
+ * with the contract's other code (src/wasm/generated/, by scripts/contract-code.ts), so that no
+ * process compiles them when it loads a bundle; test/contracts.test.ts holds them to what
+ * `compileInputWriter` compiles from the contract now.
  */
 let writers: Writers | undefined;
 function compiledWriters(): Writers {
-  writers ??= { input: compileInputWriter(inputJsonSchema("output")), checked: compileInputWriter(inputJsonSchema("input"), { checked: true }) };
+  writers ??= { input: jsonWriter(JSON_WRITERS.input), checked: jsonWriter(JSON_WRITERS.checked) };
   return writers;
 }
 

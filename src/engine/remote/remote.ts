@@ -4,13 +4,13 @@
  * decision (retries included), a bounded retry budget shared by all calls, and typed errors that
  * the deciding code turns into the fail-closed decision.
  */
-import http from "node:http";
-import https from "node:https";
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
 import type { AxiosInstance } from "axios";
 import type { Input } from "../../contracts/input.js";
 import { ConfigInvalidError, EngineTimeoutError, EngineUndefinedError } from "../../errors.js";
 import { DECISION_ENTRYPOINT } from "../../bundle/build.js";
-import { axios } from "../../lazy.js";
+import { axios, nodeHttp, nodeHttps } from "../../lazy.js";
 import type { AsyncEngine } from "../engine.js";
 import { networkFailure, statusFailure, type Failure } from "./remote-failure.js";
 import { DEFAULT_RETRY_BUDGET, RetryBudget, type RetryBudgetOptions } from "./retry-budget.js";
@@ -59,7 +59,7 @@ export class RemoteEngine implements AsyncEngine {
   private readonly retries: number;
   private readonly budget: RetryBudget;
   private readonly http: AxiosInstance;
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
   private lastRevision = "";
 
   constructor(options: RemoteEngineOptions) {
@@ -75,7 +75,7 @@ export class RemoteEngine implements AsyncEngine {
     if (issues.length > 0) throw new ConfigInvalidError(issues);
     this.budget = new RetryBudget(options.retryBudget ?? DEFAULT_RETRY_BUDGET);
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 };
-    this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    this.agents = { http: new (nodeHttp().Agent)(agentOptions), https: new (nodeHttps().Agent)(agentOptions) };
     this.http = axios().create({
       baseURL: options.url.replace(/\/$/, ""),
       httpAgent: this.agents.http,

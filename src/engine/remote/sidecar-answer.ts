@@ -2,9 +2,10 @@
  * Reading what OPA's data API returns: a decision with its provenance, and the list of activated
  * bundles with their manifests. Anything else is an `EngineBadResponseError`, never a guess.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ManifestSchema, type BundleMetadata } from "../../contracts/metadata.js";
 import { EngineBadResponseError } from "../../errors.js";
+import { lazySchema } from "../../contracts/lazy-schema.js";
 
 /** One decision as the sidecar gave it. */
 export interface SidecarAnswer {
@@ -22,16 +23,16 @@ export interface SidecarBundle {
   readonly metadata?: BundleMetadata;
 }
 
-const DataAnswer = z.looseObject({
+const DataAnswer = lazySchema(() => z.looseObject({
   result: z.unknown().optional(),
   provenance: z
     .looseObject({ bundles: z.record(z.string(), z.looseObject({ revision: z.string().default("") })).optional() })
     .optional(),
-});
+}));
 
-const BundlesAnswer = z.looseObject({
+const BundlesAnswer = lazySchema(() => z.looseObject({
   result: z.record(z.string(), z.looseObject({ manifest: z.unknown().optional() })).default({}),
-});
+}));
 
 export function readAnswer(text: string, url: string): SidecarAnswer {
   const parsed = DataAnswer.safeParse(parseJson(text, url));
