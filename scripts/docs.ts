@@ -1,6 +1,8 @@
-// Regenerates the generated documents (run by `make docs`): the JSON Schemas in schemas/ and
-// docs/scenarios.md from the scenario catalogue, and the contracts' generated code in src/contracts/generated/.
+// Regenerates the generated documents (run by `make docs`): the JSON Schemas in schemas/, the
+// input contract's Rego package, docs/scenarios.md from the scenario catalogue, and the contracts'
+// generated code in src/contracts/generated/.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { INPUT_CONTRACT_REGO, inputContractPolicy } from "../src/contracts/input-rego.js";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
 import { loadScenarios } from "../src/scenarios/catalog.js";
 import { scenariosMarkdown } from "../src/scenarios/markdown.js";
@@ -11,5 +13,6 @@ for (const [name, schema] of Object.entries(jsonSchemas())) {
   writeFileSync(`schemas/${name}.schema.json`, `${JSON.stringify(schema, null, 2)}\n`);
 }
 writeFileSync("schemas/opa/input.json", `${JSON.stringify(policyInputSchema(), null, 2)}\n`);
+writeFileSync(INPUT_CONTRACT_REGO, inputContractPolicy());
 writeFileSync("docs/scenarios.md", scenariosMarkdown(await loadScenarios("scenarios")));
 for (const [path, text] of contractCode()) writeFileSync(path, text);

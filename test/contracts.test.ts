@@ -1,6 +1,10 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/contracts/config.js";
+import { InputSchema } from "../src/contracts/input.js";
+import { INPUT_CONTRACT_REGO, inputContractPolicy } from "../src/contracts/input-rego.js";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
 import { scenariosMarkdown } from "../src/scenarios/markdown.js";
 import { contractCode } from "../scripts/contract-code.js";
@@ -24,8 +28,48 @@ describe("generated documents", () => {
     for (const [path, text] of contractCode()) expect(await readFile(path, "utf8"), path).toBe(text);
   });
 
+  it(`${INPUT_CONTRACT_REGO} is the contract's (run \`make docs\` after changing the input contract)`, async () => {
+    expect(await readFile(INPUT_CONTRACT_REGO, "utf8")).toBe(inputContractPolicy());
+  });
+
   it("keep every input field visible to opa check (no union with null left)", () => {
     expect(JSON.stringify(policyInputSchema())).not.toMatch(/"null"/);
+  });
+});
+
+/** Every path of a JSON Schema whose values are numbers that need not be whole. */
+function fractional(node: unknown, at = ""): string[] {
+  if (Array.isArray(node)) return node.flatMap((n) => fractional(n, at));
+  if (typeof node !== "object" || node === null) return [];
+  const n = node as Record<string, unknown>;
+  const number = n.type === "number" || (Array.isArray(n.type) && n.type.includes("number"));
+  const here = number && !("const" in n) ? [at] : [];
+  const properties = Object.entries((n.properties ?? {}) as Record<string, unknown>).flatMap(([k, v]) => fractional(v, at ? `${at}.${k}` : k));
+  const rest = ["anyOf", "items", "additionalProperties"].flatMap((k) => (k in n ? fractional(n[k], at) : []));
+  return [...here, ...properties, ...rest];
+}
+
+/** The policy's own Rego: every file that decides, without tests, the generated contract and the Envoy mapping. */
+async function policyFiles(dir = "rego/stepup"): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && !["contract", "envoy", "fixtures"].includes(entry.name)) out.push(...(await policyFiles(path)));
+    else if (entry.isFile() && entry.name.endsWith(".rego") && !entry.name.endsWith("_test.rego")) out.push(path);
+  }
+  return out;
+}
+
+describe("exact arithmetic", () => {
+  it("gives the policy whole numbers to compare: only the coordinates may be fractions, and the policy never reads them", async () => {
+    expect(fractional(z.toJSONSchema(InputSchema, { io: "output" }))).toEqual(["geo.lat", "geo.lon"]);
+    expect(fractional(z.toJSONSchema(ConfigSchema, { io: "output" }))).toEqual([]);
+    for (const file of await policyFiles()) {
+      const code = (await readFile(file, "utf8")).replace(/#.*$/gm, "");
+      expect(code, file).not.toMatch(/\.(lat|lon)\b/);
+      // Products and sums of whole numbers stay whole; a quotient or a remainder need not.
+      expect(code, file).not.toMatch(/\s[/%]\s/);
+    }
   });
 });
 

@@ -6,6 +6,7 @@
 package stepup
 
 import data.stepup.config
+import data.stepup.contract
 import data.stepup.exceptions
 import data.stepup.requirement
 import data.stepup.risk
@@ -81,9 +82,21 @@ _exceptions := exceptions.applied((((risk.raw_codes | stops.raw) | session.raw_g
 
 # METADATA
 # title: Decision
-# description: The decision document; the SDK validates it and adds the bundle revision.
+# description: |
+#   The decision document; the SDK validates it and adds the bundle revision. The document is
+#   established first (data.stepup.contract, generated from the input contract): one that meets
+#   the contract is decided with every omitted field filled in exactly as the SDK fills it, so
+#   every runtime gives the SDK's decision; one that breaks it is denied, naming the fields.
 # entrypoint: true
-decision := {
+decision := verdict if {
+	contract.valid
+
+	# regal ignore:with-outside-test-context
+	verdict := _verdict with input as contract.document
+} else := _refusal
+
+# The verdict on a document that meets the contract, as the SDK fills it in.
+_verdict := {
 	"outcome": outcome,
 	"tier": target.tier,
 	"risk": {
@@ -101,12 +114,48 @@ decision := {
 }
 
 # METADATA
+# title: Input invalid
+# description: |
+#   The input document breaks the input contract (a missing field, a wrong type, an unknown field
+#   or kind, a value out of range), so it is denied without being decided; invalid_fields names
+#   the fields at fault.
+# custom:
+#   code: input.invalid
+#   controls: [PR.AA-05]
+_refusal := {
+	"outcome": "deny",
+	"tier": "critical",
+	"risk": {"score": 0, "level": "low", "groups": {}, "contributions": {}},
+	"requirement": _refused_requirement,
+	"satisfied": false,
+	"reasons": ["input.invalid"],
+	"obligations": [],
+	"exceptions": [],
+	"policy_version": config.policy_version,
+	"invalid_fields": sort(contract.problems),
+}
+
+# What no request meets, in the form the subject's kind reads (a workload's when the kind is unknown).
+default _refused_requirement := {
+	"kind": "workload", "proof": [], "max_lifetime": 0,
+	"storage": [], "missing": ["input.invalid"],
+}
+
+_refused_requirement := {
+	"kind": "session", "aal": "aal3", "phishing_resistant": true,
+	"max_age": 0, "acr_values": [],
+} if {
+	input.subject.kind == "human"
+}
+
+# METADATA
 # title: Packed decision
 # description: |
 #   The decision as the in-process engine reads it: the same values as `decision`, in an array in
 #   a fixed order (src/engine/inprocess/packed.ts unpacks it). OPA's wasm hashes every key of an object when
 #   it builds it and again when it writes it out, and the SDK parses every key back; an array's
-#   items cost neither. OPA, a sidecar and Envoy serve `decision`.
+#   items cost neither. It decides on the input as it is: the SDK evaluates it only on documents it
+#   has already checked and filled in. OPA, a sidecar and Envoy serve `decision`.
 # entrypoint: true
 packed := [
 	outcome,

@@ -157,3 +157,54 @@ test_packed_is_the_decision if {
 		_unpacked(stepup.packed) == stepup.decision with input as i
 	}
 }
+
+# What the SDK sends for a caller that left out everything it may: unknowns filled in as null.
+_sparse := {
+	"now": f.now,
+	"subject": {"id": "alice@example.com", "kind": "human"},
+	"session": f.mfa,
+	"target": {"app": "wiki", "action": "read"},
+}
+
+test_omitted_fields_decide_as_unknown_ones if {
+	filled := object.union(_sparse, {
+		"version": 1,
+		"subject": {"roles": [], "groups": [], "tags": [], "privilege_granted_at": null},
+		"credential": null, "device": null,
+		"network": {"ip": null, "zone": null, "reputation": null, "anonymizer": null, "asn": null},
+		"geo": null, "behavior": null, "familiarity": null,
+		"target": {"resource": null},
+	})
+	d := stepup.decision with input as _sparse
+	d == stepup.decision with input as filled
+	d.risk.contributions["device.unknown"] == 45
+	d.risk.contributions["network.unknown"] == 10
+}
+
+test_a_document_that_breaks_the_contract_is_refused_naming_the_fields if {
+	robot := {
+		"now": f.now, "subject": {"id": "r2", "kind": "robot"}, "credential": {}, "x": 1,
+		"target": {"app": "prod-secrets", "action": "write"},
+	}
+	d := stepup.decision with input as robot
+	d == {
+		"outcome": "deny",
+		"tier": "critical",
+		"risk": {"score": 0, "level": "low", "groups": {}, "contributions": {}},
+		"requirement": {"kind": "workload", "proof": [], "max_lifetime": 0, "storage": [], "missing": ["input.invalid"]},
+		"satisfied": false,
+		"reasons": ["input.invalid"],
+		"obligations": [],
+		"exceptions": [],
+		"policy_version": "2.0.0",
+		"invalid_fields": ["credential.type", "subject.kind", "x"],
+	}
+}
+
+test_a_person_refused_gets_a_requirement_no_session_meets if {
+	d := stepup.decision with input as f.with_fields(f.person, {"now": "tomorrow"})
+	d.outcome == "deny"
+	d.invalid_fields == ["now"]
+	d.requirement == {"kind": "session", "aal": "aal3", "phishing_resistant": true, "max_age": 0, "acr_values": []}
+	stepup.decision.invalid_fields == [""] with input as "not a document"
+}

@@ -20,16 +20,18 @@ export interface PolicyRead {
 const TYPE_CHECKS = /\b(is_object|is_null|is_array|is_string|is_number|is_boolean|is_set)\(\s*$/;
 
 /**
- * The input paths the bundle's Rego reads for a decision (test files left out, and the Envoy
- * entrypoint's package, whose input is Envoy's CheckRequest: it hands the decision the input it
- * maps with `with input as`).
+ * The input paths the bundle's Rego reads for a decision. Left out: test files; the Envoy
+ * entrypoint's package, whose input is Envoy's CheckRequest (it hands the decision the input it
+ * maps with `with input as`); and the input contract's package, which reads every field only to
+ * check the document and fill it in, as the SDK does before evaluating (a replay evaluates what
+ * the SDK's check accepts, so what the decision depends on is what the policy's rules read).
  */
 export function policyReads(files: Bundle["files"]): PolicyRead[] {
   const reads: PolicyRead[] = [];
   for (const [path, bytes] of files) {
     if (!path.endsWith(".rego") || path.endsWith("_test.rego")) continue;
     const source = Buffer.from(bytes).toString("utf8");
-    if (/^package\s+stepup\.envoy\b/m.test(source)) continue;
+    if (/^package\s+stepup\.(envoy|contract)\b/m.test(source)) continue;
     reads.push(...readsIn(source, path));
   }
   return reads;
@@ -51,19 +53,22 @@ export function readsIn(source: string, file: string): PolicyRead[] {
   return reads;
 }
 
-/** The source with comments blanked out (string literals kept: a `#` in one is not a comment). */
+/**
+ * The source with comments and the contents of string literals blanked out (a `#` in a string is
+ * not a comment, and `"input.x"` is text), except a string that is a reference's key
+ * (`input["a"]`), which is kept.
+ */
 function withoutComments(source: string): string {
   let out = "";
-  let quote: '"' | "`" | undefined;
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!;
-    if (quote) {
-      out += c;
-      if (c === "\\" && quote === '"') out += source[++i] ?? "";
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "`") {
-      quote = c;
-      out += c;
+    if (c === '"' || c === "`") {
+      let end = i + 1;
+      while (end < source.length && source[end] !== c) end += c === '"' && source[end] === "\\" ? 2 : 1;
+      const literal = source.slice(i, end + 1);
+      // A key's bracket follows its reference directly (`input["a"]`); a list's follows anything else.
+      out += /[\w\]]\[\s*$/.test(out) ? literal : c + literal.slice(1, -1).replace(/[^\n]/g, " ") + c;
+      i = end;
     } else if (c === "#") {
       while (i < source.length && source[i] !== "\n") i++;
       out += "\n";

@@ -64,6 +64,12 @@ export const VerdictSchema = lazySchema(() => z.strictObject({
   obligations: z.array(Obligation),
   exceptions: z.array(AppliedException),
   policy_version: z.string(),
+  /**
+   * The fields of the input at fault, when the policy refused a document that breaks the input
+   * contract (reason `input.invalid`). Only runtimes sent a document directly give it: the SDK
+   * refuses such a document before evaluating (ERR_INPUT_INVALID).
+   */
+  invalid_fields: z.array(z.string()).optional(),
 }));
 
 export const Contribution = lazySchema(() => z.strictObject({
@@ -98,6 +104,8 @@ export const DecisionSchema = lazySchema(() => z.strictObject({
   obligations: z.array(Obligation),
   exceptions: z.array(AppliedException),
   policy: z.strictObject({ revision: z.string(), version: z.string() }),
+  /** The fields of the input at fault, when the policy refused the document (reason `input.invalid`). */
+  invalid_fields: z.array(z.string()).optional(),
   /** Present when the policy could not decide and the SDK failed closed. */
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
 }));

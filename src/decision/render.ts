@@ -63,7 +63,7 @@ export function render(verdict: Verdict, target: Input["target"], ctx: RenderCon
       const { entry } = describe(code, codes);
       return { code, title: entry.title, message: entry.message, controls: [...entry.controls] };
     });
-  return {
+  const decision: Decision = {
     decision_id: ctx.decisionId,
     outcome: verdict.outcome,
     target: { app: target.app, action: target.action, tier: verdict.tier },
@@ -75,6 +75,9 @@ export function render(verdict: Verdict, target: Input["target"], ctx: RenderCon
     exceptions: [...verdict.exceptions].sort((a, b) => compare(a.id, b.id)),
     policy: { revision: ctx.revision, version: verdict.policy_version },
   };
+  // Only a refused document carries it; added after the literal so the common shape stays one.
+  if (verdict.invalid_fields !== undefined) decision.invalid_fields = [...verdict.invalid_fields];
+  return decision;
 }
 
 /** A new array of the items, each once (a list of one or none needs no set). */

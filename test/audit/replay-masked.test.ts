@@ -132,7 +132,7 @@ async function opaRefs(source: string, file: string): Promise<Set<string>> {
       }
     }
     if (n.type === "var" && n.value === "input" && !withTarget) refs.add("");
-    for (const [key, value] of Object.entries(n)) walk(value, key === "target");
+    for (const [key, value] of Object.entries(n)) walk(value, withTarget || key === "target");
   };
   walk(JSON.parse(stdout), false);
   return refs;

@@ -95,24 +95,6 @@ async function sendAll(checks: readonly { name: string; check: EdgeCheck }[]): P
   }
 }
 
-/** The input the plugin's Rego mapped a request to: its logged input, through the input_document entrypoint. */
-async function pluginInputs(ids: readonly string[]): Promise<Map<string, unknown>> {
-  const deadline = Date.now() + 20_000;
-  let events = plugin!.decisionLogs();
-  while (ids.some((id) => !events.some((e) => e.decision_id === id)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    events = plugin!.decisionLogs();
-  }
-  const out = new Map<string, unknown>();
-  for (const id of ids) {
-    const event = events.find((e) => e.decision_id === id);
-    if (!event) throw new Error(`no decision log for the plugin's decision ${id}`);
-    const response = await fetch(`${plugin!.url}/v1/data/stepup/envoy/input_document`, { method: "POST", body: JSON.stringify({ input: event.input }) });
-    out.set(id, ((await response.json()) as { result?: unknown }).result);
-  }
-  return out;
-}
-
 function verdictOf(stepup: Stepup, input: Input) {
   const { outcome, tier, requirement, reasons, obligations } = normalised(stepup.evaluate(input));
   return { outcome, tier, requirement, reasons, obligations };
@@ -128,7 +110,7 @@ describe("Envoy ext_authz: opa-envoy-plugin and the Node server, through Node an
     ];
     const checks = await Promise.all(corpus.map(async (c) => ({ name: c.name, check: await edge.derive(c.input, `edge-${c.name}`) })));
     const sent = await sendAll(checks);
-    const mapped = await pluginInputs(sent.flatMap((s) => [s.answers["node→plugin"]!, s.answers["go→plugin"]!].map((a) => pluginDecisionId(a) ?? "missing")));
+    const mapped = await plugin!.mappedInputs(sent.flatMap((s) => [s.answers["node→plugin"]!, s.answers["go→plugin"]!].map((a) => pluginDecisionId(a) ?? "missing")));
 
     const problems: string[] = [];
     const outcomes = new Set<string>();

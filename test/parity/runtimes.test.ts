@@ -15,6 +15,7 @@ import { Stepup } from "../../src/stepup.js";
 import { scenarios, testStepup } from "../helpers.js";
 import { sampleInputs } from "../support/arbitraries.js";
 import { normalised, opaEvalDecisions } from "../support/opa-eval.js";
+import { inPool } from "../support/in-pool.js";
 import { describeMismatch, differingFields, type RuntimeAnswer } from "../support/runtime-diff.js";
 import { startSidecar, type Sidecar } from "../support/sidecar.js";
 
@@ -55,19 +56,6 @@ function answer(raw: unknown): RuntimeAnswer {
 function failed(err: unknown): RuntimeAnswer {
   if (isStepupError(err) && err.code === "ERR_ENGINE_UNDEFINED") return { error: "no decision" };
   return { error: isStepupError(err) ? err.code : String(err) };
-}
-
-async function inPool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return out;
 }
 
 /** The in-process engine's answer for an input: the verdict, or the error it gave. */

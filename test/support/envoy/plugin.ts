@@ -25,6 +25,12 @@ export interface EnvoyPlugin {
   decisionLogs(): Record<string, unknown>[];
   /** Everything the plugin printed so far, as it printed it. */
   output(): string;
+  /**
+   * The input document the plugin's Rego mapped each decision to, by the plugin's decision id:
+   * the decision's logged input through the `stepup/envoy/input_document` entrypoint. Waits up to
+   * 20 s for the decisions' logs; a decision without one is an error.
+   */
+  mappedInputs(ids: readonly string[]): Promise<Map<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +103,7 @@ export async function startPlugin(
   return {
     mode,
     ...common,
+    mappedInputs: (ids) => mappedInputs(common.url, common.decisionLogs, ids),
     stop: async () => {
       await stopper?.();
       await rm(dir, { recursive: true, force: true });
@@ -169,6 +176,25 @@ async function untilReady(url: string, grpcPort: number, output: () => string): 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`opa-envoy-plugin at ${url} did not become ready within ${STARTUP_MS} ms (${last}): ${output().slice(-2000)}`);
+}
+
+async function mappedInputs(url: string, logs: () => Record<string, unknown>[], ids: readonly string[]): Promise<Map<string, unknown>> {
+  const deadline = Date.now() + 20_000;
+  let events = logs();
+  const logged = () => new Set(events.map((e) => e.decision_id));
+  while (ids.some((id) => !logged().has(id)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    events = logs();
+  }
+  const byId = new Map(events.map((e) => [e.decision_id, e]));
+  const out = new Map<string, unknown>();
+  for (const id of ids) {
+    const event = byId.get(id);
+    if (!event) throw new Error(`no decision log for the plugin's decision ${id}`);
+    const response = await fetch(`${url}/v1/data/stepup/envoy/input_document`, { method: "POST", body: JSON.stringify({ input: event.input }) });
+    out.set(id, ((await response.json()) as { result?: unknown }).result);
+  }
+  return out;
 }
 
 function logsOf(output: string): Record<string, unknown>[] {
