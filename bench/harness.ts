@@ -30,6 +30,8 @@ export interface SuiteResult {
   readonly measurements: Measurement[];
   readonly ratios: Ratio[];
   readonly notes: string[];
+  /** Files beside the table (a chart), by name; the runner writes them to the results folder. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export interface BenchContext {
@@ -91,7 +93,9 @@ export async function measure(
     for (const task of bench.tasks) {
       const result = task.result;
       if (result.state !== "completed") throw new Error(`benchmark ${task.name} did not complete: ${result.state}`);
-      samples.get(task.name)!.push(...(result.latency.samples ?? []));
+      // A loop, not a spread: fast tasks leave more samples than a call takes arguments.
+      const kept = samples.get(task.name)!;
+      for (const sample of result.latency.samples ?? []) kept.push(sample);
     }
   }
   return Object.keys(tasks).map((name) => {

@@ -56,7 +56,9 @@ try {
   // every suite from one run.
   const out = process.env.BENCH_OUT ?? (only.length > 0 ? "bench/results/partial" : "bench/results");
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, "latest.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+  for (const r of results) for (const [name, text] of Object.entries(r.files ?? {})) await writeFile(join(out, name), text);
+  const table = results.map(({ files, ...r }) => ({ ...r, ...(files && { files: Object.keys(files) }) }));
+  await writeFile(join(out, "latest.json"), `${JSON.stringify({ machine, results: table }, null, 2)}\n`);
   const md = toMarkdown(machine, results);
   await writeFile(join(out, "latest.md"), md);
   process.stdout.write(md);
@@ -86,6 +88,7 @@ function toMarkdown(machine: Record<string, string | number>, results: (SuiteRes
       lines.push("");
     }
     if (r.notes.length > 0) lines.push(...r.notes.map((note) => `- ${note}`), "");
+    for (const name of Object.keys(r.files ?? {})) lines.push(`- written beside this table: \`${name}\``, "");
   }
   return `${lines.join("\n")}\n`;
 }

@@ -1,5 +1,5 @@
 /**
- * What auditing costs: a decision alone, with metrics, and with the decision logger (the README's
+ * What auditing costs: a decision alone, with metrics, and with the decision logger (the documented
  * mask, the durable NDJSON file sink) — the logger's share is the synchronous work on the
  * decision path (event, mask, one JSON line, a copy into the sink's queue); the spool and the
  * file are written by the sink's own thread. Every event of the run must reach the file: the
@@ -28,7 +28,7 @@ import { sampleInputs } from "../../test/support/arbitraries.js";
 import { withRevision } from "../../test/support/bundles.js";
 import { cycle, measure, pairedSpeedup, perItem, ratio, type Suite } from "../harness.js";
 
-/** The README's mask: only what the policy does not read. */
+/** The documented mask (docs/audit.md): only what the policy does not read. */
 const MASK: MaskRule[] = [{ op: "truncate_ip", path: "/input/network/ip" }, "/input/target/resource", "/input/device/id"];
 
 const suite: Suite = {

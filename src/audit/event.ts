@@ -39,11 +39,24 @@ export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLog
     erased: undefined,
     masked: undefined,
     error: error ? { code: error.code, message: error.message } : undefined,
-    timestamp: new Date().toISOString(),
+    timestamp: now(),
     metrics: { timer_stepup_decide_ns: event.durationNs },
     req_id: ctx.nextRequestId(),
     custom: event.shadow ? { shadow: event.shadow } : undefined,
   };
+}
+
+let lastMs = -1;
+let lastText = "";
+
+/** The time as ISO text, written once per millisecond (decisions come many to a millisecond). */
+function now(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastText = new Date(ms).toISOString();
+  }
+  return lastText;
 }
 
 let version: string | undefined;

@@ -109,10 +109,35 @@ function remove(event: Maskable, root: "input" | "result", keys: string[], path:
       if (i === undefined) return;
       parent.splice(i, 1);
     } else if (isObject(parent) && Object.hasOwn(parent, last)) {
-      delete parent[last];
+      // A copy without the key (the parent is the mask's own copy already) rather than `delete`,
+      // which turns the object into a dictionary that JSON.stringify writes a good third slower.
+      replace(event, root, keys.slice(0, -1), without(parent, last));
     } else return;
   }
   (event.erased ??= []).push(path);
+}
+
+/** Puts `value` at `keys` under the root, where walk() found the value it replaces. */
+function replace(event: Maskable, root: "input" | "result", keys: string[], value: unknown): void {
+  if (keys.length === 0) {
+    event[root] = value;
+    return;
+  }
+  const holder = walk(event[root], keys.slice(0, -1));
+  const last = keys[keys.length - 1] as string;
+  if (Array.isArray(holder)) holder[Number(last)] = value;
+  else if (isObject(holder)) holder[last] = value;
+}
+
+function without(node: Record<string, unknown>, key: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(node)) {
+    if (k === key) continue;
+    // As a spread copies it: "__proto__" stays a key like any other.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: node[k], enumerable: true, writable: true, configurable: true });
+    else out[k] = node[k];
+  }
+  return out;
 }
 
 function upsert(event: Maskable, root: "input" | "result", keys: string[], path: string, value: unknown): void {

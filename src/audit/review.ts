@@ -35,6 +35,8 @@ const InputView = z.looseObject({
 
 /** The review records of an event: one per exception in its result, none when it used none. */
 export function reviewRecords(event: DecisionLogEvent): ReviewRecord[] {
+  // Most decisions use no exception: say so without parsing the whole result.
+  if (!usesException(event.result)) return [];
   const result = ResultView.safeParse(event.result);
   if (!result.success || result.data.exceptions.length === 0) return [];
   const input = InputView.safeParse(event.input);

@@ -89,6 +89,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const stage = await mkdtemp(join(tmpdir(), "stepup-bundle-"));
   try {
     await stagePolicy(options.regoDir, stage);
+    const config = await readConfig(opa, stage, options.regoDir);
+    await stageExceptionIndex(stage, config);
     // Both entrypoints: the in-process engine evaluates the packed one; the decision document
     // stays callable in the same module for anyone using OPA's own wasm SDKs. The Envoy package is
     // for opa-envoy-plugin, which runs the Rego: its rules are annotated as entrypoints and would
@@ -97,7 +99,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     const built = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
     const { wasm, rewrites } = level === "none" ? { wasm: built, rewrites: [] } : await optimize(built, options.regoDir, { rewrites: level === "full" });
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
-      policy_version: (await readConfig(opa, stage, options.regoDir)).policy_version,
+      policy_version: config.policy_version,
       wasm: {
         entrypoint: DECISION_ENTRYPOINT,
         module: "/policy.wasm",
@@ -135,6 +137,21 @@ async function stagePolicy(regoDir: string, stage: string): Promise<void> {
     recursive: true,
     filter: (src) => !src.endsWith("_test.rego") && !relative(regoDir, src).startsWith("."),
   });
+}
+
+/**
+ * The exceptions by subject (`data.stepup.exception_index`: subject → ids), derived from the
+ * validated config, so that the policy finds a request's exceptions with one lookup instead of
+ * testing every exception: decide stays flat as the exception list grows. The policy scans when
+ * the index is absent; an id missing from it only leaves an exception unapplied (stricter).
+ */
+async function stageExceptionIndex(stage: string, config: Config): Promise<void> {
+  const index: Record<string, Record<string, true>> = {};
+  for (const [id, exception] of Object.entries(config.exceptions)) {
+    for (const subject of Object.keys(exception.subjects)) (index[subject] ??= {})[id] = true;
+  }
+  await mkdir(join(stage, "stepup", "exception_index"), { recursive: true });
+  await writeFile(join(stage, "stepup", "exception_index", "data.json"), JSON.stringify(index));
 }
 
 /** The policy in `dir` compiled to wasm by OPA at these entrypoints; the module's bytes. */

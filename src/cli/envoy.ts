@@ -1,7 +1,9 @@
 /** The `stepup envoy …` commands: serve Envoy's ext_authz API, and check the edge settings. */
+import { writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { ExtAuthzServer, type FailureMode } from "../enforcement/envoy/server.js";
-import { loadEnvoySettings } from "../enforcement/envoy/settings.js";
+import { indexEnvoySettings, loadEnvoySettings } from "../enforcement/envoy/settings.js";
 import { ConfigInvalidError } from "../errors.js";
 import { defaultBundlePath } from "../paths.js";
 import { RedisBehaviorStore } from "../signals/behavior/redis.js";
@@ -11,6 +13,7 @@ import { logRollout, Stepup } from "../stepup.js";
 import { DecisionLogger } from "../audit/logger.js";
 import { StepupMetrics } from "../audit/metrics.js";
 import { FileSink } from "../audit/sinks/file.js";
+import { isWorker, reportListening, runWorkers } from "./workers.js";
 
 interface ServeFlags {
   settings: string;
@@ -27,6 +30,7 @@ interface ServeFlags {
   candidate?: string;
   decisionLog?: string;
   metricsPort?: string;
+  workers: string;
 }
 
 const MODES: readonly FailureMode[] = ["deny", "allow", "error"];
@@ -51,6 +55,7 @@ export function registerEnvoyCommands(program: Command): void {
     .option("--candidate <bundle>", "a candidate bundle decided in report-only mode beside the active one (logged, never enforced)")
     .option("--decision-log <file>", "write decision logs (NDJSON, OPA's format) to this file, with the candidate's outcomes")
     .option("--metrics-port <port>", "serve Prometheus metrics on 127.0.0.1:<port>/metrics")
+    .option("--workers <n>", "processes serving on the same port, one per core at most (`auto`: one per core)", "1")
     .action(async (opts: ServeFlags) => {
       const mode = opts.failureMode as FailureMode;
       if (!MODES.includes(mode)) throw new ConfigInvalidError([{ path: "--failure-mode", message: `expected one of ${MODES.join(", ")}` }]);
@@ -62,6 +67,16 @@ export function registerEnvoyCommands(program: Command): void {
       if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65_535)) {
         throw new ConfigInvalidError([{ path: "--metrics-port", message: "expected a port number" }]);
       }
+      const workers = opts.workers === "auto" ? availableParallelism() : Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new ConfigInvalidError([{ path: "--workers", message: "expected a number of processes from 1 to 256, or auto" }]);
+      // Each worker would keep its own behaviour, so a subject's history would depend on the worker.
+      if (workers > 1 && opts.memoryStore) throw new ConfigInvalidError([{ path: "--workers", message: "workers do not share --memory-store: use --redis" }]);
+      if (workers > 1 && port === 0) throw new ConfigInvalidError([{ path: "--port", message: "workers share a port: name one" }]);
+      // One metrics port and one log file cannot be shared by several processes.
+      if (workers > 1 && (opts.metricsPort !== undefined || opts.decisionLog)) {
+        throw new ConfigInvalidError([{ path: "--workers", message: "--metrics-port and --decision-log serve one process: run one per worker instead" }]);
+      }
+      if (workers > 1 && !isWorker()) return runWorkers(workers);
       const settings = await loadEnvoySettings(opts.settings);
       const metrics = metricsPort !== undefined ? new StepupMetrics() : undefined;
       const logger = opts.decisionLog ? new DecisionLogger({ sinks: [new FileSink({ path: opts.decisionLog })], metrics }) : undefined;
@@ -91,7 +106,9 @@ export function registerEnvoyCommands(program: Command): void {
       const server = await ExtAuthzServer.fromSettings({ stepup, settings, signals, failureMode: mode, timeoutMs });
       const bound = await server.listen({ host: opts.host, port });
       const candidate = stepup.candidate ? `, candidate ${stepup.candidate.revision} in report-only mode` : "";
-      process.stdout.write(`stepup ext_authz listening on ${opts.host}:${bound} (bundle revision ${stepup.revision}${candidate}, failure mode ${mode})\n`);
+      const line = `stepup ext_authz listening on ${opts.host}:${bound} (bundle revision ${stepup.revision}${candidate}, failure mode ${mode})`;
+      if (isWorker()) reportListening(bound, line);
+      else process.stdout.write(`${line}\n`);
       if (metricsServer) process.stdout.write(`metrics on ${metricsServer.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void server.close(5_000).then(resolve);
@@ -102,6 +119,8 @@ export function registerEnvoyCommands(program: Command): void {
       await logger?.close();
       await metricsServer?.close();
       await signals.behavior?.store.close();
+      // A worker's channel to the primary would keep it running.
+      if (isWorker()) process.disconnect();
     });
 
   envoy
@@ -112,6 +131,17 @@ export function registerEnvoyCommands(program: Command): void {
       const settings = await loadEnvoySettings(file);
       const parts = Object.keys(settings).join(", ") || "nothing";
       process.stdout.write(`${file}: valid edge settings (${parts})\n`);
+    });
+
+  envoy
+    .command("index-settings")
+    .description("write the edge settings with every address list indexed, for opa-envoy-plugin to look up without a scan")
+    .argument("<file>", "settings JSON")
+    .option("-o, --out <file>", "where to write them (default: standard output)")
+    .action(async (file: string, opts: { out?: string }) => {
+      const text = `${JSON.stringify(indexEnvoySettings(await loadEnvoySettings(file)))}\n`;
+      if (opts.out) await writeFile(opts.out, text);
+      else process.stdout.write(text);
     });
 }
 

@@ -2,10 +2,11 @@
  * The Envoy edge settings: the document opa-envoy-plugin reads as `data.stepup_envoy` (a data
  * bundle of its own beside the stepup bundle) and the Node ext_authz server reads to configure
  * its signals and routes, so both servers work from one configuration. Keys are inline JWKS and
- * lists are inline CIDRs, because the policy never calls out.
+ * lists are inline CIDRs (arrays, or indexed for lists of any size), because the policy never calls out.
  */
 import * as z from "zod";
 import { isAddressOrCidr } from "./address.js";
+import { indexIssue } from "./address-index.js";
 import { Anonymizer, CredentialStorage, Reputation } from "./input.js";
 import { lazySchema } from "./lazy-schema.js";
 
@@ -18,6 +19,19 @@ const Jwks = lazySchema(() => z.looseObject({ keys: z.array(z.looseObject({ kty:
 const Algorithms = lazySchema(() => z.array(z.enum(JWT_ALGORITHMS)).min(1));
 const Tolerance = lazySchema(() => z.int().min(0).max(3600));
 const Cidr = lazySchema(() => z.string().refine(isAddressOrCidr, "not an IP address or CIDR"));
+const Bases = lazySchema(() => z.record(z.string(), z.record(z.string(), z.literal(true))));
+/**
+ * Addresses and CIDRs: an array (the policy tests each CIDR in turn: fine for tens of entries), or
+ * indexed by family and prefix length (`stepup envoy index-settings` writes it; see
+ * src/contracts/address-index.ts), which the policy looks up without a scan, for lists of any size.
+ */
+const AddressList = lazySchema(() => z.union([
+  z.array(Cidr),
+  z.strictObject({ ipv4: Bases.optional(), ipv6: Bases.optional() }).superRefine((index, ctx) => {
+    const issue = indexIssue(index);
+    if (issue) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+  }),
+], { error: "expected an array of addresses and CIDRs, or an indexed list" }));
 
 /** `/literal/*` for one segment, a final `/**` for the rest. */
 const RoutePath = lazySchema(() => z
@@ -63,12 +77,12 @@ export const EnvoySettingsSchema = lazySchema(() => z.strictObject({
     .optional(),
   network: z
     .strictObject({
-      corporate: z.array(Cidr).optional(),
-      known: z.array(Cidr).optional(),
+      corporate: AddressList.optional(),
+      known: AddressList.optional(),
       lists: z
         .array(
           z
-            .strictObject({ cidrs: z.array(Cidr), reputation: Reputation.optional(), anonymizer: Anonymizer.optional() })
+            .strictObject({ cidrs: AddressList, reputation: Reputation.optional(), anonymizer: Anonymizer.optional() })
             .refine((l) => l.reputation !== undefined || l.anonymizer !== undefined, "names neither a reputation nor an anonymizer"),
         )
         .optional(),
@@ -90,4 +104,5 @@ export const EnvoySettingsSchema = lazySchema(() => z.strictObject({
 }));
 
 export type EnvoySettings = z.output<typeof EnvoySettingsSchema>;
+export type EnvoyAddressList = z.output<typeof AddressList>;
 export type EnvoyRoute = z.output<typeof EnvoyRouteSchema>;

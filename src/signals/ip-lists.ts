@@ -1,6 +1,7 @@
 /**
  * Address and ASN lists read from files: Tor exit lists, blocklists, reputation feeds (one IP or
- * CIDR a line), and ASN lists of hosting or VPN providers (`AS16509` or `16509` a line). `#` and
+ * CIDR a line), and ASN lists of hosting or VPN providers (`AS16509` or `16509` a line, or a range
+ * `AS64512-AS65534`, kept as sorted ranges: src/signals/asn-set.ts). `#` and
  * `;` start comments, so Spamhaus-style `1.10.16.0/20 ; SBL256894` lines and `AS123 # name` read
  * as they are. A line that is none of these is an error naming the file and line, never skipped.
  */
@@ -8,6 +9,7 @@ import { readFile, stat } from "node:fs/promises";
 import type * as z from "zod";
 import type { Anonymizer, Reputation } from "../contracts/input.js";
 import { IpListInvalidError } from "../errors.js";
+import { AsnSet } from "./asn-set.js";
 import { AddressSet } from "./ip.js";
 
 export type ReputationValue = z.output<typeof Reputation>;
@@ -30,13 +32,13 @@ export interface ListSource {
 export interface LoadedList {
   readonly source: ListSource;
   readonly ips: AddressSet | null;
-  readonly asns: ReadonlySet<number> | null;
+  readonly asns: AsnSet | null;
   readonly entries: number;
 }
 
 const MAX_FILE_BYTES = 64 * 2 ** 20;
 const MAX_ASN = 4_294_967_295;
-const ASN_LINE = /^(?:AS)?(\d{1,10})$/i;
+const ASN_LINE = /^(?:AS)?(\d{1,10})(?:-(?:AS)?(\d{1,10}))?$/i;
 
 /** Reads and parses one list file. */
 export async function loadList(source: ListSource): Promise<LoadedList> {
@@ -57,26 +59,35 @@ export async function loadList(source: ListSource): Promise<LoadedList> {
 export function parseList(text: string, source: ListSource): LoadedList {
   const asnKind = source.kind === "asn";
   const ips = asnKind ? null : new AddressSet();
-  const asns = asnKind ? new Set<number>() : null;
+  const asns = asnKind ? new AsnSet() : null;
   let entries = 0;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const token = firstToken(lines[i] ?? "");
+  // Line by line over the text, without splitting it whole: a feed of a million lines loads
+  // without a million-string array beside it.
+  for (let start = 0, line = 1; start <= text.length; line++) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const token = firstToken(text.slice(start, end));
+    start = end + 1;
     if (token === null) continue;
     if (asns) {
       const m = ASN_LINE.exec(token);
-      const asn = m?.[1] ? Number(m[1]) : NaN;
-      if (!(asn >= 0 && asn <= MAX_ASN)) throw new IpListInvalidError(source.file, i + 1, "not an ASN");
-      asns.add(asn);
+      const low = m?.[1] ? Number(m[1]) : NaN;
+      const high = m?.[2] ? Number(m[2]) : low;
+      if (!(low >= 0 && high <= MAX_ASN && low <= high)) throw new IpListInvalidError(source.file, line, m?.[2] ? "not an ASN range" : "not an ASN");
+      asns.add(low, high);
     } else if (!ips?.add(token)) {
-      throw new IpListInvalidError(source.file, i + 1, "not an IP address or CIDR");
+      throw new IpListInvalidError(source.file, line, "not an IP address or CIDR");
     }
     entries++;
   }
-  return { source, ips, asns, entries };
+  return { source, ips: ips?.prepare() ?? null, asns: asns?.prepare() ?? null, entries };
 }
 
+const PLAIN = /[#;\s,]/;
+
 function firstToken(line: string): string | null {
+  // Most lines of a feed are the entry alone.
+  if (line.length > 0 && !PLAIN.test(line)) return line;
   const cut = line.search(/[#;]/);
   const body = (cut >= 0 ? line.slice(0, cut) : line).trim();
   if (body.length === 0) return null;

@@ -125,5 +125,5 @@ function addressSet(entries: readonly string[], path: string, issues: Issue[]): 
   entries.forEach((entry, i) => {
     if (typeof entry !== "string" || !set.add(entry)) issues.push({ path: `${path}[${i}]`, message: "not an IP address or CIDR" });
   });
-  return set;
+  return set.prepare();
 }

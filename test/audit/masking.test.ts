@@ -194,6 +194,20 @@ describe("mask rules", () => {
     expect(e.masked).toEqual(["/input/new/deep"]);
   });
 
+  it("remove object keys at any depth, keeping the rest in order, for the rules after them too", () => {
+    const e = event();
+    const original = e.input;
+    const rules: MaskRule[] = ["/input/a/b", { op: "hash", path: "/input/a/b" }, "/input/ip", { op: "upsert", path: "/input/a/c", value: 1 }, "/input/a/list/0"];
+    compileMask(rules)(e);
+    expect(JSON.stringify(e.input)).toBe(JSON.stringify({ a: { list: [2, 3], c: 1 } }));
+    expect(e.erased).toEqual(["/input/a/b", "/input/ip", "/input/a/list/0"]);
+    expect(e.masked).toEqual(["/input/a/c"]);
+    expect(original).toEqual(event().input);
+    const odd: Maskable = { input: JSON.parse('{"x":1,"__proto__":{"y":2}}') as unknown };
+    compileMask(["/input/x"])(odd);
+    expect(JSON.stringify(odd.input)).toBe('{"__proto__":{"y":2}}');
+  });
+
   it("never change the caller's objects", () => {
     const e = event();
     const input = e.input as { a: { list: number[] } };

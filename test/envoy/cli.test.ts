@@ -1,13 +1,15 @@
 /**
- * `stepup envoy serve` and `stepup envoy check-settings`: the Node ext_authz server from the command
- * line, on the same settings file opa-envoy-plugin reads as data, answering a CheckRequest, and
- * exiting cleanly on SIGTERM; broken settings refused naming each field.
+ * `stepup envoy serve`, `check-settings` and `index-settings`: the Node ext_authz server from the command
+ * line (in one process and on several workers), on the same settings file opa-envoy-plugin reads as
+ * data, answering a CheckRequest, and exiting cleanly on SIGTERM; broken settings refused naming each field.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { envoySignalsOptions, loadEnvoySettings } from "../../src/enforcement/envoy/settings.js";
+import { NetworkSignals } from "../../src/signals/network.js";
 import { runCli } from "../helpers.js";
 import { fromOutcome } from "../support/envoy/answers.js";
 import { makeEdge, protoObject, type Edge } from "../support/envoy/edge.js";
@@ -30,28 +32,51 @@ afterAll(async () => {
 });
 
 describe("stepup envoy", () => {
-  it("serves Check from the settings file and stops cleanly on SIGTERM", async () => {
+  it("indexes the address lists of a settings file, holding the same addresses", async () => {
+    const plain = join(dir, "plain.json");
+    await writeFile(plain, JSON.stringify(edge.settings));
+    const out = join(dir, "indexed.json");
+    const run = await runCli(["envoy", "index-settings", plain, "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    const indexed = await loadEnvoySettings(out);
+    expect(Array.isArray(indexed.network?.corporate)).toBe(false);
+    expect(indexed.network?.lists?.every((l) => !Array.isArray(l.cidrs))).toBe(true);
+    expect({ ...indexed, network: undefined }).toEqual({ ...edge.settings, network: undefined });
+    const [before, after] = await Promise.all([edge.settings, indexed].map((s) => NetworkSignals.load(envoySignalsOptions(s).network)));
+    for (const ip of ["198.51.100.7", "192.0.2.10", "203.0.113.66", "203.0.113.77", "203.0.113.9", "2001:db8::1"]) {
+      expect(after!.classify(ip, null), ip).toEqual(before!.classify(ip, null));
+    }
+    expect((await runCli(["envoy", "check-settings", out])).code).toBe(0);
+  });
+
+  it.each([
+    ["in one process", ["--memory-store"], ""],
+    ["on two workers sharing the port", ["--workers", "2"], " on 2 workers"],
+  ])("serves Check from the settings file %s and stops cleanly on SIGTERM", async (_, flags, suffix) => {
     const settings = join(dir, "settings.json");
     await writeFile(settings, JSON.stringify(edge.settings));
     const port = await freePort();
-    const child = spawn(process.execPath, [inject("cliPath"), "envoy", "serve", "--settings", settings, "--bundle", inject("bundlePath"), "--port", String(port), "--no-geo", "--memory-store"], {
+    const child = spawn(process.execPath, [inject("cliPath"), "envoy", "serve", "--settings", settings, "--bundle", inject("bundlePath"), "--port", String(port), "--no-geo", ...flags], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const client = new NodeEnvoyClient(`127.0.0.1:${port}`);
+    // Connections of their own: the workers take connections in turn.
+    const clients = [1, 2, 3].map(() => new NodeEnvoyClient(`127.0.0.1:${port}`, { ownConnection: true }));
     try {
       const deadline = Date.now() + 20_000;
       while (!output.includes("listening on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      expect(output).toContain(`listening on 127.0.0.1:${port} (bundle revision test-revision, failure mode deny)`);
+      expect(output).toContain(`listening on 127.0.0.1:${port} (bundle revision test-revision, failure mode deny)${suffix}\n`);
       const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [], privilege_granted_at: null }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, familiarity: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
-      const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, "cli-1"))));
-      expect(answer).toMatchObject({ status: 7, http_status: 401, body: { error: "insufficient_user_authentication" } });
-      expect(answer.headers["www-authenticate"]).toMatch(/^Bearer realm="stepup-edge", acr_values="[^"]+", max_age="\d+"$/);
+      for (const [i, client] of clients.entries()) {
+        const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, `cli-${i}`))));
+        expect(answer).toMatchObject({ status: 7, http_status: 401, body: { error: "insufficient_user_authentication" } });
+        expect(answer.headers["www-authenticate"]).toMatch(/^Bearer realm="stepup-edge", acr_values="[^"]+", max_age="\d+"$/);
+      }
     } finally {
-      client.close();
+      for (const client of clients) client.close();
       child.kill("SIGTERM");
     }
     expect(await exited).toBe(0);
@@ -107,8 +132,15 @@ describe("stepup envoy", () => {
     expect(refused.stderr).toContain("stepup_envoy.network.corporate[1]: not an IP address or CIDR");
     expect(refused.stderr).toContain("stepup_envoy.targets.routes[0].path");
     expect(refused.stderr).toContain("stepup_envoy.extra: unknown field");
+    const indexed = await runCli(["envoy", "index-settings", bad]);
+    expect(indexed.code).toBe(2);
+    expect(indexed.stderr).toContain("stepup_envoy.network.corporate[1]: not an IP address or CIDR");
     const failureMode = await runCli(["envoy", "serve", "--settings", good, "--failure-mode", "maybe"]);
     expect(failureMode.code).toBe(2);
     expect(failureMode.stderr).toContain("--failure-mode");
+    // Each worker would learn behaviour of its own.
+    const workers = await runCli(["envoy", "serve", "--settings", good, "--workers", "2", "--memory-store"]);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain("--workers: workers do not share --memory-store");
   });
 });

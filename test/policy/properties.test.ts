@@ -220,8 +220,10 @@ describe("policy invariants", () => {
       reason: "property test",
     });
     const variant = async (expiresAt: number) => {
-      const data = structuredClone(stepup.bundle.data) as { stepup: { config: Config } };
+      const data = structuredClone(stepup.bundle.data) as { stepup: { config: Config; exception_index: Record<string, Record<string, true>> } };
       (data.stepup.config.exceptions as Record<string, unknown>)["prop-test"] = exception(expiresAt);
+      // As the bundle build would index it (the policy finds a subject's exceptions there).
+      for (const s of subjects) (data.stepup.exception_index[s] ??= {})["prop-test"] = true;
       const bundle = { ...stepup.bundle, data };
       return new Stepup(bundle, await WasmEngine.load(bundle), { onError: () => {} });
     };

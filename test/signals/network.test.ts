@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpListInvalidError, SignalConfigInvalidError } from "../../src/errors.js";
 import { clientAddress } from "../../src/signals/client-address.js";
 import { normalizeIp } from "../../src/contracts/address.js";
+import { AsnSet } from "../../src/signals/asn-set.js";
 import { AddressSet } from "../../src/signals/ip.js";
 import { parseList } from "../../src/signals/ip-lists.js";
 import { NetworkSignals } from "../../src/signals/network.js";
@@ -99,7 +100,32 @@ describe("list files", () => {
 
   it("reads ASN lists with or without the AS prefix", () => {
     const list = parseList("AS64502 Example Hosting\n64503,Other\nas64504\n", { file: "a", kind: "asn", anonymizer: "hosting" });
-    expect([...(list.asns ?? [])]).toEqual([64502, 64503, 64504]);
+    expect(list.asns?.ranges()).toEqual([[64502, 64504]]);
+    expect([64501, 64502, 64503, 64504, 64505].map((a) => list.asns?.has(a))).toEqual([false, true, true, true, false]);
+  });
+
+  it("reads ASN ranges, and refuses one that runs backwards or past 32 bits", () => {
+    const list = parseList("AS64512-AS65534 # private\n13335\n4200000000-4294967294\n", { file: "a", kind: "asn", anonymizer: "hosting" });
+    expect(list.entries).toBe(3);
+    expect([64511, 64512, 65000, 65534, 65535, 13335, 4200000000, 4294967294, 4294967295].map((a) => list.asns?.has(a))).toEqual([false, true, true, true, false, true, true, true, false]);
+    expect(() => parseList("AS65534-AS64512\n", { file: "r.txt", kind: "asn", anonymizer: "vpn" })).toThrow("r.txt:1: not an ASN range");
+    expect(() => parseList("1-4294967296\n", { file: "r.txt", kind: "asn", anonymizer: "vpn" })).toThrow("r.txt:1: not an ASN range");
+  });
+
+  it("looks ASNs up in merged ranges exactly as a plain list of ranges answers", () => {
+    const asn = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(0, 4_294_967_295, 4_294_967_294));
+    const range = fc.tuple(asn, fc.integer({ min: 0, max: 40 })).map(([low, width]) => [low, Math.min(4_294_967_295, low + width)] as const);
+    fc.assert(
+      fc.property(fc.array(range, { maxLength: 30 }), fc.array(asn, { maxLength: 60 }), (ranges, probes) => {
+        const set = new AsnSet();
+        for (const [low, high] of ranges) set.add(low, high);
+        set.prepare();
+        for (const probe of [...probes, ...ranges.flat(), ...ranges.map(([, h]) => h + 1)]) {
+          expect(set.has(probe), String(probe)).toBe(ranges.some(([low, high]) => low <= probe && probe <= high));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("names the file and line of an entry it cannot read", () => {

@@ -58,14 +58,44 @@ _zone := "corporate" if {
 	_in_any(object.get(_network_settings, "known", []))
 }
 
-# A bare address in a list stands for itself (lists of exit nodes run to thousands: the exact
-# match is one builtin call, and only the CIDR entries are tested one by one).
+# An address list is an array (a bare address stands for itself, and each CIDR is tested in
+# turn: fine for tens of entries) or indexed by family and prefix length, each network's base
+# address a key (src/contracts/address-index.ts): the client's network at each length present
+# is looked up, so the cost follows the lengths present, not the entries.
 _in_any(cidrs) if client_ip in cidrs
 
 _in_any(cidrs) if {
+	is_array(cidrs)
 	some cidr in cidrs
 	contains(cidr, "/")
 	net.cidr_contains(cidr, client_ip)
+}
+
+_in_any(cidrs) if {
+	is_object(cidrs)
+	some length, bases in object.get(cidrs, _family, {})
+	bases[_client_networks[length]]
+}
+
+default _family := "ipv6"
+
+_family := "ipv4" if _is_ipv4(client_ip)
+
+# Every prefix length some indexed list holds for the client's family.
+_indexed_lengths contains length if {
+	some cidrs in array.concat(
+		[object.get(_network_settings, "corporate", []), object.get(_network_settings, "known", [])],
+		[list.cidrs | some list in _lists],
+	)
+	is_object(cidrs)
+	some length, _ in object.get(cidrs, _family, {})
+}
+
+# The client's network base at each of those lengths, as OPA writes it (host bits zero).
+_client_networks[length] := base if {
+	some length in _indexed_lengths
+	some network in net.cidr_merge([concat("/", [client_ip, length])])
+	base := split(network, "/")[0]
 }
 
 _lists := object.get(_network_settings, "lists", [])

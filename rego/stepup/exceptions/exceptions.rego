@@ -13,11 +13,27 @@ import data.stepup.config
 # Subjects and apps are objects keyed by name, so scoping is a lookup, not a scan.
 _in_scope[id] := exception if {
 	subject := input.subject.id
-	some id, exception in config.exceptions
+	some id in _candidates
+	exception := config.exceptions[id]
 	exception.subjects[subject]
 	_covers(exception.apps)
 	input.now < exception.expires_at
 }
+
+# The exceptions that may name the subject: those the bundle's index lists for it
+# (data.stepup.exception_index, written by the bundle build), so that the cost does not grow with
+# the exception list; every exception where the data has no index.
+_candidates contains id if {
+	_indexed
+	some id, _ in data.stepup.exception_index[input.subject.id]
+}
+
+_candidates contains id if {
+	not _indexed
+	some id, _ in config.exceptions
+}
+
+_indexed if is_object(data.stepup.exception_index)
 
 _covers(apps) if apps["*"]
 

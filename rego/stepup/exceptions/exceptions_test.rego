@@ -48,3 +48,13 @@ test_applied_lists_only_what_was_relaxed if {
 		"approver": "vendor-manager@example.com", "relaxed": ["device.unmanaged"],
 	}] with input as _as("dev1@acme.example", "ci")
 }
+
+# The bundle's index: scoping follows it, and an exception it does not list for the subject is not
+# applied (an index can only make the policy stricter); without the index every exception is tested.
+test_exception_index_is_followed if {
+	index := {"dev1@acme.example": {"supplier-acme": true}, "ceo@example.com": {}}
+	exceptions.applies with input as _as("dev1@acme.example", "ci") with data.stepup.exception_index as index
+	not exceptions.applies with input as _as("dev2@acme.example", "wiki") with data.stepup.exception_index as index
+	not exceptions.applies with input as _as("ceo@example.com", "prod-secrets") with data.stepup.exception_index as index
+	exceptions.applies with input as _as("ceo@example.com", "prod-secrets")
+}

@@ -4,7 +4,8 @@
  * so the two servers verify the same tokens and statements and classify the same networks.
  */
 import { readFile } from "node:fs/promises";
-import { EnvoySettingsSchema, type EnvoySettings } from "../../contracts/envoy.js";
+import { indexAddresses, indexedEntries } from "../../contracts/address-index.js";
+import { EnvoySettingsSchema, type EnvoyAddressList, type EnvoySettings } from "../../contracts/envoy.js";
 import { toIssues } from "../../contracts/issues.js";
 import { EnvoySettingsInvalidError } from "../../errors.js";
 import type { SignalsOptions } from "../../signals/collect.js";
@@ -25,6 +26,26 @@ export async function loadEnvoySettings(path: string): Promise<EnvoySettings> {
     throw new EnvoySettingsInvalidError([{ path: "stepup_envoy", message: `${path} cannot be read as JSON: ${(err as Error).message}` }]);
   }
   return parseEnvoySettings(raw);
+}
+
+/**
+ * The same settings with every address list (zones and lists) in the indexed form, which
+ * opa-envoy-plugin looks up without a scan (`stepup envoy index-settings`); lists already indexed
+ * stay as they are.
+ */
+export function indexEnvoySettings(settings: EnvoySettings): EnvoySettings {
+  const { network } = settings;
+  if (!network) return settings;
+  const indexed = (list: EnvoyAddressList) => (Array.isArray(list) ? indexAddresses(list) : list);
+  return {
+    ...settings,
+    network: {
+      ...network,
+      ...(network.corporate && { corporate: indexed(network.corporate) }),
+      ...(network.known && { known: indexed(network.known) }),
+      ...(network.lists && { lists: network.lists.map((list) => ({ ...list, cidrs: indexed(list.cidrs) })) }),
+    },
+  };
 }
 
 /**
@@ -60,14 +81,20 @@ export function envoySignalsOptions(settings: EnvoySettings): SignalsOptions {
       },
     }),
     network: {
-      zones: { corporate: network?.corporate ?? [], known: network?.known ?? [] },
+      zones: { corporate: addresses(network?.corporate), known: addresses(network?.known) },
       lists: (network?.lists ?? []).map((list, i) => ({
         file: `stepup_envoy.network.lists[${i}]`,
-        entries: list.cidrs,
+        entries: addresses(list.cidrs),
         ...(list.reputation && { reputation: list.reputation }),
         ...(list.anonymizer && { anonymizer: list.anonymizer }),
       })),
     },
     workloads: { storage: workloads?.storage ?? null },
   };
+}
+
+/** The entries of an address list, whichever form it is written in. */
+function addresses(list: EnvoyAddressList | undefined): readonly string[] {
+  if (list === undefined) return [];
+  return Array.isArray(list) ? list : indexedEntries(list);
 }

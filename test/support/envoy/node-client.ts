@@ -30,8 +30,12 @@ const auth = (grpc.loadPackageDefinition(definition) as any).envoy.service.auth.
 export class NodeEnvoyClient {
   private readonly client: grpc.Client & Record<string, any>;
 
-  constructor(readonly address: string) {
-    this.client = new auth.Authorization(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 64 * 2 ** 20 });
+  /** `ownConnection`: a connection of its own rather than one shared with other clients of the address (as Envoy's workers each hold one). */
+  constructor(readonly address: string, options: { ownConnection?: boolean } = {}) {
+    this.client = new auth.Authorization(address, grpc.credentials.createInsecure(), {
+      "grpc.max_send_message_length": 64 * 2 ** 20,
+      ...(options.ownConnection && { "grpc.use_local_subchannel_pool": 1 }),
+    });
   }
 
   /** Sends a CheckRequest given as a plain object (snake_case, as in the proto). */
