@@ -20,7 +20,7 @@ const layers = [
   ["evaluation", "^src/evaluation/"],
   ["fleet", "^src/fleet/"],
   ["cli", "^src/cli/"],
-  ["entry", "^src/index\\.ts$"],
+  ["entry", "^src/(index|internal)\\.ts$"],
 ];
 
 const upward = layers.slice(0, -1).map(([name, path], i) => ({

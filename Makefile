@@ -12,7 +12,7 @@ SRC     := $(shell find src -name '*.ts') package.json tsconfig.json scripts/bui
 REGO    := $(shell find rego -name '*.rego' -o -name '*.json')
 REGO_COVERAGE_MIN := 95
 
-.PHONY: help setup tools system docker keycloak build docs lint test test-rego test-ts demo evaluate bench bench-quick clean
+.PHONY: help setup tools system docker keycloak build docs lint api test test-rego test-ts test-package demo evaluate bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,14 +51,18 @@ $(BUNDLE): $(REGO) $(CLI) | tools
 docs: setup ## regenerate schemas/, docs/scenarios.md and the contracts' generated code (src/*/generated/) from the contracts and the scenarios
 	npx tsx scripts/docs.ts
 
-lint: setup ## opa fmt, opa check --strict with the generated schema, regal, tsc, the layer order
+lint: setup $(CLI) ## opa fmt, opa check --strict with the generated schema, regal, tsc, the layer order, the API report
 	@test -z "$$($(OPA) fmt --list rego)" || { echo "opa fmt would change:"; $(OPA) fmt --list rego; exit 1; }
 	$(OPA) check --strict --schema schemas/opa/input.json rego
 	$(REGAL) lint rego
 	npx tsc --noEmit -p tsconfig.test.json
 	npx depcruise src --config .dependency-cruiser.cjs
+	@npx api-extractor run >.tools/api-extractor.log 2>&1 || { cat .tools/api-extractor.log; echo "The public API differs from etc/stepup.api.md: review the diff, then 'make api'."; exit 1; }
 
-test: build lint test-rego test-ts ## every test: Rego with coverage, then the TypeScript suites
+api: $(CLI) ## write etc/stepup.api.md from the public entry point after a deliberate API change
+	npx api-extractor run --local
+
+test: build lint test-rego test-ts test-package ## every test: Rego with coverage, the TypeScript suites, the packed package
 
 test-rego: tools
 	$(OPA) test --coverage rego > .tools/rego-coverage.json || { $(OPA) test rego; exit 1; }
@@ -66,6 +70,10 @@ test-rego: tools
 
 test-ts: build system docker keycloak
 	npx vitest run
+
+# The package as users install it: npm pack, fresh ESM/CommonJS/TypeScript apps, README example, CLI.
+test-package: build
+	node test/package/run.mjs
 
 demo: build ## explained decisions for every scenario in scenarios/
 	node $(CLI) scenarios --explain

@@ -47,6 +47,18 @@ export class BundleInvalidError extends StepupError {
 }
 
 /**
+ * The tuning data names a code the policy does not know — a weight for a signal, or a reason an
+ * exception relaxes — so it would weigh or relax nothing (a typo, or a code the policy renamed).
+ * `field` is where (`data.stepup.config.weights`), `signal` the unknown code.
+ */
+export class TuningCodeUnknownError extends StepupError {
+  readonly code = "ERR_TUNING_CODE_UNKNOWN" as const;
+  constructor(readonly path: string, readonly field: string, readonly signal: string) {
+    super(`bundle ${path}: ${field} names ${signal}, which is not one of the policy's codes (the manifest's metadata.stepup.codes)`);
+  }
+}
+
+/**
  * The archive holds an entry that could reach outside the bundle or is not a plain file: a `..`
  * segment, an absolute or drive path, a backslash, a symbolic or hard link, a device.
  */
@@ -469,6 +481,7 @@ export type StepupErrors =
   | DecisionLogFullError
   | RevisionNotFoundError
   | CheckRequestInvalidError
+  | TuningCodeUnknownError
   | EnvoySettingsInvalidError
   | RolloutInvalidError
   | IdpProfileInvalidError
@@ -490,6 +503,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "ERR_INPUT_INVALID",
   "ERR_BUNDLE_NOT_FOUND",
   "ERR_BUNDLE_INVALID",
+  "ERR_TUNING_CODE_UNKNOWN",
   "ERR_BUNDLE_UNSAFE",
   "ERR_BUNDLE_TOO_LARGE",
   "ERR_BUNDLE_SIGNATURE",

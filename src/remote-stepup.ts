@@ -4,9 +4,10 @@
  * path's own (`concludeAsync`); what differs is where the verdict comes from, and that the code
  * catalog and the revision come from the bundle the sidecar serves.
  */
+import type { Unchecked } from "./stepup.js";
 import { randomUUID } from "node:crypto";
 import type { Decision, Verdict } from "./contracts/decision.js";
-import type { Input } from "./contracts/input.js";
+import type { Input, InputDraft } from "./contracts/input.js";
 import type { CodeEntry } from "./contracts/metadata.js";
 import { concludeAsync, logFailure, type ConcludeHooks } from "./decision/conclude.js";
 import type { RenderContext } from "./decision/render.js";
@@ -65,6 +66,8 @@ export class RemoteStepup {
    * input breaks the contract; when the sidecar fails or times out, resolves to the fail-closed
    * decision (deny, reason `engine.failure`, `error.code` set) and reports it to `onError`.
    */
+  async decide(input: InputDraft): Promise<Decision>;
+  async decide<Document>(document: Unchecked<Document>): Promise<Decision>;
   async decide(raw: unknown): Promise<Decision> {
     return this.decideInput(parseInput(raw));
   }

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Span } from "@opentelemetry/api";
 import type { Decision, Verdict } from "./contracts/decision.js";
 import type { RolloutRecord } from "./contracts/decision-log.js";
-import type { Input } from "./contracts/input.js";
+import type { Input, InputDraft } from "./contracts/input.js";
 import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
 import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
@@ -24,6 +24,13 @@ import { failed, inSpan, inSpanAsync, SPAN, traceIdsOf } from "./tracing.js";
 import { logEngineEvent, type EngineEvent } from "./engine/inprocess/fallbacks.js";
 import { WasmEngine, type EngineOptions } from "./engine/inprocess/wasm.js";
 import { RolloutInvalidError, type StepupErrors } from "./errors.js";
+import { defaultBundlePath } from "./paths.js";
+
+/**
+ * A document whose static type says nothing (`unknown`, `any`): `decide` checks it at run time.
+ * Any other type is refused at compile time unless it is an `InputDraft` (the other overload).
+ */
+export type Unchecked<Document> = unknown extends Document ? Document : never;
 
 export interface StepupOptions {
   /**
@@ -121,6 +128,16 @@ export class Stepup {
     const verifier = options.verification ? new BundleVerifier(options.verification) : undefined;
     const bundle = await loadBundle(path, { verifier, limits: options.limits });
     return Stepup.create(bundle, options);
+  }
+
+  /**
+   * Loads the bundle shipped with the package (or the one `$STEPUP_BUNDLE` names): the policy as
+   * released with this version of stepup.
+   * @example
+   * const stepup = await Stepup.loadDefault();
+   */
+  static async loadDefault(options: StepupLoadOptions = {}): Promise<Stepup> {
+    return Stepup.load(defaultBundlePath(), options);
   }
 
   /** Compiles a bundle already loaded (and verified) and decides with it. */
@@ -267,7 +284,12 @@ export class Stepup {
    * breaks the contract (a string that is not Unicode text included); a failure inside the policy
    * yields the fail-closed decision instead. The document is read once, so what is evaluated is
    * what the decision and its log show, whatever getters it has.
+   *
+   * Typed callers pass an `InputDraft` (an `Input` before defaults) and the compiler checks it; a document whose type is `unknown`
+   * or `any` (parsed JSON, a request body) is accepted as it is and checked when it is decided.
    */
+  decide(input: InputDraft): Decision;
+  decide<Document>(document: Unchecked<Document>): Decision;
   decide(raw: unknown): Decision {
     return this.decideDocument(raw, false);
   }

@@ -14,11 +14,15 @@ describe("stepup eval", () => {
     expect(decision.policy.revision).toBe("test-revision");
   });
 
-  it("rejects a scenario file, whose wrapper is not an input document", async () => {
+  it("decides a scenario file's input, and rejects a wrapper that is not a scenario", async () => {
+    const scenario = JSON.parse(await readFile("scenarios/kiosk-admin-console.json", "utf8")) as { input: object; expect: { outcome: string } };
     const result = await runCli(["eval", "scenarios/kiosk-admin-console.json"]);
-    // A scenario file is not an input document: the wrapper's fields are unknown.
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/name: unknown field/);
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { outcome: string }).outcome).toBe(scenario.expect.outcome);
+    // A name beside an input's fields, without a scenario's input and expect: the field is unknown.
+    const wrapped = await runCli(["eval", "-"], JSON.stringify({ ...scenario.input, name: "x" }));
+    expect(wrapped.code).toBe(2);
+    expect(wrapped.stderr).toMatch(/name: unknown field/);
   });
 
   const malformed: [string, string, RegExp][] = [
@@ -46,10 +50,11 @@ describe("stepup eval", () => {
     expect(result.stderr).toMatch(/ENOENT/);
   });
 
-  it("exits non-zero when the bundle does not exist", async () => {
+  it("exits 2 when the bundle does not exist", async () => {
     const input = await scenarioInput("managed-laptop-corporate-wiki");
     const result = await runCli(["eval", "-", "--bundle", "no-such-bundle.tar.gz"], input);
-    expect(result.code).toBe(1);
+    // A path that names nothing is the caller's mistake (docs/errors.md): exit 2.
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/ERR_BUNDLE_NOT_FOUND/);
     expect(result.stdout).toBe("");
   });

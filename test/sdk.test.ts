@@ -62,7 +62,7 @@ describe("the SDK on the compiled bundle", () => {
 
   it("refuses invalid input with a typed error instead of deciding", async () => {
     const stepup = await testStepup();
-    expect(() => stepup.decide({ now: 1, subject: { id: "a", kind: "human" } })).toThrow(InputInvalidError);
+    expect(() => stepup.decide({ now: 1, subject: { id: "a", kind: "human" } } as unknown)).toThrow(InputInvalidError);
   });
 });
 
@@ -175,7 +175,7 @@ describe("failing closed", () => {
     const before = structuredClone(raw);
     const events: unknown[] = [];
     const listened = new Stepup(bundle, await WasmEngine.load(bundle), { onDecision: (e) => void events.push(e.input), onError: () => {} });
-    const decision = listened.decide(raw);
+    const decision = listened.decide(raw as unknown);
     expect(decision.target).toEqual({ app: "intranet", action: "read", tier: "low" });
     expect(events).toEqual([parseInput(raw)]);
     expect(raw).toEqual(before);
@@ -188,7 +188,7 @@ describe("failing closed", () => {
       });
     const seen: unknown[] = [];
     const failing = new Stepup(bundle, engine, { onError: (_e, input) => void seen.push(input) });
-    const denied = failing.decide(raw);
+    const denied = failing.decide(raw as unknown);
     expect(denied.outcome).toBe("deny");
     expect(denied.target).toEqual({ app: "intranet", action: "read", tier: "critical" });
     expect(seen).toEqual([parseInput(raw)]);

@@ -3,13 +3,15 @@
 // generation's share) and the policy's wasm memory. Prints one JSON line per checkpoint.
 // usage: node --expose-gc memory.mjs [--leak] <bundle> <corpus.json> <count>...
 // --leak keeps every decision alive, a stand-in leak for the test that these readings catch one
-// ($STEPUP_LIB names another build of the library than dist/).
+// ($STEPUP_LIB names another build of the library than dist/; the engine class comes from its
+// internal entry point beside it).
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
 
-const { loadBundle, Stepup, WasmEngine } = await import(process.env.STEPUP_LIB ? pathToFileURL(process.env.STEPUP_LIB).href : "../../dist/index.js");
+const lib = process.env.STEPUP_LIB ? pathToFileURL(process.env.STEPUP_LIB.replace(/index\.js$/, "internal.js")).href : "../../dist/internal.js";
+const { loadBundle, Stepup, WasmEngine } = await import(lib);
 const args = process.argv.slice(2);
 const leaked = args[0] === "--leak" ? [] : undefined;
 const [bundlePath, corpusPath, ...counts] = leaked ? args.slice(1) : args;

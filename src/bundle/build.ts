@@ -13,7 +13,8 @@
  * The wasm is listed in stepup's metadata rather than the manifest's `wasm` list, so that OPA
  * (whose static build has no wasm engine) serves the same bundle by evaluating its Rego.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -31,6 +32,7 @@ import { BundleInvalidError } from "../errors.js";
 import { readArchive } from "./archive.js";
 import { checkedOpaVersion, opaBinary, runTool } from "./opa-cli.js";
 import { optimize, optimizerName, REWRITE_OPA_VERSIONS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
+import { checkTuningCodes } from "./tuning-codes.js";
 import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "./sign.js";
 import { lazySchema } from "../contracts/lazy-schema.js";
 import { childProcess } from "../lazy.js";
@@ -43,7 +45,10 @@ export interface BuildOptions {
   readonly regoDir: string;
   /** The tar.gz to write. */
   readonly out: string;
-  /** The revision; by default the git commit of regoDir, with "-dirty" when it has changes. */
+  /**
+   * The revision; by default the git commit of regoDir, or, when it has uncommitted changes,
+   * `<commit>-dirty-<content hash>` (`dev-<content hash>` outside git).
+   */
   readonly revision?: string;
   /** The OPA binary; by default the pinned one (`opaBinary()`). */
   readonly opa?: string;
@@ -76,7 +81,7 @@ export interface BuildResult {
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const opa = options.opa ?? opaBinary();
   const opaVersion = await checkedOpaVersion(opa, options.allowOpaVersion);
-  const revision = options.revision ?? (await gitRevision(options.regoDir));
+  const committed = options.revision ?? (await gitRevision(options.regoDir));
   const warnings: string[] = [];
   let level = optimizeLevel(options.optimize);
   if (level === "full" && !REWRITE_OPA_VERSIONS.includes(opaVersion)) {
@@ -98,6 +103,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     // provides. (--ignore matches base names; no other file is named "envoy".)
     const built = await compileWasm(opa, stage, [DECISION_ENTRYPOINT, PACKED_ENTRYPOINT], ["envoy"]);
     const { wasm, rewrites } = level === "none" ? { wasm: built, rewrites: [] } : await optimize(built, options.regoDir, { rewrites: level === "full" });
+    const codes = await readCodes(opa, stage, options.regoDir);
+    checkTuningCodes(config, codes, options.regoDir);
     const metadata: BundleMetadata = BundleMetadataSchema.parse({
       policy_version: config.policy_version,
       wasm: {
@@ -107,13 +114,16 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
         ...(level === "none" ? {} : { optimizer: optimizerName() }),
         rewrites,
       },
-      codes: await readCodes(opa, stage, options.regoDir),
+      codes,
     });
     await writeFile(join(stage, "policy.wasm"), wasm);
     await writeFile(
       join(stage, ".manifest"),
       JSON.stringify({ roots: BUNDLE_ROOTS, metadata: { stepup: metadata } }),
     );
+    // A build from uncommitted sources is named by its content too: two different uncommitted
+    // builds never share a revision (the bundle store refuses a second bundle under one name).
+    const revision = options.revision === undefined && UNCOMMITTED.test(committed) ? `${committed}-${await contentHash(stage)}` : committed;
     const out = resolve(options.out);
     await mkdir(dirname(out), { recursive: true });
     await runTool(opa, ["build", "--bundle", ".", "--revision", revision, "--output", out], { cwd: stage });
@@ -215,6 +225,18 @@ async function readConfig(opa: string, stage: string, source: string): Promise<C
     throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
   }
   return result.data;
+}
+
+/** A revision `gitRevision` gives to sources no commit names. */
+const UNCOMMITTED = /(^dev|-dirty)$/;
+
+/** The first 12 hex digits of a SHA-256 over the staged bundle's files, paths and bytes, in order. */
+async function contentHash(stage: string): Promise<string> {
+  const hash = createHash("sha256");
+  const files = (await readdir(stage, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  const paths = files.map((e) => relative(stage, join(e.parentPath, e.name))).sort();
+  for (const path of paths) hash.update(`${path}\0`).update(await readFile(join(stage, path))).update("\0");
+  return hash.digest("hex").slice(0, 12);
 }
 
 /** The git commit of the folder, with "-dirty" when it has uncommitted changes; "dev" outside git. */

@@ -8,7 +8,8 @@
  */
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ConfigSchema } from "../contracts/config.js";
+import { ConfigSchema, type Config } from "../contracts/config.js";
+import { checkTuningCodes } from "./tuning-codes.js";
 import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
@@ -93,7 +94,7 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
   const wasm = files.get(modulePath);
   if (!wasm) throw new BundleInvalidError(source, `no wasm module at ${metadata.wasm.module}`);
   const data = mergeData(files, source);
-  checkTuning(data, source);
+  checkTuningCodes(checkTuning(data, source), metadata.codes, source);
   return {
     source,
     revision: manifest.revision,
@@ -111,11 +112,11 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
  * each field: thresholds or weights as strings would otherwise make every risk level low, or every
  * decision fail closed, on a bundle whose signature holds.
  */
-export function checkTuning(data: Record<string, unknown>, source: string): void {
+export function checkTuning(data: Record<string, unknown>, source: string): Config {
   const stepup = own(data, "stepup");
   const config = isObject(stepup) ? own(stepup, "config") : undefined;
   const result = ConfigSchema.safeParse(config, ONCE);
-  if (result.success) return;
+  if (result.success) return result.data;
   const issues = toIssues(result.error, "data.stepup.config");
   const shown = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`);
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";

@@ -50,7 +50,11 @@ export function runTool(binary: string, args: readonly string[], options: RunOpt
       args,
       { cwd: options.cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
       (err, stdout, stderr) => {
-        if (err) reject(new ToolFailedError(`${binary} ${args[0] ?? ""}`.trim(), (stderr || err.message).trim()));
+        if (err && (err as NodeJS.ErrnoException).code === "ENOENT") {
+          // No binary there: say how to provide one, since an installed package has no .tools/bin.
+          const how = `not found; install OPA ${PINNED_OPA_VERSION} and put it on the PATH, or name it with $STEPUP_OPA`;
+          reject(new ToolFailedError(`${binary} ${args[0] ?? ""}`.trim(), how));
+        } else if (err) reject(new ToolFailedError(`${binary} ${args[0] ?? ""}`.trim(), (stderr || err.message).trim()));
         else resolve(stdout);
       },
     );

@@ -12,19 +12,21 @@ import { THREADS_FROM_BYTES, verifyLogs, whatIfLogs } from "../audit/replay-pool
 import { review, type ReviewCandidate } from "../audit/review-report.js";
 import { reviewHtml } from "../audit/review-html.js";
 import { WasmEngine } from "../engine/inprocess/wasm.js";
-import { defaultBundlePath, packageRoot } from "../paths.js";
+import { cacheDir, defaultBundlePath, packageRoot } from "../paths.js";
 import { writeFile } from "node:fs/promises";
 import { formatReviewReport, formatVerify, formatWhatIf } from "./audit-format.js";
+import { join } from "node:path";
 import { EXIT, boundThreads, readText } from "./io.js";
+import { jsonOutput, print } from "./output.js";
 import { compileMask } from "../audit/mask.js";
 import { EdgeMapper } from "../audit/edge-replay.js";
 import { loadEnvoySettings } from "../enforcement/envoy/settings.js";
 import { checkMask, describeRead, policyReads } from "../audit/policy-reads.js";
 import type { MaskRule } from "../contracts/decision-log.js";
 
-/** The bundle store the CLI uses when none is named: $STEPUP_BUNDLE_STORE, else bundles/store. */
+/** The bundle store the CLI uses when none is named: $STEPUP_BUNDLE_STORE, else `store` in the user's cache folder. */
 export function defaultStorePath(): string {
-  return process.env.STEPUP_BUNDLE_STORE ?? `${packageRoot()}bundles/store`;
+  return process.env.STEPUP_BUNDLE_STORE ?? join(cacheDir(), "store");
 }
 
 export function registerAuditCommands(program: Command, bundle: Command): void {
@@ -45,7 +47,7 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
       if (opts.against) {
         const candidate = await loadBundle(opts.against);
         const report = await whatIfLogs(logs, candidate, options);
-        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatWhatIf(report));
+        process.stdout.write(jsonOutput() ? `${JSON.stringify(report, null, 2)}\n` : formatWhatIf(report));
         process.exitCode = EXIT.ok;
         return;
       }
@@ -56,7 +58,7 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
       }
       const store = new BundleStore(opts.store);
       const report = await verifyLogs(logs, new RevisionIndex(extra, store, store.dir), options);
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
+      process.stdout.write(jsonOutput() ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
       process.exitCode = report.reproduced === report.events && report.events > 0 ? EXIT.ok : EXIT.failed;
     });
 
@@ -78,7 +80,7 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
       }
       const report = await review(readLogEvents(logs), { since: opts.since, until: opts.until, candidate, top: opts.top });
       if (opts.html) await writeFile(opts.html, reviewHtml(report));
-      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (jsonOutput()) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(formatReviewReport(report) + (opts.html ? `\nreview page written to ${opts.html}\n` : ""));
       process.exitCode = EXIT.ok;
     });
@@ -95,11 +97,12 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
       compileMask(Array.isArray(rules) ? rules : [rules as never]);
       const policy = await loadBundle(opts.bundle ?? defaultBundlePath());
       const findings = checkMask(rules, policyReads(policy.files));
-      for (const f of findings) {
+      for (const f of jsonOutput() ? [] : findings) {
         const where = [...new Set(f.reads.map((r) => `${describeRead(r)} (${r.file})`))].join(", ");
         process.stderr.write(`warning: mask[${f.index}] ${f.path} hides what the policy reads: ${where}\n`);
       }
-      process.stdout.write(
+      const found = findings.map((f) => ({ index: f.index, path: f.path, reads: [...new Set(f.reads.map((r) => `${describeRead(r)} (${r.file})`))] }));
+      print({ revision: policy.revision, rules: rules.length, hiding: found }, () =>
         findings.length === 0
           ? `${rules.length} mask rules checked against revision ${policy.revision}: none hides a field the policy reads\n`
           : `${findings.length} of ${rules.length} mask rules hide fields the policy reads (revision ${policy.revision}): decisions logged with them cannot be replayed\n`,
@@ -115,14 +118,15 @@ export function registerAuditCommands(program: Command, bundle: Command): void {
     .option("--store <dir>", "bundle store", defaultStorePath())
     .action(async (path: string, opts: { store: string }) => {
       const revision = await new BundleStore(opts.store).put(path);
-      process.stdout.write(`stored revision ${revision} in ${opts.store}\n`);
+      print({ revision, store: opts.store }, () => `stored revision ${revision} in ${opts.store}\n`);
     });
   store
     .command("list")
     .description("list the revisions held")
     .option("--store <dir>", "bundle store", defaultStorePath())
     .action(async (opts: { store: string }) => {
-      for (const revision of await new BundleStore(opts.store).list()) process.stdout.write(`${revision}\n`);
+      const revisions = await new BundleStore(opts.store).list();
+      print({ store: opts.store, revisions }, () => revisions.map((r) => `${r}\n`).join(""));
     });
 }
 

@@ -8,7 +8,8 @@ import { DEFAULT_KEY_ID, signArchive, type SignOptions } from "../bundle/sign.js
 import { BundleVerifier } from "../bundle/verify.js";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../contracts/signing.js";
 import { UsageError } from "../errors.js";
-import { defaultBundlePath, packageRoot } from "../paths.js";
+import { print } from "./output.js";
+import { packageRoot } from "../paths.js";
 import { OPTIMIZE_LEVELS, type OptimizeLevel } from "../wasm/rewrite/optimize.js";
 
 const ALGORITHMS = `one of ${SIGNING_ALGORITHMS.join(", ")}`;
@@ -28,7 +29,7 @@ export function registerBundleCommands(program: Command): Command {
     .command("build")
     .description("compile the policy to wasm and package it with its Rego, data and code catalog")
     .option("--rego <dir>", "policy folder", `${packageRoot()}rego`)
-    .option("-o, --out <file>", "bundle to write", defaultBundlePath())
+    .option("-o, --out <file>", "bundle to write", "bundles/stepup.tar.gz")
     .option("-r, --revision <rev>", "revision (default: the git commit)")
     .addOption(
       new Option("--optimize <level>", "none: OPA's wasm as built; o2: binaryen -O2; full: the rewrites of OPA's runtime, then -O2")
@@ -47,9 +48,11 @@ export function registerBundleCommands(program: Command): Command {
       const result = await buildBundle({ regoDir: opts.rego, out: opts.out, revision: opts.revision, optimize, allowOpaVersion: opts.allowOpaVersion, signing });
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
       const signed = result.keyId ? `, signed with key ${result.keyId}` : "";
-      process.stdout.write(`built ${result.out} (revision ${result.revision}, ${result.codes} codes${signed})\n`);
       const rewrites = result.rewrites.length > 0 ? `rewrites ${result.rewrites.join(", ")}` : "no rewrites of OPA's runtime";
-      process.stdout.write(`policy.wasm compiled by OPA ${result.opaVersion}, ${rewrites}\n`);
+      print(
+        { out: result.out, revision: result.revision, codes: result.codes, key_id: result.keyId ?? null, opa_version: result.opaVersion, rewrites: result.rewrites, warnings: result.warnings },
+        () => `built ${result.out} (revision ${result.revision}, ${result.codes} codes${signed})\npolicy.wasm compiled by OPA ${result.opaVersion}, ${rewrites}\n`,
+      );
     });
 
   bundle
@@ -64,7 +67,8 @@ export function registerBundleCommands(program: Command): Command {
     .action(async (path: string, opts: SigningFlags & { out?: string }) => {
       const signed = await signArchive(await readFile(path), path, await signOptions(opts));
       await writeFile(opts.out ?? path, signed);
-      process.stdout.write(`signed ${opts.out ?? path} with key ${opts.keyId} (${opts.signingAlg})\n`);
+      const out = opts.out ?? path;
+      print({ out, key_id: opts.keyId, algorithm: opts.signingAlg }, () => `signed ${out} with key ${opts.keyId} (${opts.signingAlg})\n`);
     });
 
   bundle
@@ -86,7 +90,10 @@ export function registerBundleCommands(program: Command): Command {
       const { revision, signature } = await loadBundle(path, { verifier });
       const excluded = signature?.excluded.length ? `, ${signature.excluded.length} excluded` : "";
       const scope = signature?.scope ? `, scope ${signature.scope}` : "";
-      process.stdout.write(`verified ${path}: revision ${revision}, ${signature?.verified} files, key ${signature?.keyId}${scope}${excluded}\n`);
+      print(
+        { path, verified: true, revision, files: signature?.verified ?? 0, key_id: signature?.keyId ?? null, scope: signature?.scope ?? null, excluded: signature?.excluded ?? [] },
+        () => `verified ${path}: revision ${revision}, ${signature?.verified} files, key ${signature?.keyId}${scope}${excluded}\n`,
+      );
     });
 
   bundle
@@ -101,7 +108,7 @@ export function registerBundleCommands(program: Command): Command {
       const token = opts.tokenFile ? (await readFile(opts.tokenFile, "utf8")).trim() : process.env.STEPUP_BUNDLE_TOKEN;
       const server = await serveBundles({ dir, host: opts.host, port: integer(opts.port, "--port", 65_535), token, maxWaitSeconds: integer(opts.maxWait, "--max-wait") });
       const auth = token ? ", bearer token required" : "";
-      process.stdout.write(`serving ${dir} at ${server.url}/ (long polling up to ${opts.maxWait} s${auth})\n`);
+      print({ serving: dir, url: `${server.url}/`, max_wait_seconds: Number(opts.maxWait), token: Boolean(token) }, () => `serving ${dir} at ${server.url}/ (long polling up to ${opts.maxWait} s${auth})\n`);
       await new Promise<void>((stop) => {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

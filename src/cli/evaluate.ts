@@ -14,6 +14,8 @@ import { withSettings } from "../evaluation/tuning.js";
 import { defaultBundlePath } from "../paths.js";
 import { Stepup } from "../stepup.js";
 import { readText } from "./io.js";
+import { jsonOutput, print } from "./output.js";
+import { startProgress } from "./progress.js";
 
 interface EvaluateFlags {
   bundle?: string;
@@ -39,12 +41,12 @@ export function registerEvaluateCommands(program: Command): void {
       const candidates: Candidate[] = [{ name: "bundle", stepup: await Stepup.create(bundle, { onError: () => {} }) }];
       if (opts.set && opts.set.length > 0) candidates.push({ name: "tuned", stepup: await Stepup.create(withSettings(bundle, opts.set), { onError: () => {} }) });
       for (const path of opts.against ?? []) candidates.push({ name: path, stepup: await Stepup.create(await loadBundle(path), { onError: () => {} }) });
-      const progress = process.stderr.isTTY ? (done: number) => process.stderr.write(`\r${done.toLocaleString("en")} / ${lines.length.toLocaleString("en")} events`) : undefined;
-      const report = reportOf(await evaluate(lines, candidates, { onProgress: progress }));
-      if (progress) process.stderr.write("\n");
+      const progress = startProgress({ label: "evaluating", total: lines.length, unit: "events" });
+      const report = reportOf(await evaluate(lines, candidates, { onProgress: (done) => progress.update(done) }));
+      progress.stop();
       const markdown = markdownOf(report);
       if (opts.out) await writeFile(opts.out, markdown);
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
+      process.stdout.write(jsonOutput() ? `${JSON.stringify(report, null, 2)}\n` : markdown);
     });
 
   program
@@ -57,8 +59,10 @@ export function registerEvaluateCommands(program: Command): void {
     .option("--out <file>", "write to a file instead of stdout")
     .action(async (opts: { seed: number; employees: number; days: number; attacks: number; out?: string }) => {
       const text = formatStream(generateStream(opts));
-      if (opts.out) await writeFile(opts.out, text);
-      else process.stdout.write(text);
+      if (!opts.out) return void process.stdout.write(text);
+      await writeFile(opts.out, text);
+      const events = text.split("\n").filter(Boolean).length;
+      print({ out: opts.out, events, seed: opts.seed }, () => `wrote ${events} events to ${opts.out} (seed ${opts.seed})\n`);
     });
 }
 

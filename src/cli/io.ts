@@ -54,6 +54,7 @@ export const USAGE_CODES: ReadonlySet<string> = new Set([
   "ERR_ENVOY_SETTINGS_INVALID",
   "ERR_USAGE",
   "ERR_FILE_UNREADABLE",
+  "ERR_BUNDLE_NOT_FOUND",
 ]);
 
 /** Prints an error for a person and gives the exit code it deserves. */

@@ -5,7 +5,7 @@
  * route with an explicit target. The client address comes from stepup's own trusted proxies,
  * not from Express's `trust proxy` setting.
  */
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import type { IncomingHttpHeaders } from "node:http";
 import { isStepupError } from "../errors.js";
 import type { RequestFacts } from "../signals/request.js";
 import { pathOf } from "../signals/request.js";
@@ -23,12 +23,48 @@ declare global {
 }
 
 /**
+ * The parts of an Express request stepup reads; Express's own `Request` has them. Declared here
+ * rather than imported from express, an optional peer, so the package's types compile without it.
+ */
+export interface ExpressRequest {
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly headers: IncomingHttpHeaders;
+  readonly method: string;
+  readonly baseUrl: string;
+  readonly originalUrl: string;
+  readonly path?: unknown;
+  readonly route?: unknown;
+  /** What stepup found and decided for this request. */
+  stepup?: GuardResult;
+}
+
+/** The parts of an Express response stepup writes; Express's own `Response` has them. */
+export interface ExpressResponse {
+  readonly headersSent: boolean;
+  status(code: number): this;
+  set(headers: Record<string, string>): this;
+  append(name: string, value: string): this;
+  send(body: string): unknown;
+  json(body: unknown): unknown;
+  end(): unknown;
+}
+
+/** Express's `next`. */
+export type ExpressNext = (err?: unknown) => void;
+
+/** A middleware as Express calls it (assignable to Express's `RequestHandler`). */
+export type ExpressHandler = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void;
+
+/** An error handler as Express calls it (assignable to Express's `ErrorRequestHandler`). */
+export type ExpressErrorHandler = (err: unknown, req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void;
+
+/**
  * @example
  * app.use(stepupExpress(guard));                                              // targets from the mapping
  * app.post("/admin/users", stepupExpress(guard, { target: { app: "admin-console", action: "admin" } }), handler);
  */
-export function stepupExpress(guard: Guard, options: { target?: TargetOverride } = {}): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+export function stepupExpress(guard: Guard, options: { target?: TargetOverride } = {}): ExpressHandler {
+  return (req, res, next) => {
     guard.check(expressFacts(req), options.target).then((result) => {
       req.stepup = result;
       if (result.answer.proceed) return next();
@@ -44,8 +80,8 @@ export function stepupExpress(guard: Guard, options: { target?: TargetOverride }
  * @example
  * app.use(stepupExpressErrors()); // after the routes
  */
-export function stepupExpressErrors(): ErrorRequestHandler {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+export function stepupExpressErrors(): ExpressErrorHandler {
+  return (err, _req, res, next) => {
     if (!isStepupError(err) || res.headersSent) return next(err);
     const retry = err.code === "ERR_STATE_WRITE_FAILED";
     res
@@ -60,9 +96,9 @@ export function stepupExpressErrors(): ErrorRequestHandler {
  * pathname its router parses from the target, so `GET http://anything/payroll/42` is
  * `/payroll/42`) under the mount path, not the target as sent.
  */
-export function expressFacts(req: Request): RequestFacts {
+export function expressFacts(req: ExpressRequest): RequestFacts {
   const routePath = (req.route as { path?: unknown } | undefined)?.path;
-  const routed = (req as { path?: unknown }).path;
+  const routed = req.path;
   return {
     peer: req.socket.remoteAddress,
     headers: req.headers,

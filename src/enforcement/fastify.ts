@@ -7,25 +7,37 @@
  * The hook runs after Fastify routed the request, so the pattern is the handler's. Requests that
  * match no route are left to Fastify's 404.
  */
-import type { FastifyPluginCallback, FastifyRequest } from "fastify";
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyPluginCallback } from "fastify";
 import type { RequestFacts } from "../signals/request.js";
 import { fastifyPath, fastifyReadings } from "../signals/request-path.js";
 import type { TargetOverride } from "../signals/target.js";
 import type { Guard, GuardResult } from "./guard.js";
 
-declare module "fastify" {
-  interface FastifyRequest {
-    /** What stepup found and decided for this request. */
-    stepup: GuardResult | null;
-  }
-  interface FastifyContextConfig {
-    /** This route's target, or false to leave the route unprotected. */
-    stepup?: TargetOverride | false;
-  }
-}
 
 export interface StepupFastifyOptions {
   readonly guard: Guard;
+}
+
+/**
+ * A plugin as Fastify registers it (assignable to Fastify's `FastifyPluginCallback`). Declared
+ * here rather than imported from fastify, an optional peer, so the package's types compile
+ * without it; `import type {} from "stepup/fastify"` types `request.stepup` and `config.stepup`.
+ */
+export type FastifyPlugin<Options> = (
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Fastify instance, whatever its server and type provider
+  instance: any,
+  options: Options,
+  done: (err?: Error) => void,
+) => void;
+
+/** The parts of a Fastify request stepup reads; Fastify's own `FastifyRequest` has them. */
+export interface FastifyRequestLike {
+  readonly raw: { readonly socket: { readonly remoteAddress?: string | undefined } };
+  readonly headers: IncomingHttpHeaders;
+  readonly method: string;
+  readonly url: string;
+  readonly routeOptions: { readonly url?: string | undefined };
 }
 
 const plugin: FastifyPluginCallback<StepupFastifyOptions> = (fastify, opts, done) => {
@@ -48,14 +60,14 @@ Object.assign(plugin, { [Symbol.for("skip-override")]: true, [Symbol.for("fastif
  * await app.register(stepupFastify, { guard });
  * app.post("/admin/users", { config: { stepup: { app: "admin-console", action: "admin" } } }, handler);
  */
-export const stepupFastify = plugin;
+export const stepupFastify: FastifyPlugin<StepupFastifyOptions> = plugin;
 
 /**
  * The request as the collectors see it: the route's pattern, and the path as find-my-way routes
  * it (an absolute-form target from its path, percent-decoded as the router decodes), with the
  * readings its router options may give.
  */
-export function fastifyFacts(request: FastifyRequest): RequestFacts {
+export function fastifyFacts(request: FastifyRequestLike): RequestFacts {
   const path = fastifyPath(request.url);
   return {
     peer: request.raw.socket.remoteAddress,

@@ -276,7 +276,7 @@ describe("RemoteStepup on a stand-in", () => {
     const { standIn } = await standInSidecar({ bundles: () => "r", decision: () => "r" });
     const remote = await RemoteStepup.connect({ url: standIn.url });
     try {
-      await expect(remote.decide({ now: 1, subject: { id: "a", kind: "human" } })).rejects.toMatchObject({
+      await expect(remote.decide({ now: 1, subject: { id: "a", kind: "human" } } as unknown)).rejects.toMatchObject({
         code: "ERR_INPUT_INVALID",
         issues: [{ path: "target", message: expect.stringMatching(/required/) }],
       });

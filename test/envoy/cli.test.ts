@@ -68,7 +68,7 @@ describe("stepup envoy", () => {
     try {
       const deadline = Date.now() + 20_000;
       while (!output.includes("listening on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      expect(output).toContain(`listening on 127.0.0.1:${port} (bundle revision test-revision, failure mode deny)${suffix}\n`);
+      expect(output).toContain(`listening on 127.0.0.1:${port} (plaintext, bundle revision test-revision, failure mode deny)${suffix}\n`);
       const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [], privilege_granted_at: null }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, familiarity: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
       for (const [i, client] of clients.entries()) {
         const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, `cli-${i}`))));
@@ -89,7 +89,7 @@ describe("stepup envoy", () => {
     const log = join(dir, "edge-decisions.ndjson");
     const [port, metricsPort] = [await freePort(), await freePort()];
     const args = ["envoy", "serve", "--settings", settings, "--bundle", inject("bundlePath"), "--port", String(port), "--no-geo", "--memory-store"];
-    const child = spawn(process.execPath, [inject("cliPath"), ...args, "--candidate", candidate, "--decision-log", log, "--metrics-port", String(metricsPort)], {
+    const child = spawn(process.execPath, [inject("cliPath"), ...args, "--candidate", candidate, "--log-file", log, "--metrics-port", String(metricsPort)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -99,8 +99,8 @@ describe("stepup envoy", () => {
     const client = new NodeEnvoyClient(`127.0.0.1:${port}`);
     try {
       const deadline = Date.now() + 20_000;
-      while (!output.includes("metrics on") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      expect(output).toContain(`(bundle revision test-revision, candidate edge-candidate in report-only mode, failure mode deny)`);
+      while (!output.includes("metrics at") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain(`(plaintext, bundle revision test-revision, candidate edge-candidate in report-only mode, failure mode deny)`);
       const input = { now: 1_795_852_800, subject: { id: "anonymous", kind: "human" as const, roles: [], groups: [], tags: [], privilege_granted_at: null }, session: null, credential: null, device: null, network: { ip: "198.51.100.8", zone: "corporate" as const, reputation: "neutral" as const, anonymizer: "none" as const, asn: null }, geo: null, behavior: null, familiarity: null, target: { app: "wiki", action: "read", resource: "/wiki/home" }, version: 1 as const };
       const answer = fromOutcome(await client.check(protoObject(await edge.derive(input, "cli-shadow"))));
       expect(answer.http_status).toBe(401);
@@ -141,6 +141,6 @@ describe("stepup envoy", () => {
     // Each worker would learn behaviour of its own.
     const workers = await runCli(["envoy", "serve", "--settings", good, "--workers", "2", "--memory-store"]);
     expect(workers.code).toBe(2);
-    expect(workers.stderr).toContain("--workers: workers do not share --memory-store");
+    expect(workers.stderr).toContain("workers: workers do not share --memory-store");
   });
 });

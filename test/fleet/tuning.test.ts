@@ -143,7 +143,7 @@ describe(`a fleet of ${CLIENTS} bundle clients through releases with broken tuni
     let tick = 0;
     load = setInterval(() => {
       for (const [i, m] of members.entries()) {
-        const decision = m.client.stepup.decide(corpus[(tick + i) % corpus.length]);
+        const decision = m.client.stepup.decide(corpus[(tick + i) % corpus.length] as unknown);
         if (decision.error) failures.push(`client ${i}: ${decision.error.code}`);
         if (m.revisions.at(-1) !== decision.policy.revision) m.revisions.push(decision.policy.revision);
         decisions++;

@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
     entryPoints: {
       cli: "src/cli/main.ts",
       index: "src/index.ts",
+      internal: "src/internal.ts",
       "pool-worker": "src/engine/batch/pool-worker.ts",
       "replay-worker": "src/audit/replay-worker.ts",
       "spool-worker": "src/audit/spool/spool-worker.ts",

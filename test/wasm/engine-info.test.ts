@@ -71,8 +71,8 @@ describe("Stepup.engineInfo", () => {
     }
     // A document that breaks the contract is refused the same way, naming the field.
     const broken = { ...corpus[0]!, now: "yesterday" };
-    expect(() => fixedId.decide(broken)).toThrow(/now/);
-    expect(() => fast.decide(broken)).toThrow(/now/);
+    expect(() => fixedId.decide(broken as unknown)).toThrow(/now/);
+    expect(() => fast.decide(broken as unknown)).toThrow(/now/);
     // The stock path is chosen, not a fallback: nothing is reported.
     expect(events).toEqual([]);
   });

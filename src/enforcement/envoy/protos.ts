@@ -1,5 +1,5 @@
 /**
- * Envoy's ext_authz API from Envoy's own protos (shipped in @grpc/grpc-js-xds), loaded with
+ * Envoy's ext_authz API from Envoy's own protos (copied into the package's protos/), loaded with
  * protobufjs, and the gRPC service definition of `envoy.service.auth.v3.Authorization/Check`.
  * Requests are decoded strictly: proto3 strings must be UTF-8, and a string that is not is
  * reported rather than silently patched with replacement characters (as a lenient decoder would),
@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import type { Reader, Root, Type } from "protobufjs";
 import { protobuf } from "../../lazy.js";
+import { packageRoot } from "../../paths.js";
 
 const require = createRequire(import.meta.url);
 const SERVICE = "envoy.service.auth.v3.Authorization";
@@ -37,12 +38,9 @@ let loaded: AuthProtos | undefined;
 export function authProtos(): AuthProtos {
   if (loaded) return loaded;
   const { Reader, Root } = protobuf();
-  const deps = join(dirname(require.resolve("@grpc/grpc-js-xds/package.json")), "deps");
-  // Envoy's API and what it imports; protobufjs's own copy of google/protobuf/descriptor.proto last.
-  const include = [
-    ...["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((d) => join(deps, d)),
-    dirname(require.resolve("protobufjs/package.json")),
-  ];
+  // Envoy's API and what it imports (scripts/vendor-protos.mjs); protobufjs's own copy of
+  // google/protobuf/descriptor.proto last.
+  const include = [join(packageRoot(), "protos"), dirname(require.resolve("protobufjs/package.json"))];
   const root = new Root();
   root.resolvePath = (_origin, target) => {
     const found = include.map((dir) => join(dir, target)).find((candidate) => existsSync(candidate));

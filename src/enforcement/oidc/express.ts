@@ -3,9 +3,8 @@
  * the provider's callback, sends the browser to the provider when stepup asks for a step-up, and
  * otherwise behaves as `stepupExpress` (next() on allow with `req.stepup` set, 403 on deny).
  */
-import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { TargetOverride } from "../../signals/target.js";
-import { expressFacts } from "../express.js";
+import { expressFacts, type ExpressHandler } from "../express.js";
 import type { BrowserAnswer, StepUpLogin } from "./browser.js";
 
 /**
@@ -13,8 +12,8 @@ import type { BrowserAnswer, StepUpLogin } from "./browser.js";
  * const login = new StepUpLogin({ guard, rp, cookieSecret: process.env.COOKIE_SECRET! });
  * app.use(stepUpLoginExpress(login));   // before the routes: it also serves the redirect URI
  */
-export function stepUpLoginExpress(login: StepUpLogin, options: { target?: TargetOverride } = {}): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+export function stepUpLoginExpress(login: StepUpLogin, options: { target?: TargetOverride } = {}): ExpressHandler {
+  return (req, res, next) => {
     login.handle({ facts: expressFacts(req), url: req.originalUrl, ...(options.target ? { target: options.target } : {}) }).then((answer: BrowserAnswer) => {
       for (const line of answer.setCookies) res.append("set-cookie", line);
       if (answer.proceed) {

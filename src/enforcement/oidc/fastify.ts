@@ -5,7 +5,7 @@
  * allow with `request.stepup` set, 403 on deny; `config.stepup` names a route's target or opts it out).
  */
 import type { FastifyPluginCallback } from "fastify";
-import { fastifyFacts } from "../fastify.js";
+import { fastifyFacts, type FastifyPlugin } from "../fastify.js";
 import type { StepUpLogin } from "./browser.js";
 
 export interface StepUpLoginFastifyOptions {
@@ -38,4 +38,4 @@ Object.assign(plugin, { [Symbol.for("skip-override")]: true, [Symbol.for("fastif
  * @example
  * await app.register(stepUpLoginFastify, { login });
  */
-export const stepUpLoginFastify = plugin;
+export const stepUpLoginFastify: FastifyPlugin<StepUpLoginFastifyOptions> = plugin;
