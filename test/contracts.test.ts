@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../src/contracts/config.js";
 import { InputSchema } from "../src/contracts/input.js";
 import { INPUT_CONTRACT_REGO, inputContractPolicy } from "../src/contracts/input-rego.js";
+import { PACKED_REGO, PACKED_TEST_REGO, packedPolicy, packedPolicyTest } from "../src/contracts/packed.js";
 import { jsonSchemas, policyInputSchema } from "../src/contracts/json-schema.js";
 import { scenariosMarkdown } from "../src/scenarios/markdown.js";
 import { contractCode } from "../scripts/contract-code.js";
@@ -26,6 +27,11 @@ describe("generated documents", () => {
 
   it("src/contracts/generated/ is what the contracts generate (run `make docs` after changing a contract)", async () => {
     for (const [path, text] of contractCode()) expect(await readFile(path, "utf8"), path).toBe(text);
+  });
+
+  it(`${PACKED_REGO} and its test follow the order src/contracts/packed.ts declares (run \`make docs\` after changing it)`, async () => {
+    expect(await readFile(PACKED_REGO, "utf8")).toBe(packedPolicy());
+    expect(await readFile(PACKED_TEST_REGO, "utf8")).toBe(packedPolicyTest());
   });
 
   it(`${INPUT_CONTRACT_REGO} is the contract's (run \`make docs\` after changing the input contract)`, async () => {

@@ -147,27 +147,3 @@ _refused_requirement := {
 } if {
 	input.subject.kind == "human"
 }
-
-# METADATA
-# title: Packed decision
-# description: |
-#   The decision as the in-process engine reads it: the same values as `decision`, in an array in
-#   a fixed order (src/engine/inprocess/packed.ts unpacks it). OPA's wasm hashes every key of an object when
-#   it builds it and again when it writes it out, and the SDK parses every key back; an array's
-#   items cost neither. It decides on the input as it is: the SDK evaluates it only on documents it
-#   has already checked and filled in. OPA, a sidecar and Envoy serve `decision`.
-# entrypoint: true
-packed := [
-	outcome,
-	target.tier,
-	risk.score,
-	risk.level,
-	risk.groups,
-	risk.contributions,
-	_requirement,
-	satisfied,
-	reasons,
-	obligations,
-	_exceptions,
-	config.policy_version,
-]

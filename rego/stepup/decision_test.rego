@@ -137,27 +137,6 @@ test_expired_exception_changes_nothing if {
 	d.risk.contributions == {"device.unmanaged": 20}
 }
 
-# The packed decision holds the decision's values in the order src/engine/inprocess/packed.ts reads them.
-_unpacked(p) := {
-	"outcome": p[0], "tier": p[1],
-	"risk": {"score": p[2], "level": p[3], "groups": p[4], "contributions": p[5]},
-	"requirement": p[6], "satisfied": p[7], "reasons": p[8], "obligations": p[9],
-	"exceptions": p[10], "policy_version": p[11],
-}
-
-test_packed_is_the_decision if {
-	glass := f.with_fields(f.person, {
-		"subject": {"id": "breakglass-1@example.com", "kind": "human"},
-		"session": {"acr": "http://idmanagement.gov/ns/assurance/aal/1", "amr": ["pwd"], "auth_time": f.now - 60},
-	})
-	bad_ip := f.with_fields(f.person, {"network": object.union(f.corporate, {"reputation": "malicious"})})
-	expired := f.with_fields(f.workload, {"credential": object.union(f.svid, {"expires_at": f.now - 1})})
-	every i in [f.person, f.on(glass, "prod-secrets", "read"), f.on(bad_ip, "payroll", "read"), expired] {
-		count(stepup.packed) == 12 with input as i
-		_unpacked(stepup.packed) == stepup.decision with input as i
-	}
-}
-
 # What the SDK sends for a caller that left out everything it may: unknowns filled in as null.
 _sparse := {
 	"now": f.now,

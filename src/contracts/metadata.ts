@@ -13,7 +13,7 @@ export const DECISION_ENTRYPOINT = "stepup/decision";
 
 /**
  * The same decision packed into an array, compiled into the same module: what the in-process
- * engine evaluates when the module has it (src/engine/inprocess/packed.ts).
+ * engine evaluates when the module has it (src/contracts/packed.ts).
  */
 export const PACKED_ENTRYPOINT = "stepup/packed";
 

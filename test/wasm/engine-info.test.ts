@@ -101,8 +101,8 @@ describe("the engine's fallbacks", () => {
       for (const [name, bytes] of bundle.files) {
         if (name === ".manifest" || name === "policy.wasm" || name === ".signatures.json") continue;
         const text = Buffer.from(bytes).toString("utf8");
-        const plain = name === "stepup/decision.rego" ? text.replace("# entrypoint: true\npacked :=", "packed :=") : text;
-        if (name === "stepup/decision.rego") expect(plain).not.toBe(text);
+        const plain = name === "stepup/packed.rego" ? text.replace("# entrypoint: true\npacked :=", "packed :=") : text;
+        if (name === "stepup/packed.rego") expect(plain).not.toBe(text);
         await mkdir(dirname(join(scratch, name)), { recursive: true });
         await writeFile(join(scratch, name), plain);
       }

@@ -1,7 +1,7 @@
 /**
  * The in-process engine: the bundle's policy.wasm evaluated by our own host over OPA's wasm ABI
  * (src/wasm/host.ts), at the entrypoint the bundle names, or at its packed twin `stepup/packed`
- * when the module has it, whose array the engine unpacks (packed.ts). The fast paths — the input
+ * when the module has it, whose array the engine unpacks (src/contracts/packed.ts). The fast paths — the input
  * written into memory, as OPA's values where the module takes them; results read from memory —
  * can be turned off (`fastPaths: false`) for OPA's stock path; where one does not hold, the
  * engine falls back to the stock road and reports it once (fallbacks.ts). Synchronous and free of
@@ -25,7 +25,7 @@ import { compileInputWriter, jsonWriter, longestList, probeDocument, TOO_LONG, t
 import { JSON_WRITERS } from "../../wasm/generated/json-writers.js";
 import { normalizeInput } from "../../input/validate.js";
 import { FALLBACKS, type EngineEvent, type Fallback } from "./fallbacks.js";
-import { unpack } from "./packed.js";
+import { unpack } from "../../contracts/packed.js";
 
 /** Writers of the input contract: for validated inputs, and for a caller's documents, checked as they are written. */
 interface Writers {
@@ -195,7 +195,7 @@ export class WasmEngine implements Engine {
       throw new BundleInvalidError(bundle.source, `policy.wasm has no entrypoint ${bundle.entrypoint}`);
     }
     // Bundles built by stepup also carry the decision packed into an array: the same values,
-    // cheaper to produce and to read (packed.ts); the engine prefers it when the module has it.
+    // cheaper to produce and to read (src/contracts/packed.ts); the engine prefers it when the module has it.
     const packed = fastPaths && bundle.entrypoint === DECISION_ENTRYPOINT ? instance.entrypoints[PACKED_ENTRYPOINT] : undefined;
     if (fastPaths && packed === undefined) fellBack("packed-entrypoint");
     const entrypoint = packed === undefined ? bundle.entrypoint : PACKED_ENTRYPOINT;
