@@ -22,13 +22,13 @@ export function inputContractPolicy(): string {
 }
 
 /** The subset of JSON Schema that zod generates for the input contract. */
-interface Schema {
+export interface ContractJsonSchema {
   readonly type?: string | readonly string[];
-  readonly anyOf?: readonly Schema[];
-  readonly properties?: Readonly<Record<string, Schema>>;
+  readonly anyOf?: readonly ContractJsonSchema[];
+  readonly properties?: Readonly<Record<string, ContractJsonSchema>>;
   readonly required?: readonly string[];
   readonly additionalProperties?: boolean;
-  readonly items?: Schema;
+  readonly items?: ContractJsonSchema;
   readonly enum?: readonly unknown[];
   readonly const?: unknown;
   readonly minimum?: number;
@@ -196,7 +196,7 @@ _array(value, most) if {
 
 /** The Rego source of the input contract package, from the contract's JSON Schema. */
 export function inputContractRego(jsonSchema: Readonly<Record<string, unknown>>): string {
-  const schema = jsonSchema as Schema;
+  const schema = jsonSchema as ContractJsonSchema;
   checkKeywords(schema, "");
   const problems: string[] = [];
   const functions: string[] = [];
@@ -231,7 +231,7 @@ export function inputContractRego(jsonSchema: Readonly<Record<string, unknown>>)
   ].join("\n");
 }
 
-function checkKeywords(node: Schema, at: string): void {
+function checkKeywords(node: ContractJsonSchema, at: string): void {
   for (const key of Object.keys(node)) {
     if (!KNOWN.has(key)) throw new Error(`input contract: ${at || "(root)"} uses ${key}, which the Rego generator does not know`);
   }
@@ -242,7 +242,7 @@ function checkKeywords(node: Schema, at: string): void {
 }
 
 /** The alternatives a value may take: anyOf flattened (zod nests unions). */
-function alternatives(node: Schema): Schema[] {
+function alternatives(node: ContractJsonSchema): ContractJsonSchema[] {
   if (node.anyOf) return node.anyOf.flatMap(alternatives);
   if (!Array.isArray(node.type)) return [node];
   if (node.enum || node.const !== undefined) throw new Error("input contract: an enum or const with several types");
@@ -250,14 +250,14 @@ function alternatives(node: Schema): Schema[] {
 }
 
 /** The object branch of a node (the node itself, or its one object alternative). */
-function objectBranch(node: Schema, at: string): Schema {
+function objectBranch(node: ContractJsonSchema, at: string): ContractJsonSchema {
   const objects = alternatives(node).filter((a) => a.type === "object");
   if (objects.length !== 1) throw new Error(`input contract: ${at || "(root)"} has ${objects.length} object branches`);
   return objects[0]!;
 }
 
 /** One Rego expression on `value` that holds when the value meets one alternative. */
-function condition(node: Schema, value: string, at: string): string {
+function condition(node: ContractJsonSchema, value: string, at: string): string {
   if (node.const !== undefined) return `${value} == ${literal(node.const)}`;
   if (node.enum) return `${value} in ${set(node.enum)}`;
   switch (node.type) {
@@ -297,7 +297,7 @@ function condition(node: Schema, value: string, at: string): string {
 }
 
 /** The clause body lines that hold when `value` meets none of the node's alternatives. */
-function breaks(node: Schema, value: string, at: string): string[] {
+function breaks(node: ContractJsonSchema, value: string, at: string): string[] {
   const all = alternatives(node);
   // null first: it is the cheapest test and the commonest value of an optional field.
   const nulls = all.filter((a) => a.type === "null").map(() => `not is_null(${value})`);
@@ -308,7 +308,7 @@ function breaks(node: Schema, value: string, at: string): string[] {
 }
 
 /** The problems clauses for the fields of an object at `ref`, which holds when the object is there. */
-function objectProblems(node: Schema, ref: string, at: string, out: string[]): void {
+function objectProblems(node: ContractJsonSchema, ref: string, at: string, out: string[]): void {
   const properties = node.properties ?? {};
   const required = new Set(node.required ?? []);
   for (const [key, sub] of Object.entries(properties)) {
@@ -347,7 +347,7 @@ function objectProblems(node: Schema, ref: string, at: string, out: string[]): v
  * The Rego expression of the normalized object at `ref` (which meets the contract), adding a
  * function for each nested object to `out`.
  */
-function normalizer(node: Schema, ref: string, at: string, out: string[]): string {
+function normalizer(node: ContractJsonSchema, ref: string, at: string, out: string[]): string {
   const required = new Set(node.required ?? []);
   const defaults: Record<string, unknown> = {};
   const nested: string[] = [];

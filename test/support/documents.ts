@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { InputSchema } from "../../src/contracts/input.js";
+import type { ContractJsonSchema } from "../../src/contracts/input-rego.js";
 import {
   awkward,
   behaviorArb,
@@ -32,26 +33,11 @@ import {
   networkArb,
 } from "./arbitraries.js";
 
-interface Schema {
-  readonly type?: string | readonly string[];
-  readonly anyOf?: readonly Schema[];
-  readonly properties?: Readonly<Record<string, Schema>>;
-  readonly required?: readonly string[];
-  readonly items?: Schema;
-  readonly enum?: readonly unknown[];
-  readonly const?: unknown;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly maxItems?: number;
-  readonly pattern?: string;
-}
 
 type Path = readonly string[];
 type Json = Record<string, unknown>;
 
-const schema = jsonSchemaOf(InputSchema, "input") as Schema;
+const schema = jsonSchemaOf(InputSchema, "input") as ContractJsonSchema;
 
 /** Whether the SDK's contract accepts the document. */
 export function accepted(doc: unknown): boolean {
@@ -64,13 +50,13 @@ export function viaJson(doc: unknown): unknown {
   return text === undefined ? null : JSON.parse(text);
 }
 
-function alternatives(node: Schema): Schema[] {
+function alternatives(node: ContractJsonSchema): ContractJsonSchema[] {
   if (node.anyOf) return node.anyOf.flatMap(alternatives);
   if (Array.isArray(node.type)) return (node.type as string[]).map((type) => ({ ...node, type }));
   return [node];
 }
 
-function objectOf(node: Schema): Schema | undefined {
+function objectOf(node: ContractJsonSchema): ContractJsonSchema | undefined {
   return alternatives(node).find((a) => a.type === "object");
 }
 
@@ -96,7 +82,7 @@ function withField(doc: unknown, path: Path, value: unknown): unknown {
 }
 
 /** Every field of the contract present in `doc`, with its schema and whether it is required. */
-function fields(doc: unknown, node: Schema = schema, prefix: Path = []): { path: Path; node: Schema; required: boolean }[] {
+function fields(doc: unknown, node: ContractJsonSchema = schema, prefix: Path = []): { path: Path; node: ContractJsonSchema; required: boolean }[] {
   const object = objectOf(node);
   const value = at(doc, prefix);
   if (!object || !isRecord(value)) return [];
@@ -150,7 +136,7 @@ const fullDraftArb = fc.record({
 const WRONG_TYPES: readonly unknown[] = ["x", 7, 1.5, true, null, [], {}];
 
 /** Values that break a field's alternatives, each in some way its schema states (some may not). */
-function breakers(node: Schema, current: unknown): unknown[] {
+function breakers(node: ContractJsonSchema, current: unknown): unknown[] {
   const out: unknown[] = [...WRONG_TYPES];
   for (const a of alternatives(node)) {
     if (a.const !== undefined) out.push(2, "1", 0);
