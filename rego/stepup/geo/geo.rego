@@ -8,6 +8,7 @@
 #   travel: it is reported as unverifiable instead, and no hard stop follows from it.
 package stepup.geo
 
+import data.stepup.arith
 import data.stepup.config
 import data.stepup.network
 
@@ -65,7 +66,9 @@ default _too_fast := false
 # Far enough to matter and faster than the maximum speed (compared without division).
 _too_fast if {
 	_certain_km >= config.geo.min_distance_km
-	_certain_km * 3600 > config.geo.max_speed_kmh * max([input.now - input.geo.previous.time, 1])
+
+	# perf: stepup.arith, measured (docs/performance.md)
+	_certain_km * 3600 > config.geo.max_speed_kmh * arith.larger(input.now - input.geo.previous.time, 1)
 }
 
 default _anonymized := false

@@ -7,6 +7,7 @@
 #   each set a floor, and the highest wins. An app missing from the catalog is treated as sensitive.
 package stepup.target
 
+import data.stepup.arith
 import data.stepup.config
 
 _app := config.catalog.apps[input.target.app]
@@ -29,14 +30,19 @@ rank := highest if {
 	classification_floor := object.get(catalog.classification_floors, object.get(app, "classification", null), "low")
 	action_floor := object.get(catalog.action_floors, input.target.action, "low")
 	app_action_tier := object.get(app, ["actions", input.target.action], "low")
-	highest := max([ranks[app.tier], ranks[classification_floor], ranks[action_floor], ranks[app_action_tier]])
+	highest := _highest(ranks[app.tier], ranks[classification_floor], ranks[action_floor], ranks[app_action_tier])
 } else := highest if {
 	# An app missing from the catalog has no classification and no tiers of its own.
 	catalog := config.catalog
 	ranks := config.tiers.rank
 	action_floor := object.get(catalog.action_floors, input.target.action, "low")
-	highest := max([ranks[catalog.unknown_app_tier], ranks[action_floor]])
+
+	# perf: stepup.arith, measured (docs/performance.md)
+	highest := arith.larger(ranks[catalog.unknown_app_tier], ranks[action_floor])
 }
+
+# perf: stepup.arith, measured (docs/performance.md)
+_highest(a, b, c, d) := arith.larger(arith.larger(a, b), arith.larger(c, d))
 
 # METADATA
 # description: The tier's name.
