@@ -55,5 +55,9 @@ export const nodeHttp = lazyRequire<typeof import("node:http")>("node:http");
 export const nodeHttps = lazyRequire<typeof import("node:https")>("node:https");
 export const childProcess = lazyRequire<typeof import("node:child_process")>("node:child_process");
 export const workerThreads = lazyRequire<typeof import("node:worker_threads")>("node:worker_threads");
+/** Address parsing (src/contracts/address.ts), used once signals are collected. */
+export const nodeNet = lazyRequire<typeof import("node:net")>("node:net");
+/** OpenTelemetry's API, once an application has registered a tracer provider (src/tracing.ts). */
+export const otelApi = lazyRequire<typeof import("@opentelemetry/api")>("@opentelemetry/api");
 /** Cookies of the browser step-up login. */
 export const cookie = lazyRequire<typeof import("cookie")>("cookie");

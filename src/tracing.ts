@@ -5,7 +5,8 @@
  * (the application's NodeSDK), the spans join the caller's trace, a request's server span say, and
  * each decision-log event names its trace and span (`trace_id`, `span_id`, as OPA's events do).
  */
-import { INVALID_SPAN_CONTEXT, isSpanContextValid, ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
+import type { Attributes, Span, SpanContext, Tracer } from "@opentelemetry/api";
+import { otelApi } from "./lazy.js";
 
 /** The spans stepup makes. */
 export const SPAN = {
@@ -21,16 +22,40 @@ export interface TraceIds {
 }
 
 /** The span given to work while no SDK is registered: records nothing, belongs to no trace. */
-const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NO_CONTEXT: SpanContext = { traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 };
+const NO_SPAN: Span = {
+  spanContext: () => NO_CONTEXT,
+  setAttribute: () => NO_SPAN,
+  setAttributes: () => NO_SPAN,
+  addEvent: () => NO_SPAN,
+  addLink: () => NO_SPAN,
+  addLinks: () => NO_SPAN,
+  setStatus: () => NO_SPAN,
+  updateName: () => NO_SPAN,
+  end: () => {},
+  isRecording: () => false,
+  recordException: () => {},
+};
 
 /**
- * stepup's tracer from the registered SDK; undefined while none is registered, so that deciding
- * then costs no span and no context switch (the API's own no-op path would make both, on every
- * decision). Asked on every call: an SDK may be registered, or the API reset, at any time.
+ * Where the API (major version 1, every copy of it in the process) keeps what an application
+ * registers: `trace` is there once a tracer provider is. Looking there first spares a service that
+ * registers none the API's module (tens of milliseconds of a cold start) and, on every decision,
+ * a span and a context switch.
+ */
+const API_GLOBAL = Symbol.for("opentelemetry.js.api.1");
+
+/**
+ * stepup's tracer from the registered SDK; undefined while none is registered. Asked on every
+ * call: an SDK may be registered, or the API reset, at any time.
  */
 function registered(): Tracer | undefined {
-  const provider = trace.getTracerProvider();
-  return provider instanceof ProxyTracerProvider ? provider.getDelegateTracer("stepup") : provider.getTracer("stepup");
+  if ((globalThis as { [API_GLOBAL]?: { trace?: unknown } })[API_GLOBAL]?.trace === undefined) return undefined;
+  const provider = otelApi().trace.getTracerProvider();
+  // The provider registered is the API's proxy, of whichever copy of the API registered it.
+  return "getDelegateTracer" in provider && typeof provider.getDelegateTracer === "function"
+    ? (provider.getDelegateTracer as (name: string) => Tracer | undefined)("stepup")
+    : provider.getTracer("stepup");
 }
 
 /** Runs synchronous work in a span made active for it; a throw is recorded on the span. */
@@ -69,13 +94,13 @@ export function inSpanAsync<T>(name: string, attributes: Attributes | undefined,
 export function traceIdsOf(span: Span): TraceIds | undefined {
   if (span === NO_SPAN) return undefined;
   const context = span.spanContext();
-  return isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : undefined;
+  return otelApi().isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : undefined;
 }
 
 /** Marks a span failed with an error's code (stepup's errors) and message. */
 export function failed(span: Span, err: unknown): void {
   if (!span.isRecording()) return;
   const code = (err as { code?: unknown } | null)?.code;
-  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === "string" ? code : String(err) });
+  span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: typeof code === "string" ? code : String(err) });
   if (err instanceof Error) span.recordException(err);
 }

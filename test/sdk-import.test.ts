@@ -3,7 +3,7 @@
  * sidecar client, bundle polling and the HTTP log sink; ioredis; gRPC and protobufjs for the Envoy
  * server; prom-client; maxmind; path-to-regexp; jose; bowser for the behaviour profile;
  * openid-client and cookie for the step-up login; minimatch for signature exclusions) load when an integration is
- * first used (src/lazy.ts).
+ * first used (src/lazy.ts), and OpenTelemetry's API once an application registers a tracer provider.
  */
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
@@ -12,7 +12,7 @@ import { build } from "esbuild";
 import { describe, expect, inject, it } from "vitest";
 
 const run = promisify(execFile);
-const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "jose", "bowser", "openid-client", "cookie", "minimatch"];
+const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "jose", "bowser", "openid-client", "cookie", "minimatch", "@opentelemetry/api"];
 
 describe("importing the SDK", () => {
   it("imports none of the integrations' dependencies statically", async () => {
@@ -45,11 +45,17 @@ describe("importing the SDK", () => {
       const { createRequire } = await import("node:module");
       const loaded = () => Object.keys(createRequire(import.meta.url).cache).join("\\n");
       const before = loaded();
+      const stepup = await sdk.Stepup.load(${JSON.stringify(resolve(inject("bundlePath")))});
+      const { readFileSync } = await import("node:fs");
+      stepup.decide(JSON.parse(readFileSync("scenarios/managed-laptop-corporate-wiki.json", "utf8")).input);
+      const decided = loaded();
       new sdk.StepupMetrics();
       new sdk.RemoteEngine({ url: "http://127.0.0.1:1" });
-      console.log(JSON.stringify({ before, after: loaded() }));`;
+      console.log(JSON.stringify({ before, decided, after: loaded() }));`;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", source]);
-    const { before, after } = JSON.parse(stdout) as { before: string; after: string };
+    const { before, decided, after } = JSON.parse(stdout) as { before: string; decided: string; after: string };
+    // A decision with no tracer provider registered needs no OpenTelemetry (test/audit/tracing.test.ts has one registered).
+    expect(decided).not.toContain("/node_modules/@opentelemetry/api/");
     for (const name of ["prom-client", "axios"]) {
       expect(before, name).not.toContain(`/node_modules/${name}/`);
       expect(after, name).toContain(`/node_modules/${name}/`);
