@@ -13,6 +13,7 @@
  * Straight-line code, as ajv's: a tree of closures costs a call per field that V8 cannot inline.
  */
 import { FORMATS } from "../contracts/compiled.js";
+import { IP_PATTERN, isIpText } from "../contracts/ip-text.js";
 
 /** The JSON Schema that zod generates for the contract, as far as the compiler reads it. */
 export type Schema = {
@@ -85,8 +86,22 @@ export interface Compiled {
   readonly body: string;
   readonly size: number;
   readonly at: string;
-  /** The patterns the code tests (`R[i]`). */
-  readonly patterns: readonly RegExp[];
+  /** The patterns the code tests (`R[i]`, each made a `Matcher` by `matcher`). */
+  readonly patterns: readonly string[];
+}
+
+/** What compiled code tests a string with: `R[i].test(text)`. */
+export interface Matcher {
+  test(text: string): boolean;
+}
+
+/**
+ * The matcher of a pattern: its regular expression, except for the contract's address pattern,
+ * which `isIpText` decides without one (V8 compiles a pattern on first use, and that one took
+ * milliseconds of a cold start's first decision).
+ */
+export function matcher(pattern: string): Matcher {
+  return pattern === IP_PATTERN ? { test: isIpText } : new RegExp(pattern);
 }
 
 // A character (a code point, as the contract counts them) takes at most 6 bytes in JSON text
@@ -105,7 +120,7 @@ export function compileSchema<State>(schema: Schema, makeTarget: (ctx: CompileCo
   const ctx: CompileContext = { fresh: (prefix = "v") => `${prefix}${next++}` };
   const { fresh } = ctx;
   const target = makeTarget(ctx);
-  const patterns: RegExp[] = [];
+  const patterns: string[] = [];
   const fail = `return ${INVALID};`;
 
   /** A boolean expression: does `v` (a local) meet this node? Only for scalars and their unions. */
@@ -135,7 +150,7 @@ export function compileSchema<State>(schema: Schema, makeTarget: (ctx: CompileCo
         if (node.minLength !== undefined) {
           parts.push(`${v}.length >= ${node.minLength}`, `(${v}.length >= ${2 * node.minLength} || L(${v}) >= ${node.minLength})`);
         }
-        if (node.pattern !== undefined) parts.push(`R[${patterns.push(new RegExp(node.pattern)) - 1}].test(${v})`);
+        if (node.pattern !== undefined) parts.push(`R[${patterns.push(node.pattern) - 1}].test(${v})`);
         if (node.format !== undefined) {
           if (!FORMATS[node.format]) throw new Error(`input contract: no check for format ${node.format}`);
           parts.push(`F[${JSON.stringify(node.format)}](${v})`);
@@ -287,11 +302,11 @@ const normalizeTarget = ({ fresh }: CompileContext): Target<undefined> => ({
   },
 });
 
-type Run = (l: typeof codePoints, r: readonly RegExp[], f: typeof FORMATS, value: unknown) => unknown;
+type Run = (l: typeof codePoints, r: readonly Matcher[], f: typeof FORMATS, value: unknown) => unknown;
 
 function build(compiled: Compiled, result: string): (value: unknown) => unknown {
   const run = new Function("L", "R", "F", "value", `${compiled.body} return ${result};`) as Run;
-  const { patterns } = compiled;
+  const patterns = compiled.patterns.map(matcher);
   return (value) => run(codePoints, patterns, FORMATS, value);
 }
 

@@ -24,7 +24,7 @@
  * before using it (host.ts, `valueForm`).
  */
 import { FORMATS } from "../contracts/compiled.js";
-import { codePoints, compileSchema, INVALID, TOO_LONG, type CompileContext, type Schema, type Target } from "../input/compile.js";
+import { codePoints, compileSchema, INVALID, matcher, TOO_LONG, type CompileContext, type Matcher, type Schema, type Target } from "../input/compile.js";
 import { ARRAY_ELEM_T, ARRAY_T, NUMBER_REF_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
 
 export { INVALID, TOO_LONG };
@@ -68,7 +68,7 @@ type JsonWrite = (
   s: typeof writeString,
   n: typeof writeNumber,
   l: typeof codePoints,
-  r: readonly RegExp[],
+  r: readonly Matcher[],
   f: typeof FORMATS,
   bytes: Uint8Array,
   at: number,
@@ -78,12 +78,14 @@ type JsonWrite = (
 /** A JSON writer as compiled, or as generated ahead of time (`jsonWriterSource`). */
 export interface CompiledJsonWriter {
   readonly maxBytes: number;
-  readonly patterns: readonly RegExp[];
+  /** The patterns its code tests, as `matcher` takes them. */
+  readonly patterns: readonly string[];
   readonly write: JsonWrite;
 }
 
 /** The writer of a compiled or generated JSON writer. */
-export function jsonWriter({ maxBytes, patterns, write }: CompiledJsonWriter): InputWriter {
+export function jsonWriter({ maxBytes, patterns: sources, write }: CompiledJsonWriter): InputWriter {
+  const patterns = sources.map(matcher);
   const writer = (bytes: Uint8Array, at: number, value: unknown) => write(writeString, writeNumber, codePoints, patterns, FORMATS, bytes, at, value);
   return Object.assign(writer, { maxBytes });
 }
@@ -95,8 +97,7 @@ export function jsonWriter({ maxBytes, patterns, write }: CompiledJsonWriter): I
  */
 export function jsonWriterSource(schema: Schema, options: { checked?: boolean } = {}): string {
   const { body, size, patterns } = compileSchema(schema, jsonTarget, { checked: options.checked ?? false });
-  const regexps = patterns.map((pattern) => `new RegExp(${JSON.stringify(pattern.source)}, ${JSON.stringify(pattern.flags)})`);
-  return `{\n  maxBytes: ${size},\n  patterns: [${regexps.join(", ")}],\n  write: function (S, N, L, R, F, b, p, value) { ${body} return p; },\n}`;
+  return `{\n  maxBytes: ${size},\n  patterns: ${JSON.stringify(patterns)},\n  write: function (S, N, L, R, F, b, p, value) { ${body} return p; },\n}`;
 }
 
 /** The target writing JSON text at `p` in `b`. */
@@ -234,12 +235,13 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
     const { body, size: maxBytes, patterns } = compileSchema(schema, jsonTarget, { checked });
     return jsonWriter({ maxBytes, patterns, write: new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as JsonWrite });
   }
-  const { body, size, patterns } = compileSchema(schema, valuesTarget(form), { checked });
+  const { body, size, patterns: sources } = compileSchema(schema, valuesTarget(form), { checked });
+  const patterns = sources.map(matcher);
   const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "p", "value", `${body} return p;`) as (
     s: typeof writeStringValue,
     n: typeof writeNumberValue,
     l: typeof codePoints,
-    r: readonly RegExp[],
+    r: readonly Matcher[],
     f: typeof FORMATS,
     bytes: Uint8Array,
     ints: Int32Array,
