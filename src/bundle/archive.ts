@@ -7,12 +7,9 @@
  * is ever extracted to disk: a bundle lives in memory, and is persisted only as its archive bytes.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-// tar's modules one by one rather than its index, which loads everything it does (extracting to
-// disk included, with Node's assert): what is not read here stays out of the SDK's files.
+// tar's header encoders for writing; reading is done here (untar), without tar's streams.
 import { Header } from "tar/header";
-import { Parser } from "tar/parse";
 import { Pax } from "tar/pax";
-import type { ReadEntry } from "tar/read-entry";
 import { BundleInvalidError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 
 export interface ArchiveLimits {
@@ -53,57 +50,117 @@ export async function readArchive(
   return untar(tarBytes, source, limits);
 }
 
-function untar(tarBytes: Buffer, source: string, limits: ArchiveLimits): Promise<BundleFiles> {
+/**
+ * The tar entries, read straight from the bytes: POSIX ustar headers (the name's prefix field
+ * included), PAX extended headers for the next entry's path, and GNU long names, each header's
+ * checksum checked. What OPA's, stepup's and GNU tar's writers produce for a bundle, and nothing
+ * more: a global PAX header (whose path would name every later entry) and any entry kind other
+ * than a regular file or a directory are refused, where a general-purpose reader would apply or
+ * extract them.
+ */
+function untar(tar: Uint8Array, source: string, limits: ArchiveLimits): BundleFiles {
   const files: BundleFiles = new Map();
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    const fail = (error: Error) => {
-      if (!failed) reject(error);
-      failed = true;
-    };
-    const parser = new Parser({
-      strict: true,
-      onwarn: (_code: string, message: string | Error) =>
-        fail(new BundleInvalidError(source, `bad archive: ${String(message)}`)),
-    });
-    parser.on("entry", (entry: ReadEntry) => {
-      const problem = checkEntry(entry, files.size, limits, source);
-      if (problem) {
-        fail(problem);
-        entry.resume();
-        return;
-      }
-      if (entry.type === "Directory") {
-        entry.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
-      entry.on("end", () => {
-        const path = normalisePath(entry.path);
-        // Two entries for one path would let a check read one and the loader use the other.
-        if (!path) fail(new BundleInvalidError(source, "a file entry has an empty path"));
-        else if (files.has(path)) fail(new BundleInvalidError(source, `duplicate entry ${path}`));
-        else files.set(path, Buffer.concat(chunks));
-      });
-    });
-    parser.on("error", (err: Error) => fail(new BundleInvalidError(source, `bad archive: ${err.message}`)));
-    parser.on("end", () => {
-      if (!failed) resolve(files);
-    });
-    parser.end(tarBytes);
-  });
+  const bad = (why: string) => new BundleInvalidError(source, `bad archive: ${why}`);
+  let nextPath: string | undefined;
+  for (let at = 0; ; ) {
+    if (at + BLOCK > tar.byteLength) {
+      // A missing end-of-archive marker is tolerated, as tar readers do; a cut header is not.
+      if (at === tar.byteLength) break;
+      throw bad("it ends inside a header");
+    }
+    const header = tar.subarray(at, at + BLOCK);
+    if (header.every((byte) => byte === 0)) break;
+    if (!checksumValid(header)) throw bad(`the header at byte ${at} fails its checksum`);
+    const size = octal(header, 124, 12);
+    if (size === undefined) throw bad(`the header at byte ${at} has no readable size`);
+    const body = at + BLOCK;
+    if (body + size > tar.byteLength) throw bad("it ends inside an entry");
+    const data = tar.subarray(body, body + size);
+    at = body + Math.ceil(size / BLOCK) * BLOCK;
+    const type = String.fromCharCode(header[156]!);
+    if (type === "x") {
+      nextPath = paxPath(data) ?? nextPath;
+      continue;
+    }
+    if (type === "L") {
+      nextPath = text(data, 0, data.byteLength);
+      continue;
+    }
+    const path = nextPath ?? headerPath(header);
+    nextPath = undefined;
+    const kind = KINDS[type];
+    if (kind === undefined) throw new BundleUnsafeError(source, `entry ${path} is a ${NAMES[type] ?? `type ${JSON.stringify(type)} entry`}; only files and directories are allowed`);
+    if (normalisePath(path) === undefined) throw new BundleUnsafeError(source, `entry path ${JSON.stringify(path)} could leave the bundle`);
+    if (files.size >= limits.maxFiles) throw new BundleTooLargeError(source, `more than ${limits.maxFiles} files`);
+    if (kind === "directory") continue;
+    const normalised = normalisePath(path);
+    // Two entries for one path would let a check read one and the loader use the other.
+    if (!normalised) throw new BundleInvalidError(source, "a file entry has an empty path");
+    if (files.has(normalised)) throw new BundleInvalidError(source, `duplicate entry ${normalised}`);
+    files.set(normalised, data);
+  }
+  return files;
 }
 
-function checkEntry(entry: ReadEntry, count: number, limits: ArchiveLimits, source: string): Error | undefined {
-  if (entry.type !== "File" && entry.type !== "OldFile" && entry.type !== "Directory") {
-    return new BundleUnsafeError(source, `entry ${entry.path} is a ${entry.type}; only files and directories are allowed`);
+const BLOCK = 512;
+/** Entry kinds by type flag: regular files ("0", and "\0" from old writers) and directories. */
+const KINDS: Readonly<Record<string, "file" | "directory">> = { "0": "file", "\0": "file", "5": "directory" };
+/** The kinds refused, named for the error. */
+const NAMES: Readonly<Record<string, string>> = {
+  "1": "Link",
+  "2": "SymbolicLink",
+  "3": "CharacterDevice",
+  "4": "BlockDevice",
+  "6": "FIFO",
+  "7": "ContiguousFile",
+  g: "GlobalExtendedHeader",
+  K: "NextFileHasLongLinkpath",
+};
+
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** A NUL-terminated field as text. */
+function text(block: Uint8Array, offset: number, length: number): string {
+  const field = block.subarray(offset, offset + length);
+  const nul = field.indexOf(0);
+  return decoder.decode(nul < 0 ? field : field.subarray(0, nul));
+}
+
+/** An octal number field (digits, then spaces or NULs); undefined when it is not one. */
+function octal(block: Uint8Array, offset: number, length: number): number | undefined {
+  const digits = text(block, offset, length).replace(/[ ]+$/, "").replace(/^[ ]+/, "");
+  return /^[0-7]{1,12}$/.test(digits) ? Number.parseInt(digits, 8) : undefined;
+}
+
+/** The sum of the header's bytes with its checksum field read as spaces, as the field says. */
+function checksumValid(header: Uint8Array): boolean {
+  const stored = octal(header, 148, 8);
+  let sum = 8 * 32;
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += header[i]!;
+  return stored === sum;
+}
+
+/** The entry's path from its header: the name, after the prefix field in a POSIX ustar header. */
+function headerPath(header: Uint8Array): string {
+  const name = text(header, 0, 100);
+  const ustar = text(header, 257, 6) === "ustar" && header[262] === 0;
+  const prefix = ustar ? text(header, 345, 155) : "";
+  return prefix ? `${prefix}/${name}` : name;
+}
+
+/** The `path` record of a PAX extended header: "<length> <key>=<value>\n" records, the length in bytes. */
+function paxPath(data: Uint8Array): string | undefined {
+  let path: string | undefined;
+  for (let at = 0; at < data.byteLength; ) {
+    const space = data.indexOf(0x20, at);
+    const length = space < 0 ? Number.NaN : Number(decoder.decode(data.subarray(at, space)));
+    if (!Number.isInteger(length) || length <= space - at + 1 || at + length > data.byteLength || data[at + length - 1] !== 0x0a) return undefined;
+    const record = decoder.decode(data.subarray(space + 1, at + length - 1));
+    const equals = record.indexOf("=");
+    if (equals > 0 && record.slice(0, equals) === "path") path = record.slice(equals + 1);
+    at += length;
   }
-  if (normalisePath(entry.path) === undefined) {
-    return new BundleUnsafeError(source, `entry path ${JSON.stringify(entry.path)} could leave the bundle`);
-  }
-  if (count >= limits.maxFiles) return new BundleTooLargeError(source, `more than ${limits.maxFiles} files`);
-  return undefined;
+  return path;
 }
 
 /**

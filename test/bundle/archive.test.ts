@@ -2,14 +2,18 @@
  * Hostile archives: every reader (the SDK, the CLI) refuses them with a typed error, and nothing
  * is ever written outside the bundle's folder — the SDK extracts nothing to disk at all.
  */
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { DEFAULT_LIMITS, readArchive, writeArchive } from "../../src/bundle/archive.js";
+import { opaBinary } from "../../src/bundle/opa-cli.js";
 import { loadBundle, readBundle } from "../../src/bundle/load.js";
-import { BundleTooLargeError, BundleUnsafeError, isStepupError } from "../../src/errors.js";
+import { BundleInvalidError, BundleTooLargeError, BundleUnsafeError, isStepupError } from "../../src/errors.js";
 import { runCli } from "../helpers.js";
 import { keyPair } from "../support/bundles.js";
 import { HOSTILE, decompressionBomb, rawArchive } from "../support/hostile.js";
@@ -108,3 +112,69 @@ describe("writing archives", () => {
     expect(Buffer.from(writeArchive(files)).equals(Buffer.from(bytes))).toBe(true);
   });
 });
+
+describe("reading archives as other writers make them", () => {
+  const run = promisify(execFile);
+  const long = `stepup/${"nested-folder/".repeat(12)}policy.rego`;
+  const files = new Map([
+    ["data.json", Buffer.from('{"a":1}')],
+    ["stepup/policy.rego", Buffer.from("package stepup\n\nallow := true\n")],
+    [long, Buffer.from("package stepup.deep\n")],
+    ["stepup/é-unicode.rego", Buffer.from("package stepup.u\n")],
+  ]);
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(scratch, "writers");
+    for (const [path, bytes] of files) {
+      await mkdir(join(dir, "src", path, ".."), { recursive: true });
+      await writeFile(join(dir, "src", path), bytes);
+    }
+  });
+
+  // GNU tar writes long names as GNU long-name entries by default, as the ustar prefix field with
+  // --format=ustar, and as PAX records with --format=pax: each comes out as the same files.
+  for (const format of ["gnu", "ustar", "pax"]) {
+    it(`reads GNU tar's ${format} format`, async () => {
+      const out = join(dir, `${format}.tar.gz`);
+      // ustar splits a path into prefix and name only up to 255 bytes; the long path here fits.
+      await run("tar", ["-czf", out, `--format=${format}`, "-C", join(dir, "src"), "data.json", "stepup"]);
+      expect(await readArchive(await readFile(out), format)).toEqual(files);
+    });
+  }
+
+  it("reads the bundle `opa build` writes", async () => {
+    const out = join(dir, "opa.tar.gz");
+    await run(opaBinary(), ["build", "-o", out, "src"], { cwd: dir });
+    const read = await readArchive(await readFile(out), "opa build");
+    // OPA names each module by the path it was given and merges the data into one data.json.
+    const modules = [...files].filter(([path]) => path.endsWith(".rego")).map(([path, bytes]) => [`src/${path}`, bytes] as const);
+    expect([...read.keys()].sort()).toEqual([".manifest", "data.json", ...modules.map(([path]) => path)].sort());
+    for (const [path, bytes] of modules) expect(Buffer.from(read.get(path)!).equals(bytes), path).toBe(true);
+    expect(JSON.parse(Buffer.from(read.get("data.json")!).toString("utf8"))).toEqual({ a: 1 });
+  });
+
+  it("refuses a header whose checksum does not add up, an archive cut short, and a global PAX header", async () => {
+    const good = Buffer.from(gunzip(writeArchive(new Map([["data.json", Buffer.from("{}")]]))));
+    const flipped = Buffer.from(good);
+    flipped[10] = flipped[10]! ^ 1;
+    await expect(readArchive(gzipSync(flipped), "checksum")).rejects.toThrow(/fails its checksum/);
+    await expect(readArchive(gzipSync(good.subarray(0, 700)), "cut")).rejects.toThrow(BundleInvalidError);
+    await expect(readArchive(gzipSync(good.subarray(0, 300)), "cut header")).rejects.toThrow(/ends inside a header/);
+    const global = Buffer.from(good);
+    global[156] = "g".charCodeAt(0);
+    fixChecksum(global);
+    expect(await codeOf(readArchive(gzipSync(global), "global"))).toBe("ERR_BUNDLE_UNSAFE");
+  });
+});
+
+function gunzip(bytes: Uint8Array): Uint8Array {
+  return gunzipSync(bytes);
+}
+
+/** Rewrites the header's checksum after an edit, so that only the edit is under test. */
+function fixChecksum(block: Buffer): void {
+  block.fill(32, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += block[i]!;
+  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+}
