@@ -32,6 +32,11 @@ const common = {
   plugins: [dependencies],
   // The CommonJS packages bundled above call `require` for Node's own modules.
   banner: { js: 'import { createRequire as __stepupRequire } from "node:module"; const require = __stepupRequire(import.meta.url);' },
+  // Whitespace, comments and redundant syntax out, names kept (stack traces and error names read
+  // as in the sources; the source maps lead back to them): V8 reads the whole file when the SDK is
+  // imported, and reads a third less of it.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: true,
   logLevel: "warning",
 };

@@ -5,13 +5,13 @@
  * rollout are also counted by app: the first `maxApps` apps seen have their own label value,
  * later ones count under `other`, so a caller naming apps at will cannot grow the series.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RolloutRecord } from "../contracts/decision-log.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import type { EngineEvent } from "../engine/inprocess/fallbacks.js";
-import { promClient } from "../lazy.js";
+import { nodeHttp, promClient } from "../lazy.js";
 import type { DropReason } from "./sink.js";
 
 export interface MetricsOptions {
@@ -259,7 +259,7 @@ export class StepupMetrics {
    * services without a web framework; with one, route to `text()` and `registry.contentType`.
    */
   async serve(options: { host?: string; port?: number } = {}): Promise<MetricsServer> {
-    const server = createServer((req, res) => {
+    const server = nodeHttp().createServer((req, res) => {
       if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
         res.writeHead(404).end();
         return;

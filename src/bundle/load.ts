@@ -15,6 +15,7 @@ import { toIssues } from "../contracts/issues.js";
 import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 import { DEFAULT_LIMITS, readArchive, type ArchiveLimits, type BundleFiles } from "./archive.js";
 import type { BundleVerifier, Verification } from "./verify.js";
+import { startCompiling } from "../wasm/module.js";
 
 /**
  * zod's options for a document checked once per load: without the code zod would otherwise
@@ -82,7 +83,9 @@ async function fromFiles(files: BundleFiles, source: string, options: LoadOption
 export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
   const manifestBytes = files.get(".manifest");
   if (!manifestBytes) throw new BundleInvalidError(source, "no .manifest");
-  const parsed = ManifestSchema.safeParse(parseJson(manifestBytes, ".manifest", source), ONCE);
+  const raw = parseJson(manifestBytes, ".manifest", source);
+  precompile(raw, files);
+  const parsed = ManifestSchema.safeParse(raw, ONCE);
   if (!parsed.success) {
     const issues = toIssues(parsed.error, ".manifest");
     throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
@@ -112,7 +115,19 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
  * each field: thresholds or weights as strings would otherwise make every risk level low, or every
  * decision fail closed, on a bundle whose signature holds.
  */
-export function checkTuning(data: Record<string, unknown>, source: string): Config {
+export /**
+ * Starts compiling the module the manifest names, before the manifest and the tuning data are
+ * checked: V8 compiles it on other threads meanwhile (src/wasm/module.ts). A manifest that names
+ * none, or a module that is not there, is refused by the checks that follow.
+ */
+function precompile(manifest: unknown, files: BundleFiles): void {
+  const stepup = (manifest as { metadata?: { stepup?: { wasm?: { module?: unknown } } } } | null)?.metadata?.stepup;
+  const path = stepup?.wasm?.module;
+  const wasm = typeof path === "string" ? files.get(path.replace(/^\//, "")) : undefined;
+  if (wasm) startCompiling(wasm);
+}
+
+function checkTuning(data: Record<string, unknown>, source: string): Config {
   const stepup = own(data, "stepup");
   const config = isObject(stepup) ? own(stepup, "config") : undefined;
   const result = ConfigSchema.safeParse(config, ONCE);

@@ -4,7 +4,7 @@
  * address from a socket, a header or a list goes through here, so `::ffff:198.51.100.7`, `198.51.100.7:443` and
  * `[2001:db8::1]` compare equal to their plain forms and nothing else is ever trusted as one.
  */
-import { SocketAddress, isIP } from "node:net";
+import { nodeNet } from "../lazy.js";
 
 export type Family = "ipv4" | "ipv6";
 
@@ -24,17 +24,17 @@ export function normalizeIp(raw: string | null | undefined): string | null {
     const withPort = V4_PORT.exec(text);
     if (withPort?.[1]) text = withPort[1];
   }
-  const family = isIP(text);
+  const family = nodeNet().isIP(text);
   if (family === 4) return text;
   // A zone id (fe80::1%eth0) names a local interface, never a client on the internet.
   if (family !== 6 || text.includes("%")) return null;
-  const canonical = new SocketAddress({ address: text, family: "ipv6" }).address;
+  const canonical = new (nodeNet().SocketAddress)({ address: text, family: "ipv6" }).address;
   return unmapped(canonical) ?? canonical;
 }
 
 function unmapped(v6: string): string | null {
   const dotted = MAPPED_DOTTED.exec(v6);
-  if (dotted?.[1]) return isIP(dotted[1]) === 4 ? dotted[1] : null;
+  if (dotted?.[1]) return nodeNet().isIP(dotted[1]) === 4 ? dotted[1] : null;
   const hex = MAPPED_HEX.exec(v6);
   if (!hex?.[1] || !hex[2]) return null;
   const hi = Number.parseInt(hex[1], 16);
@@ -44,7 +44,7 @@ function unmapped(v6: string): string | null {
 
 /** The family of a canonical address. */
 export function familyOf(ip: string): Family {
-  return isIP(ip) === 4 ? "ipv4" : "ipv6";
+  return nodeNet().isIP(ip) === 4 ? "ipv4" : "ipv6";
 }
 
 /** A network in CIDR notation, its base canonical; null when the text is not one. */

@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { workerScript } from "../../engine/batch/threads.js";
+import { workerThreads } from "../../lazy.js";
 import { DropReporter, type DropListener, type Sink } from "../sink.js";
 import type { Notice } from "./destination.js";
 import { allocateRing, CTRL, RingWriter, STAT } from "./ring.js";
@@ -98,7 +99,7 @@ export abstract class DurableSink implements Sink {
       destination,
     };
     const onNotice = options.onNotice ?? ((n: Notice) => process.stderr.write(`${JSON.stringify({ ...n, sink: this.name })}\n`));
-    this.worker = new Worker(workerScript("spool-worker", import.meta.url), { workerData: setup, name: "stepup spool" });
+    this.worker = new (workerThreads().Worker)(workerScript("spool-worker", import.meta.url), { workerData: setup, name: "stepup spool" });
     this.worker.unref();
     this.worker.on("message", (message: SpoolMessage) => {
       if ("reply" in message) {

@@ -21,6 +21,7 @@ import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStep
 import type { Engine, EngineInfo } from "../engine.js";
 import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
+import { compileModule } from "../../wasm/module.js";
 import { compileInputWriter, jsonWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
 import { JSON_WRITERS } from "../../wasm/generated/json-writers.js";
 import { normalizeInput } from "../../input/validate.js";
@@ -136,7 +137,7 @@ export class WasmEngine implements Engine {
   static async load(bundle: EngineBundle & Pick<Bundle, "wasm">, options: EngineOptions = {}): Promise<WasmEngine> {
     let module: WebAssembly.Module;
     try {
-      module = await WebAssembly.compile(bundle.wasm);
+      module = await compileModule(bundle.wasm);
     } catch (err) {
       throw new BundleInvalidError(bundle.source, `policy.wasm does not load: ${describe(err)}`, { cause: err });
     }
