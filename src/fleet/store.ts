@@ -4,11 +4,10 @@
  * be loaded again months later. A revision is immutable: storing different content under a
  * revision already held is refused.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { create as createTar } from "tar/create";
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { BundleInvalidError, BundleNotFoundError, RevisionNotFoundError } from "../errors.js";
+import { writeArchive } from "../bundle/archive.js";
 import { loadBundle, type Bundle } from "../bundle/load.js";
 
 const SUFFIX = ".tar.gz";
@@ -94,14 +93,5 @@ function sameFiles(a: Bundle, b: Bundle): boolean {
 
 /** Writes a loaded bundle's files as a tar.gz (what OPA and `loadBundle` both read). */
 async function pack(bundle: Bundle, out: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), "stepup-store-"));
-  try {
-    for (const [path, bytes] of bundle.files) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), bytes);
-    }
-    await createTar({ gzip: true, file: out, cwd: dir, portable: true }, [...bundle.files.keys()]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await writeFile(out, writeArchive(bundle.files));
 }
