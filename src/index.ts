@@ -31,7 +31,7 @@ export type { SidecarAnswer, SidecarBundle } from "./engine/remote/sidecar-answe
 export type { RetryBudgetOptions } from "./engine/remote/retry-budget.js";
 export { DecisionPool, type PoolOptions } from "./engine/batch/pool.js";
 export type { LinesOptions } from "./engine/batch/ndjson.js";
-export type { Engine, AsyncEngine, EngineInfo } from "./engine/engine.js";
+export type { Engine, AsyncEngine, EngineInfo, TakenDocument } from "./engine/engine.js";
 export { FALLBACKS, type EngineEvent, type Fallback } from "./engine/inprocess/fallbacks.js";
 export type { DecisionEvent } from "./decision/conclude.js";
 export { explain, describeRequirement } from "./decision/explain.js";

@@ -156,6 +156,30 @@ describe("a document read once", () => {
     expect(made).toEqual(again);
   });
 
+  it("takes a document's own enumerable fields, as a copy of it has them, nothing inherited or hidden", () => {
+    const { session, ...rest } = base();
+    const inherited = Object.assign(Object.create({ session }) as object, rest);
+    const hidden = Object.defineProperty(base(), "device", { enumerable: false });
+    const logged = (doc: unknown) => {
+      const before = events.length;
+      expect(stepup.decide(doc).error).toBeUndefined();
+      return events.slice(before)[0]!.input;
+    };
+    // structuredClone copies own enumerable properties only: the document as data.
+    for (const doc of [inherited, hidden]) expect(logged(doc)).toEqual(logged(structuredClone(doc)));
+    expect(logged(inherited).session).toBeNull();
+    expect(logged(hidden).device).toBeNull();
+    // A class's accessor lives on its prototype: not a field of the document.
+    class Request {
+      now = NOW;
+      subject = base().subject;
+      get target() {
+        return base().target;
+      }
+    }
+    expect(() => stepup.decide(new Request() as unknown)).toThrow(/target: /);
+  });
+
   it("reads a Proxy's fields once each", () => {
     const gets = new Map<string, number>();
     const proxied = <T extends object>(name: string, value: T): T =>

@@ -181,11 +181,17 @@ describe("failing closed", () => {
     expect(raw).toEqual(before);
 
     const engine = await WasmEngine.load(bundle);
-    engine.takeChecked = (doc) =>
-      WasmEngine.prototype.takeChecked.call(engine, doc) &&
-      (() => {
-        throw new TypeError("boom");
-      });
+    engine.takeChecked = (doc, parsed) => {
+      const taken = WasmEngine.prototype.takeChecked.call(engine, doc, parsed);
+      return (
+        taken && {
+          input: taken.input,
+          evaluate: () => {
+            throw new TypeError("boom");
+          },
+        }
+      );
+    };
     const seen: unknown[] = [];
     const failing = new Stepup(bundle, engine, { onError: (_e, input) => void seen.push(input) });
     const denied = failing.decide(raw as unknown);

@@ -8,13 +8,23 @@ export interface Engine {
   /** Evaluates the decision for a validated input; the result is untrusted until validated. */
   evaluate(input: Input): unknown;
   /**
-   * Takes a caller's document, checking it against the input contract as it does: the
-   * evaluation of it when it meets the contract, to be called before the engine takes another
-   * document; undefined when it does not (the caller then validates it and uses `evaluate`).
+   * Takes a caller's document, reading it once and checking it against the input contract as it
+   * does: when it meets the contract, the input as read and its evaluation, to be called before
+   * the engine takes another document; undefined when it does not (the caller then reads it into
+   * a snapshot, validates that and uses `evaluate`). A `parsed` document (from JSON, or cloned
+   * from another thread) is data already: nothing in it can answer twice.
    */
-  takeChecked?(raw: unknown): (() => unknown) | undefined;
+  takeChecked?(raw: unknown, parsed: boolean): TakenDocument | undefined;
   /** What the engine runs and how, when it says (the in-process engine does). */
   readonly info?: EngineInfo;
+}
+
+/** A caller's document an engine took (`Engine.takeChecked`): the input as it read it, and its evaluation. */
+export interface TakenDocument {
+  /** The input normalized, or checked and normalized when something reads all of it (the decision reads its target alone). */
+  readonly input: Input | { readonly target: Input["target"]; normalized(): Input };
+  /** The document's evaluation, to be called before the engine takes another document; the result is untrusted until validated. */
+  readonly evaluate: () => unknown;
 }
 
 /** What the in-process engine runs and how: `Stepup.engineInfo`. */

@@ -42,14 +42,23 @@ export type Schema = {
 export const TOO_LONG = -1;
 export const INVALID = -2;
 
-/** Code for one value: statements, the most bytes they write, and an expression for its result (a target's). */
-export type Emitted = readonly [code: string, size: number, at: string];
+/**
+ * Code for one value: statements, the most bytes they write, an expression for its result (a
+ * target's), and — for a target that copies what it reads — an expression for the copy (absent:
+ * the value's own local, as for every scalar).
+ */
+export type Emitted = readonly [code: string, size: number, at: string, copy?: string];
 
 /** An object's field, compiled, for the target to put together. */
 export interface Field {
   readonly key: string;
   /** The local holding the field's value. */
   readonly local: string;
+  /**
+   * The statement declaring `local` (with `let`) and reading the field into it; empty in checked
+   * code, where the object's one pass over its own keys has read every field already.
+   */
+  readonly read: string;
   readonly inner: Emitted;
   /** The JSON of the field's default, when an absent field takes it (the target fills it in). */
   readonly fill?: string;
@@ -68,8 +77,8 @@ export interface Target<State = unknown> {
   boolean(v: string): Emitted;
   /** A value or null; `inner` for the value. */
   nullable(v: string, inner: Emitted): Emitted;
-  /** A list: `inner` for the item in local `item`, at index `i`. */
-  array(node: Schema, v: string, i: string, item: string, inner: Emitted): Emitted;
+  /** A list of `n` items (a local holding its length, read once): `inner` for the item in local `item`, at index `i`. */
+  array(node: Schema, v: string, n: string, i: string, item: string, inner: Emitted): Emitted;
   /** Before an object's fields are compiled. */
   objectStart(node: Schema, keys: readonly string[]): State;
   object(node: Schema, keys: readonly string[], v: string, fields: readonly Field[], state: State): Emitted;
@@ -86,6 +95,8 @@ export interface Compiled {
   readonly body: string;
   readonly size: number;
   readonly at: string;
+  /** The expression for the copy of the document, when the target makes one. */
+  readonly copy?: string;
   /** The patterns the code tests (`R[i]`, each made a `Matcher` by `matcher`). */
   readonly patterns: readonly string[];
 }
@@ -113,6 +124,12 @@ const UNBOUNDED_STRING = 64;
  * Compiles the schema for a target. `checked`: the code checks the document (a caller's) as it
  * goes and returns INVALID at the first value that breaks the contract; otherwise the document
  * already meets it (every field present, unless the target fills defaults).
+ *
+ * Checked code reads a caller's document as data, once: each list's length once and each item
+ * once; each object's own enumerable fields once, in one pass over its keys (inherited and
+ * non-enumerable properties are not part of a document: such a field is absent), so that a getter
+ * or a Proxy cannot answer one thing to the check and another to what follows. A key outside the
+ * contract fails the document in the same pass.
  */
 export function compileSchema<State>(schema: Schema, makeTarget: (ctx: CompileContext) => Target<State>, options: { checked?: boolean } = {}): Compiled {
   const checked = options.checked ?? false;
@@ -212,45 +229,53 @@ export function compileSchema<State>(schema: Schema, makeTarget: (ctx: CompileCo
       }
       case "array": {
         if (!node.items || node.maxItems === undefined) throw new Error("input contract: a list without a bound");
+        const n = fresh("n");
         const i = fresh("i");
         const item = fresh();
         const inner = compile(node.items, item);
+        const length = `const ${n} = ${v}.length; `;
         const arrayCheck = checked
-          ? `if (!Array.isArray(${v}) || ${v}.length > ${node.maxItems}${node.minItems ? ` || ${v}.length < ${node.minItems}` : ""}) ${fail} `
-          : "";
-        const [code, size, at] = target.array(node, v, i, item, inner);
-        return [`${arrayCheck}${code}`, size, at];
+          ? `if (!Array.isArray(${v})) ${fail} ${length}if (${n} > ${node.maxItems}${node.minItems ? ` || ${n} < ${node.minItems}` : ""}) ${fail} `
+          : length;
+        const [code, ...rest] = target.array(node, v, n, i, item, inner);
+        return [`${arrayCheck}${code}`, ...rest];
       }
       case "object": {
         if (!node.properties) throw new Error("input contract: an object without properties");
         const keys = Object.keys(node.properties);
+        const locals = keys.map(() => fresh());
         let objectCheck = "";
         if (checked) {
+          // One pass over the object's own enumerable keys reads every field (the hasOwnProperty
+          // call in a for-in over the same object is one V8 compiles to a map check).
           const k = fresh("k");
-          objectCheck = `if (${v} === null || typeof ${v} !== "object" || Array.isArray(${v})) ${fail} `;
-          if (node.additionalProperties === false) {
-            objectCheck += `for (const ${k} in ${v}) { if (!(${keys.map((key) => `${k} === ${JSON.stringify(key)}`).join(" || ")})) ${fail} } `;
-          }
+          const other = node.additionalProperties === false ? `else ${fail}` : "";
+          const reads = keys.map((key, n) => `if (${k} === ${JSON.stringify(key)}) ${locals[n]} = ${v}[${k}];`).join(" else ");
+          objectCheck =
+            `if (${v} === null || typeof ${v} !== "object" || Array.isArray(${v})) ${fail} ` +
+            `let ${locals.join(", ")}; ` +
+            `for (const ${k} in ${v}) { if (!Object.prototype.hasOwnProperty.call(${v}, ${k})) continue; ${reads} ${other} } `;
         }
         const state = target.objectStart(node, keys);
-        const fields = keys.map((key): Field => {
+        const fields = keys.map((key, n): Field => {
           const sub = node.properties![key]!;
-          const local = fresh();
+          const local = locals[n]!;
           const inner = compile(sub, local);
           // An absent field is its default, which the contract fills in.
           const fill = (checked || target.fillsDefaults) && "default" in sub ? JSON.stringify(sub.default) : undefined;
-          return { key, local, inner, fill, present: fill === undefined ? requirePresent(node, key, local) : "" };
+          const read = checked ? "" : `let ${local} = ${v}[${JSON.stringify(key)}];`;
+          return { key, local, read, inner, fill, present: fill === undefined ? requirePresent(node, key, local) : "" };
         });
-        const [code, size, at] = target.object(node, keys, v, fields, state);
-        return [`${objectCheck}${code}`, size, at];
+        const [code, ...rest] = target.object(node, keys, v, fields, state);
+        return [`${objectCheck}${code}`, ...rest];
       }
       default:
         throw new Error(`input contract: nothing compiles ${JSON.stringify(node).slice(0, 80)}`);
     }
   };
 
-  const [body, size, at] = compile(schema, "value");
-  return { body, size, at, patterns };
+  const [body, size, at, copy] = compile(schema, "value");
+  return { body, size, at, ...(copy !== undefined && { copy }), patterns };
 }
 
 /** The most characters a string of this node has: its maxLength, its longest enum value, else an assumed bound. */
@@ -286,17 +311,17 @@ const normalizeTarget = ({ fresh }: CompileContext): Target<undefined> => ({
     const n = fresh("n");
     return [`let ${n} = null; if (${v} !== null) { ${inner} ${n} = ${at}; }`, 0, n];
   },
-  array: (_node, v, i, item, [inner, , at]) => {
-    const loop = (body: string) => `for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { const ${item} = ${v}[${i}]; ${body} }`;
+  array: (_node, v, n, i, item, [inner, , at]) => {
+    const loop = (body: string) => `for (let ${i} = 0; ${i} < ${n}; ${i}++) { const ${item} = ${v}[${i}]; ${body} }`;
     if (at === item) return [inner === "" ? "" : loop(inner), 0, `${v}.slice()`];
-    const n = fresh("n");
-    return [`const ${n} = new Array(${v}.length); ${loop(`${inner} ${n}[${i}] = ${at};`)}`, 0, n];
+    const list = fresh("l");
+    return [`const ${list} = new Array(${n}); ${loop(`${inner} ${list}[${i}] = ${at};`)}`, 0, list];
   },
   objectStart: () => undefined,
   object: (_node, _keys, v, fields) => {
-    const code = fields.map(({ key, local, inner, fill, present }) => {
+    const code = fields.map(({ local, read, inner, fill, present }) => {
       const filled = fill === undefined ? "" : ` if (${local} === undefined) ${local} = ${fill};`;
-      return `let ${local} = ${v}[${JSON.stringify(key)}];${filled} ${present}${inner[0]}`;
+      return `${read}${filled} ${present}${inner[0]}`;
     });
     return [code.join(" "), 0, `{ ${fields.map(({ key, inner }) => `${JSON.stringify(key)}: ${inner[2]}`).join(", ")} }`];
   },

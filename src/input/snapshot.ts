@@ -4,7 +4,9 @@
  * to the check and the policy and another to the decision log. The snapshot is a copy of the
  * document as data — arrays, and objects by their own enumerable properties, each read once;
  * other values as they are (the contract then refuses what is not JSON) — and what follows reads
- * only the copy. Inherited properties are not part of a document and are not copied.
+ * only the copy. Inherited properties are not part of a document and are not copied. (The
+ * engine's checked writer of OPA's values reads a document the same way and copies it as it
+ * writes it, src/input/compile.ts; a document it does not take is snapshotted here.)
  *
  * The copy also refuses, naming the field, a string that is not Unicode text: a lone surrogate
  * (from JavaScript, or a `\ud800` escape in JSON) has no UTF-8 encoding, so no runtime could

@@ -22,9 +22,15 @@
  * list indices are values written once per instance (the form's constants); each object's buckets
  * are OPA's own for its keys, learnt from OPA's parser. The host proves the form on every instance
  * before using it (host.ts, `valueForm`).
+ *
+ * Checked, a writer of OPA's values takes the caller's document itself: the compiled code reads
+ * each field once (compile.ts), and the writer builds from what it read a copy of the document
+ * with its defaults filled in — the normalized input, which the decision is concluded on and
+ * logged with (`document`). So the document is read once, in one pass, rather than copied by
+ * src/input/snapshot.ts first and then read again to be checked and written.
  */
 import { FORMATS } from "../contracts/compiled.js";
-import { codePoints, compileSchema, INVALID, matcher, TOO_LONG, type CompileContext, type Matcher, type Schema, type Target } from "../input/compile.js";
+import { codePoints, compileSchema, INVALID, matcher, TOO_LONG, type CompileContext, type Emitted, type Matcher, type Schema, type Target } from "../input/compile.js";
 import { ARRAY_ELEM_T, ARRAY_T, NUMBER_REF_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
 
 export { INVALID, TOO_LONG };
@@ -34,7 +40,15 @@ export { INVALID, TOO_LONG };
  * the writer was compiled for (write it as text instead), -2 when a checked writer finds the
  * document breaks the contract.
  */
-export type InputWriter = ((bytes: Uint8Array, at: number, value: unknown) => number) & { readonly maxBytes: number };
+export type InputWriter = ((bytes: Uint8Array, at: number, value: unknown) => number) & {
+  readonly maxBytes: number;
+  /**
+   * A checked writer of OPA's values reads the caller's document once and builds, as it writes,
+   * a copy of it with every default filled in (the normalized input): the copy the last write
+   * that succeeded read. Undefined on other writers.
+   */
+  readonly document?: () => unknown;
+};
 
 /**
  * What a writer of OPA values needs from the instance it writes into: where its constant values
@@ -113,20 +127,20 @@ function jsonTarget(): Target<undefined> {
     number: (v) => [`p = N(b, p, ${v});`, MAX_NUMBER_BYTES, ""],
     boolean: (v) => [`if (${v}) { ${constant("true")} } else { ${constant("false")} }`, 5, ""],
     nullable: (v, [inner, size]) => [`if (${v} === null) { ${constant("null")} } else { ${inner} }`, Math.max(4, size), ""],
-    array: (node, v, i, item, [inner, size]) => {
-      const loop = `for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { if (${i} > 0) { ${constant(",")} } const ${item} = ${v}[${i}]; ${inner} }`;
+    array: (node, v, n, i, item, [inner, size]) => {
+      const loop = `for (let ${i} = 0; ${i} < ${n}; ${i}++) { if (${i} > 0) { ${constant(",")} } const ${item} = ${v}[${i}]; ${inner} }`;
       return [`${constant("[")} ${loop} ${constant("]")}`, 2 + node.maxItems! * (size + 1), ""];
     },
     objectStart: () => undefined,
     object: (_node, _keys, v, fields) => {
       if (fields.length === 0) return [constant("{}"), 2, ""];
       let size = 1;
-      const parts = fields.map(({ key, local, inner: [code, fieldSize], fill, present }, n) => {
+      const parts = fields.map(({ key, local, read, inner: [code, fieldSize], fill, present }, n) => {
         const prefix = `${n === 0 ? "{" : ","}${JSON.stringify(key)}:`;
         // An absent field is written as its default, which the contract fills in.
         const field = fill === undefined ? `${present}${code}` : `if (${local} === undefined) { ${constant(fill)} } else { ${code} }`;
         size += encoder.encode(prefix).length + (fill === undefined ? fieldSize : Math.max(fieldSize, encoder.encode(fill).length));
-        return `${constant(prefix)} const ${local} = ${v}[${JSON.stringify(key)}]; ${field}`;
+        return `${constant(prefix)} ${read} ${field}`;
       });
       return [`${parts.join(" ")} ${constant("}")}`, size, ""];
     },
@@ -144,10 +158,17 @@ interface ObjectHeader {
   elem(position: number): string;
 }
 
-/** The target writing OPA's values at `p` in `b` (and `I`, its words), for the instance `form` describes. */
-function valuesTarget(form: ValueForm): (ctx: CompileContext) => Target<ObjectHeader> {
+/**
+ * The target writing OPA's values at `p` in `b` (and `I`, its words), for the instance `form`
+ * describes. `copies` (for a caller's document, checked): it also builds a copy of the document
+ * from the values it reads, with the defaults of absent fields filled in — the normalized input —
+ * so that nothing after the write reads the caller's objects again.
+ */
+function valuesTarget(form: ValueForm, copies: boolean): (ctx: CompileContext) => Target<ObjectHeader> {
   // A 32-bit store at a byte address (every struct field the writer sets is 4-aligned).
   const store = (addr: string, value: string | number) => `I[(${addr}) >> 2] = ${value};`;
+  /** The expression for a value's copy: a scalar is its own. */
+  const copyOf = (emitted: Emitted, v: string) => emitted[3] ?? v;
   return ({ fresh }) => ({
     writes: true,
     fillsDefaults: false,
@@ -161,25 +182,34 @@ function valuesTarget(form: ValueForm): (ctx: CompileContext) => Target<ObjectHe
       return [`const ${a} = p; p = N(b, I, p, ${v});`, NUMBER_T.size + MAX_NUMBER_BYTES + 3, a];
     },
     boolean: (v) => ["", 0, `(${v} ? ${form.true} : ${form.false})`],
-    nullable: (v, [inner, size, at]) => {
+    nullable: (v, inner) => {
+      const [code, size, at] = inner;
       const a = fresh("a");
-      return [`let ${a} = ${form.null}; if (${v} !== null) { ${inner} ${a} = ${at}; }`, size, a];
+      const copy = copyOf(inner, v);
+      if (!copies || copy === v) return [`let ${a} = ${form.null}; if (${v} !== null) { ${code} ${a} = ${at}; }`, size, a];
+      const c = fresh("c");
+      return [`let ${a} = ${form.null}, ${c} = null; if (${v} !== null) { ${code} ${a} = ${at}; ${c} = ${copy}; }`, size, a, c];
     },
-    array: (node, v, i, item, [inner, size, at]) => {
+    array: (node, v, n, i, item, inner) => {
+      const [code, size, at] = inner;
       const maxItems = node.maxItems!;
       if (maxItems > form.indexCount) throw new Error(`input contract: a list of up to ${maxItems} items, past the form's indices`);
       // opa_array_t, then its elements { i; v } (each index a constant number), then the items.
       const a = fresh("a");
+      const c = copies ? fresh("c") : "";
       const header = [
-        `const ${a} = p; p += ${ARRAY_T.size} + ${ARRAY_ELEM_T.size} * ${v}.length;`,
+        `const ${a} = p; p += ${ARRAY_T.size} + ${ARRAY_ELEM_T.size} * ${n};`,
         `b[${a} + ${ARRAY_T.hdr}] = ${TYPE.ARRAY};`,
-        store(`${a} + ${ARRAY_T.elems}`, `${v}.length === 0 ? 0 : ${a} + ${ARRAY_T.size}`),
-        store(`${a} + ${ARRAY_T.len}`, `${v}.length`),
-        store(`${a} + ${ARRAY_T.cap}`, `${v}.length`),
+        store(`${a} + ${ARRAY_T.elems}`, `${n} === 0 ? 0 : ${a} + ${ARRAY_T.size}`),
+        store(`${a} + ${ARRAY_T.len}`, n),
+        store(`${a} + ${ARRAY_T.cap}`, n),
+        copies ? `const ${c} = new Array(${n});` : "",
       ].join(" ");
       const elem = `${a} + ${ARRAY_T.size} + ${ARRAY_ELEM_T.size} * ${i}`;
-      const loop = `for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { const ${item} = ${v}[${i}]; ${inner} ${store(`${elem} + ${ARRAY_ELEM_T.i}`, `${form.indices} + ${NUMBER_BYTES} * ${i}`)} ${store(`${elem} + ${ARRAY_ELEM_T.v}`, at)} }`;
-      return [`${header} ${loop}`, ARRAY_T.size + maxItems * (ARRAY_ELEM_T.size + size), a];
+      const copyItem = copies ? ` ${c}[${i}] = ${copyOf(inner, item)};` : "";
+      const loop = `for (let ${i} = 0; ${i} < ${n}; ${i}++) { const ${item} = ${v}[${i}]; ${code} ${store(`${elem} + ${ARRAY_ELEM_T.i}`, `${form.indices} + ${NUMBER_BYTES} * ${i}`)} ${store(`${elem} + ${ARRAY_ELEM_T.v}`, at)}${copyItem} }`;
+      const size_ = ARRAY_T.size + maxItems * (ARRAY_ELEM_T.size + size);
+      return copies ? [`${header} ${loop}`, size_, a, c] : [`${header} ${loop}`, size_, a];
     },
     /**
      * An object as OPA's parser builds it: opa_object_t, its buckets, one element { k; v; next }
@@ -208,16 +238,22 @@ function valuesTarget(form: ValueForm): (ctx: CompileContext) => Target<ObjectHe
       }
       return { o, parts, size: elems + OBJECT_ELEM_T.size * keys.length, elem };
     },
-    object: (_node, _keys, v, fields, header) => {
+    object: (_node, _keys, _v, fields, header) => {
       let size = header.size;
       const parts = [...header.parts];
-      fields.forEach(({ key, local, inner: [code, fieldSize, at], fill, present }, position) => {
+      fields.forEach(({ local, read, inner, fill, present }, position) => {
+        const [code, fieldSize, at] = inner;
         size += fieldSize;
         // An absent field takes its default, which the contract fills in, and is written as one.
         const filled = fill === undefined ? "" : ` if (${local} === undefined) ${local} = ${fill};`;
-        parts.push(`let ${local} = ${v}[${JSON.stringify(key)}];${filled} ${present}${code} ${store(`${header.elem(position)} + ${OBJECT_ELEM_T.v}`, at)}`);
+        parts.push(`${read}${filled} ${present}${code} ${store(`${header.elem(position)} + ${OBJECT_ELEM_T.v}`, at)}`);
       });
-      return [parts.join(" "), size, header.o];
+      if (!copies) return [parts.join(" "), size, header.o];
+      // The copy, in the schema's order; `__proto__` would set a literal's prototype instead.
+      if (fields.some(({ key }) => key === "__proto__")) throw new Error("input contract: a field named __proto__");
+      const c = fresh("c");
+      parts.push(`const ${c} = { ${fields.map(({ key, local, inner }) => `${JSON.stringify(key)}: ${copyOf(inner, local)}`).join(", ")} };`);
+      return [parts.join(" "), size, header.o, c];
     },
   });
 }
@@ -235,9 +271,9 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
     const { body, size: maxBytes, patterns } = compileSchema(schema, jsonTarget, { checked });
     return jsonWriter({ maxBytes, patterns, write: new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as JsonWrite });
   }
-  const { body, size, patterns: sources } = compileSchema(schema, valuesTarget(form), { checked });
+  const { body, size, patterns: sources, copy } = compileSchema(schema, valuesTarget(form, checked), { checked });
   const patterns = sources.map(matcher);
-  const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "p", "value", `${body} return p;`) as (
+  const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "D", "p", "value", `${body} ${copy === undefined ? "" : `D.document = ${copy}; `}return p;`) as (
     s: typeof writeStringValue,
     n: typeof writeNumberValue,
     l: typeof codePoints,
@@ -245,16 +281,19 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
     f: typeof FORMATS,
     bytes: Uint8Array,
     ints: Int32Array,
+    read: { document: unknown },
     at: number,
     value: unknown,
   ) => number;
   // One Int32Array per memory buffer (a grown memory detaches the old one).
   let ints: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  const read = { document: undefined as unknown };
   const writer = (bytes: Uint8Array, at: number, value: unknown) => {
     if (ints.buffer !== bytes.buffer) ints = new Int32Array(bytes.buffer);
-    return compiled(writeStringValue, writeNumberValue, codePoints, patterns, FORMATS, bytes, ints, at, value);
+    return compiled(writeStringValue, writeNumberValue, codePoints, patterns, FORMATS, bytes, ints, read, at, value);
   };
-  return Object.assign(writer, { maxBytes: size });
+  if (!checked) return Object.assign(writer, { maxBytes: size });
+  return Object.assign(writer, { maxBytes: size, document: () => read.document });
 }
 
 // The layout as module constants, for the two functions every written value goes through.

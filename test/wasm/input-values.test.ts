@@ -65,6 +65,24 @@ describe("the input written as OPA's values", () => {
     expect(written).toBeGreaterThan(500);
   });
 
+  it("checked, reads the caller's document into the input zod builds from it", () => {
+    let copied = 0;
+    fc.assert(
+      fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
+        const doc = breakIt ? broken(draft, pick, value, addKey) : draft;
+        if (host.writeValueInput(values.checked, doc) < 0) return;
+        const copy = values.checked.document!();
+        expect(copy, JSON.stringify(doc)).toEqual(InputSchema.parse(doc));
+        // A copy: nothing in it is the caller's object or list.
+        expect((copy as Input).subject).not.toBe((doc as Input).subject);
+        expect((copy as Input).subject.roles).not.toBe((doc as Input).subject.roles);
+        copied++;
+      }),
+      { numRuns: 2000, seed: 12 },
+    );
+    expect(copied).toBeGreaterThan(500);
+  });
+
   it("writes multi-byte, escaped and control characters as OPA's parser decodes them", () => {
     const odd = oddInput();
     expect(host.writesAsParsed(values.input, odd, JSON.stringify(odd))).toBe(true);
@@ -103,9 +121,9 @@ describe("the in-process engine", () => {
       expect(engine.evaluate(doc)).toEqual(json.evaluate(doc));
       const values = engine.takeChecked(doc);
       const text = json.takeChecked(doc);
-      expect(values).toBeTypeOf("function");
-      expect(text).toBeTypeOf("function");
-      expect(values!()).toEqual(text!());
+      expect(values?.evaluate).toBeTypeOf("function");
+      expect(text?.evaluate).toBeTypeOf("function");
+      expect(values!.evaluate()).toEqual(text!.evaluate());
     }
   });
 

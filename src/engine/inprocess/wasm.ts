@@ -18,7 +18,9 @@ import type { Input } from "../../contracts/input.js";
 import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT, type BundleMetadata } from "../../contracts/metadata.js";
 import type { Bundle } from "../../bundle/load.js";
 import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStepupError } from "../../errors.js";
-import type { Engine, EngineInfo } from "../engine.js";
+import type { Engine, EngineInfo, TakenDocument } from "../engine.js";
+import type { CheckedDocument } from "../../decision/conclude.js";
+import { checkParsedInput, snapshotInput } from "../../input/snapshot.js";
 import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
 import { compileModule } from "../../wasm/module.js";
@@ -160,7 +162,7 @@ export class WasmEngine implements Engine {
     for (const probe of probes) {
       try {
         this.evaluate(probe);
-        this.takeChecked(probe)?.();
+        this.takeChecked(probe)?.evaluate();
       } catch {
         // The answer is not what is checked here.
       }
@@ -246,15 +248,30 @@ export class WasmEngine implements Engine {
 
   /**
    * Checks a caller's document against the input contract while writing it into the policy's
-   * memory: its evaluation when it meets the contract, undefined when it does not or does not fit
-   * (the caller then validates it with zod and uses `evaluate`). The evaluation reads what was
-   * written, so it must run before the engine takes another document. Without the fast paths,
-   * undefined for every document.
+   * memory: the input as read and its evaluation when it meets the contract, undefined when it
+   * does not or does not fit (the caller then validates it with zod and uses `evaluate`). The
+   * evaluation reads what was written, so it must run before the engine takes another document.
+   * Without the fast paths, undefined for every document.
+   *
+   * The writer of OPA's values reads the caller's document itself, once, and builds the
+   * normalized input from what it read as it writes: one pass instead of a snapshot, a check and
+   * a write. The JSON writer (no value form) writes a snapshot of it instead.
    */
-  takeChecked(raw: unknown): (() => unknown) | undefined {
+  takeChecked(raw: unknown, parsed = false): TakenDocument | undefined {
     if (!this.about.fastPaths) return undefined;
-    const written = this.values ? this.instance.writeValueInput(this.values.checked, raw) : this.instance.writeInput(this.writers.checked, raw);
+    if (this.values) {
+      const written = this.instance.writeValueInput(this.values.checked, raw);
+      if (written < 0) return undefined;
+      return { input: this.values.checked.document!() as Input, evaluate: this.evaluation(written) };
+    }
+    const doc = parsed ? checkParsedInput(raw) : snapshotInput(raw);
+    const written = this.instance.writeInput(this.writers.checked, doc);
     if (written < 0) return undefined;
+    return { input: checkedDocument(doc), evaluate: this.evaluation(written) };
+  }
+
+  /** The evaluation of the document written, up to `written`. */
+  private evaluation(written: number): () => unknown {
     return () => this.evaluateWritten(written);
   }
 
@@ -279,6 +296,18 @@ export class WasmEngine implements Engine {
     this.fallbacks.add(fallback);
     this.onEvent?.({ type: "fallback", fallback, message: FALLBACKS[fallback], revision: this.revision });
   }
+}
+
+/**
+ * A snapshot the JSON writer's check accepted, normalized only if someone reads the whole of it
+ * (listeners, and the fail-closed path): the decision itself reads its target alone.
+ */
+function checkedDocument(doc: unknown): CheckedDocument {
+  let normalized: Input | undefined;
+  return {
+    target: (doc as Input).target,
+    normalized: () => (normalized ??= normalizeInput(doc)),
+  };
 }
 
 /** The most a bundle's module may take to start, load its data and evaluate the probes, by default. */
