@@ -9,6 +9,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import standalone from "ajv/dist/standalone/index.js";
 import { flattenNullable, jsonSchemaOf } from "../src/contracts/compiled.js";
 import { VerdictSchema } from "../src/contracts/decision.js";
+import { ManifestSchema } from "../src/contracts/metadata.js";
 import { InputSchema } from "../src/contracts/input.js";
 import type { Schema } from "../src/input/compile.js";
 import { jsonWriterSource } from "../src/wasm/input-writer.js";
@@ -27,6 +28,7 @@ export function contractCode(): Map<string, string> {
   return new Map([
     ["src/contracts/generated/input-schema.ts", inputSchema],
     ["src/contracts/generated/verdict-check.ts", verdictCheck()],
+    ["src/contracts/generated/manifest-check.ts", manifestCheck()],
     ["src/wasm/generated/json-writers.ts", jsonWriters(schemas)],
   ]);
 }
@@ -74,3 +76,35 @@ function verdictCheck(): string {
   if (/\brequire\(|\bimport\s/.test(code)) throw new Error("the verdict check needs ajv's runtime: bundle it or change the contract");
   return [HEADER, "// @ts-nocheck: ajv's standalone code, as ajv writes it.", code, ""].join("\n");
 }
+
+/**
+ * ajv's standalone code for the bundle manifest's contract, as zod takes a manifest in (`input`):
+ * the check every bundle load runs, and zod builds the manifest's schemas (the code catalogue's
+ * among them) only to name the problems of one that fails. With `useDefaults` the code fills in
+ * the defaults zod's output has (the revision). Its one piece of ajv's runtime, the length of a
+ * string in code points, is written into the code.
+ */
+function manifestCheck(): string {
+  const ajv = new Ajv2020({
+    validateSchema: false,
+    strict: true,
+    strictNumbers: true,
+    unicodeRegExp: false,
+    allErrors: false,
+    useDefaults: true,
+    code: { source: true, esm: true, lines: false },
+  });
+  const validate = ajv.compile(jsonSchemaOf(ManifestSchema, "input"));
+  const generate = (standalone as unknown as { default: typeof standalone.default }).default;
+  const runtime = 'require("ajv/dist/runtime/ucs2length").default';
+  const code = generate(ajv, validate).replaceAll(runtime, UCS2_LENGTH);
+  if (/\brequire\(|\bimport\s/.test(code)) throw new Error("the manifest check needs more of ajv's runtime: bundle it or change the contract");
+  return [HEADER, "// @ts-nocheck: ajv's standalone code, as ajv writes it.", code, ""].join("\n");
+}
+
+/** ajv's runtime/ucs2length: a string's length in code points, as ajv and zod count it. */
+const UCS2_LENGTH = `function ucs2length(str) {
+  const len = str.length; let length = 0; let pos = 0; let value;
+  while (pos < len) { length++; value = str.charCodeAt(pos++); if (value >= 0xd800 && value <= 0xdbff && pos < len) { value = str.charCodeAt(pos); if ((value & 0xfc00) === 0xdc00) pos++; } }
+  return length;
+}`;

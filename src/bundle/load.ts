@@ -11,6 +11,7 @@ import { join, relative, sep } from "node:path";
 import { ConfigSchema, type Config } from "../contracts/config.js";
 import { checkTuningCodes } from "./tuning-codes.js";
 import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
+import { validate as meetsManifest } from "../contracts/generated/manifest-check.js";
 import { toIssues } from "../contracts/issues.js";
 import { BundleInvalidError, BundleNotFoundError, BundleTooLargeError, BundleUnsafeError } from "../errors.js";
 import { DEFAULT_LIMITS, readArchive, type ArchiveLimits, type BundleFiles } from "./archive.js";
@@ -85,12 +86,7 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
   if (!manifestBytes) throw new BundleInvalidError(source, "no .manifest");
   const raw = parseJson(manifestBytes, ".manifest", source);
   precompile(raw, files);
-  const parsed = ManifestSchema.safeParse(raw, ONCE);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error, ".manifest");
-    throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
-  }
-  const manifest = parsed.data;
+  const manifest = checkManifest(raw, source);
   const metadata = manifest.metadata?.stepup;
   if (!metadata) throw new BundleInvalidError(source, ".manifest has no metadata.stepup; was it built by stepup?");
   const modulePath = metadata.wasm.module.replace(/^\//, "");
@@ -116,6 +112,19 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
  * decision fail closed, on a bundle whose signature holds.
  */
 export /**
+ * The manifest as its contract takes it: ajv's standalone code generated from the contract
+ * (scripts/contract-code.ts) checks it and fills in its defaults, as zod's output has them, on
+ * the freshly parsed document; zod names the problems of one that fails.
+ */
+function checkManifest(raw: unknown, source: string): Manifest {
+  if (meetsManifest(raw) === true) return raw as Manifest;
+  const parsed = ManifestSchema.safeParse(raw, ONCE);
+  if (parsed.success) return parsed.data;
+  const issues = toIssues(parsed.error, ".manifest");
+  throw new BundleInvalidError(source, issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+}
+
+/**
  * Starts compiling the module the manifest names, before the manifest and the tuning data are
  * checked: V8 compiles it on other threads meanwhile (src/wasm/module.ts). A manifest that names
  * none, or a module that is not there, is refused by the checks that follow.

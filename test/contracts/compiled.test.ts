@@ -1,6 +1,6 @@
 /**
  * The compiled checks (the input contract's compiler, src/input/compile.ts, behind parseInput and
- * the engine's checked writer; ajv's standalone code for the verdict; all from the JSON Schema zod
+ * the engine's checked writer; ajv's standalone code for the verdict and the bundle manifest; all from the JSON Schema zod
  * generates) must
  * answer exactly as zod does: a check that accepted what zod rejects would let a bad document
  * reach the policy. fast-check breaks valid documents at random places with awkward values and
@@ -9,6 +9,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { validate as verdictCheck } from "../../src/contracts/generated/verdict-check.js";
+import { validate as manifestCheck } from "../../src/contracts/generated/manifest-check.js";
+import { ManifestSchema } from "../../src/contracts/metadata.js";
 import { compileNormalizer } from "../../src/input/compile.js";
 import { ConfigSchema } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
@@ -71,6 +73,25 @@ describe("compiled checks answer as zod does", () => {
       fc.property(fc.constantFrom(...verdicts), fc.nat(), awkward, fc.boolean(), fc.boolean(), (verdict, pick, value, breakIt, addKey) => {
         const doc = breakIt ? broken(verdict, pick, value, addKey) : verdict;
         expect(check(doc), JSON.stringify(doc)).toBe(VerdictSchema.safeParse(doc).success);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("the bundle manifest's compiled check answers as zod does", () => {
+  it("for manifests, valid and broken, and fills in the defaults zod's output has", async () => {
+    const { manifest } = (await testStepup()).bundle;
+    const { revision: _, ...unrevised } = manifest;
+    const manifests = [manifest, unrevised, { ...manifest, extra: { kept: true } }].map((m) => JSON.parse(JSON.stringify(m)) as unknown);
+    fc.assert(
+      fc.property(fc.constantFrom(...manifests), fc.nat(), awkward, fc.boolean(), fc.boolean(), (valid, pick, value, breakIt, addKey) => {
+        // A manifest is always parsed from JSON text: so is each document here.
+        const doc = JSON.parse(JSON.stringify(breakIt ? broken(valid, pick, value, addKey) : valid)) as unknown;
+        const zod = ManifestSchema.safeParse(structuredClone(doc));
+        // The check fills defaults into the document it is given, as into the loader's.
+        expect(manifestCheck(doc) === true, JSON.stringify(doc)).toBe(zod.success);
+        if (zod.success) expect(doc).toEqual(zod.data);
       }),
       RUNS,
     );
