@@ -3,16 +3,20 @@
  * thresholds, requirements, the acr mapping, the app catalog and the exceptions. The bundle build
  * validates it against this schema, so a typo in a weight or an exception fails the build with the
  * field named instead of silently changing decisions.
+ *
+ * Written with zod's functional API (`zod/mini`), the same schemas and the same JSON Schema: every
+ * bundle load builds these (about two hundred) to check the tuning data, and zod's chainable
+ * schemas cost several times as much to build, which a cold start paid.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { Code, ExceptionKind, Tier } from "./decision.js";
 import { CredentialStorage, CredentialType } from "./input.js";
 import { lazySchema } from "./lazy-schema.js";
 
-const Points = lazySchema(() => z.int().min(0).max(1000));
-const Seconds = lazySchema(() => z.int().min(0));
-const Aal = lazySchema(() => z.int().min(1).max(3));
-const PerTier = <T extends z.ZodType>(schema: T) =>
+const Points = lazySchema(() => z.int().check(z.minimum(0), z.maximum(1000)));
+const Seconds = lazySchema(() => z.int().check(z.minimum(0)));
+const Aal = lazySchema(() => z.int().check(z.minimum(1), z.maximum(3)));
+const PerTier = <T extends z.ZodMiniType>(schema: T) =>
   z.strictObject({ low: schema, standard: schema, high: schema, critical: schema });
 const Flags = lazySchema(() => z.record(z.string(), z.literal(true)));
 
@@ -20,28 +24,28 @@ const SessionRequirement = lazySchema(() => z.strictObject({ aal: Aal, phishing_
 /** The scores at which risk becomes medium, high and critical; they ascend, so the highest one reached names the level. */
 const Thresholds = lazySchema(() => z
   .strictObject({ medium: Points, high: Points, critical: Points })
-  .refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical"));
+  .check(z.refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical")));
 
 const App = lazySchema(() => z.strictObject({
   tier: Tier,
-  classification: z.enum(["public", "internal", "confidential", "restricted"]).optional(),
-  description: z.string().optional(),
-  actions: z.record(z.string(), Tier).optional(),
-  privileged_actions: Flags.optional(),
+  classification: z.optional(z.enum(["public", "internal", "confidential", "restricted"])),
+  description: z.optional(z.string()),
+  actions: z.optional(z.record(z.string(), Tier)),
+  privileged_actions: z.optional(Flags),
 }));
 
 const Exception = lazySchema(() => z.strictObject({
   kind: ExceptionKind,
   subjects: Flags,
   apps: Flags,
-  relaxes: z.array(Code).min(1),
-  expires_at: z.int().min(0),
-  approver: z.string().min(1),
-  reason: z.string().min(1),
+  relaxes: z.array(Code).check(z.minLength(1)),
+  expires_at: z.int().check(z.minimum(0)),
+  approver: z.string().check(z.minLength(1)),
+  reason: z.string().check(z.minLength(1)),
 }));
 
 export const ConfigSchema = lazySchema(() => z.strictObject({
-  policy_version: z.string().min(1),
+  policy_version: z.string().check(z.minLength(1)),
   // A tier's rank is its position in names (the policy takes the highest floor by comparing ranks).
   tiers: z.strictObject({
     names: z.tuple([z.literal("low"), z.literal("standard"), z.literal("high"), z.literal("critical")]),
@@ -50,19 +54,19 @@ export const ConfigSchema = lazySchema(() => z.strictObject({
   levels: z.tuple([z.literal("low"), z.literal("medium"), z.literal("high"), z.literal("critical")]),
   weights: z.record(Code, Points),
   caps: z.strictObject({ device: Points, network: Points, geo: Points, behavior: Points }),
-  device: z.strictObject({ patch_stale_days: z.int().min(0), patch_very_stale_days: z.int().min(0) }),
-  behavior: z.strictObject({ failed_attempts: z.int().min(1), many_failed_attempts: z.int().min(1) }),
+  device: z.strictObject({ patch_stale_days: z.int().check(z.minimum(0)), patch_very_stale_days: z.int().check(z.minimum(0)) }),
+  behavior: z.strictObject({ failed_attempts: z.int().check(z.minimum(1)), many_failed_attempts: z.int().check(z.minimum(1)) }),
   /** The novelty (hundredths of a bit) from which a context is unfamiliar, and the history below which a subject is new. */
-  familiarity: z.strictObject({ novelty: z.int().min(0), min_history: z.int().min(0) }),
+  familiarity: z.strictObject({ novelty: z.int().check(z.minimum(0)), min_history: z.int().check(z.minimum(0)) }),
   geo: z.strictObject({
-    max_speed_kmh: z.int().positive(),
-    min_distance_km: z.int().min(0),
-    default_accuracy_km: z.int().min(0),
+    max_speed_kmh: z.int().check(z.positive()),
+    min_distance_km: z.int().check(z.minimum(0)),
+    default_accuracy_km: z.int().check(z.minimum(0)),
     restricted_countries: Flags,
   }),
   thresholds: PerTier(Thresholds),
   deny_score: PerTier(Points),
-  fatigue: z.strictObject({ max_prompts: z.int().min(1) }),
+  fatigue: z.strictObject({ max_prompts: z.int().check(z.minimum(1)) }),
   notify_security: Flags,
   requirements: z.strictObject({
     tiers: PerTier(SessionRequirement),
@@ -77,7 +81,7 @@ export const ConfigSchema = lazySchema(() => z.strictObject({
     amr: z.record(
       z.string(),
       z.strictObject({
-        factors: z.array(z.enum(["knowledge", "possession", "inherence"])).min(1),
+        factors: z.array(z.enum(["knowledge", "possession", "inherence"])).check(z.minLength(1)),
         phishing_resistant: z.boolean(),
         hardware: z.boolean(),
       }),

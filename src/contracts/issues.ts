@@ -2,7 +2,7 @@
 import type * as z from "zod";
 import type { Issue } from "../errors.js";
 
-export function toIssues(error: z.ZodError, root = ""): Issue[] {
+export function toIssues(error: z.core.$ZodError, root = ""): Issue[] {
   const issues: Issue[] = [];
   collect(error.issues, root, issues);
   return issues;
