@@ -28,7 +28,8 @@ export interface EventContext {
 export function toLogEvent(event: DecisionEvent, ctx: EventContext): DecisionLogEvent {
   const { decision, verdict, error } = event;
   return {
-    labels: { ...ctx.labels },
+    // Shared, not copied: the logger's labels are frozen.
+    labels: ctx.labels as Record<string, string>,
     decision_id: decision.decision_id,
     trace_id: event.trace?.trace_id,
     span_id: event.trace?.span_id,

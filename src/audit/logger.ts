@@ -10,8 +10,9 @@ import { DropRuleSchema, type DecisionLogEvent, type DropRule, type MaskRule, ty
 import { toIssues } from "../contracts/issues.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import { AuditConfigInvalidError, DecisionLogFullError } from "../errors.js";
-import { stepupVersion, toLogEvent } from "./event.js";
-import { compileMask, type Masker } from "./mask.js";
+import { stepupVersion, toLogEvent, type EventContext } from "./event.js";
+import { EventWriter, FALLBACK } from "./event-writer.js";
+import { compileMask, maskRules, type Masker } from "./mask.js";
 import type { StepupMetrics } from "./metrics.js";
 import { logReview, reviewRecords, usesException, type ReviewRecord } from "./review.js";
 import type { DropReason, Sink } from "./sink.js";
@@ -62,25 +63,31 @@ export class DecisionLogger {
   private readonly sinks: readonly Sink[];
   private readonly mask: Masker;
   private readonly dropRule: ((event: DecisionLogEvent) => boolean) | undefined;
-  private readonly labels: Record<string, string>;
+  private readonly labels: Readonly<Record<string, string>>;
   private readonly bundleName: string;
   private readonly metrics: StepupMetrics | undefined;
   private readonly onReview: (record: ReviewRecord) => void;
   private requestId = 0;
+  private readonly context: EventContext;
   private errorReported = false;
   private readonly overflow: "drop" | "fail_closed";
   private readonly dropReports: DropReports;
+  /** Writes events as bytes, for sinks that take them (`Sink.writeBytes`); absent when none does. */
+  private readonly writer: EventWriter | undefined;
 
   constructor(options: DecisionLoggerOptions) {
     this.sinks = options.sinks;
     this.mask = compileMask(options.mask ?? [], options.hashKey);
     this.dropRule = compileDrop(options.drop);
-    this.labels = { ...options.labels, id: randomUUID(), version: stepupVersion() };
+    // One frozen object shared by every event: the event writer writes it as fixed bytes.
+    this.labels = Object.freeze({ ...options.labels, id: randomUUID(), version: stepupVersion() });
     this.bundleName = options.bundleName ?? "stepup";
+    this.context = { labels: this.labels, bundleName: this.bundleName, nextRequestId: () => ++this.requestId };
     this.metrics = options.metrics;
     this.onReview = options.onReview ?? logReview;
     this.overflow = options.overflow ?? "drop";
     this.dropReports = new DropReports(options.onDropped ?? ((report) => process.stderr.write(`${JSON.stringify(report)}\n`)));
+    this.writer = this.sinks.some((sink) => sink.writeBytes) ? new EventWriter(this.labels, this.bundleName, maskRules(this.mask)) : undefined;
     for (const sink of this.sinks) sink.onDrop((reason, count) => this.dropped(sink.name, reason, count));
   }
 
@@ -123,16 +130,14 @@ export class DecisionLogger {
   /** Logs one decision. Never throws. */
   log(event: DecisionEvent): void {
     try {
-      const ctx = { labels: this.labels, bundleName: this.bundleName, nextRequestId: () => ++this.requestId };
-      const logEvent = toLogEvent(event, ctx);
+      const logEvent = toLogEvent(event, this.context);
       if (this.dropRule && !usesException(logEvent.result) && logEvent.result !== undefined && this.dropRule(logEvent)) {
         this.dropped("all", "drop_rule");
         return;
       }
       this.mask(logEvent);
       for (const record of reviewRecords(logEvent)) this.onReview(record);
-      const line = serialize(logEvent);
-      for (const sink of this.sinks) sink.write(line);
+      this.send(logEvent);
     } catch (err) {
       // Reported once below, with the error, rather than in the drop reports.
       this.dropped("all", "write_failed", 1, false);
@@ -140,6 +145,26 @@ export class DecisionLogger {
         this.errorReported = true;
         process.stderr.write(`${JSON.stringify({ level: "error", msg: "decision log event lost", error: String(err) })}\n`);
       }
+    }
+  }
+
+  /**
+   * One line to each sink: written once as UTF-8 bytes by the compiled event writer when a sink
+   * takes bytes (a string made only for the sinks that do not), else by `JSON.stringify` — the same
+   * bytes either way; events the writer does not suit fall back to `JSON.stringify`.
+   */
+  private send(event: DecisionLogEvent): void {
+    const n = this.writer ? this.writer.write(event) : FALLBACK;
+    if (n === FALLBACK) {
+      const line = serialize(event);
+      for (const sink of this.sinks) sink.write(line);
+      return;
+    }
+    const bytes = this.writer!.bytes;
+    let line: string | undefined;
+    for (const sink of this.sinks) {
+      if (sink.writeBytes) sink.writeBytes(bytes, n);
+      else sink.write((line ??= bytes.toString("utf8", 0, n)));
     }
   }
 

@@ -23,6 +23,13 @@ export interface Maskable {
 /** A compiled rule set; apply it to an event whose input and result it may change in place. */
 export type Masker = (event: Maskable) => void;
 
+const parsedRules = new WeakMap<Masker, readonly ParsedMaskRule[]>();
+
+/** The rules a masker was compiled from, parsed (for the event writer to compile them in). */
+export function maskRules(masker: Masker): readonly ParsedMaskRule[] {
+  return parsedRules.get(masker) ?? [];
+}
+
 const PROTECTED = ["/result/exceptions", "/result/obligations"];
 
 /** Validates mask rules and compiles them; throws `AuditConfigInvalidError` naming the bad rule. */
@@ -57,10 +64,12 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
     }
   }
   const roots = (["input", "result"] as const).filter((root) => compiled.some((r) => r.root === root));
-  return (event) => {
+  const masker = (event: Maskable): void => {
     for (const root of roots) if (event[root] !== undefined) event[root] = copyAlong(event[root], plan[root]);
     for (const rule of compiled) rule.apply(event);
   };
+  parsedRules.set(masker, parsed);
+  return masker;
 }
 
 type Trie = Map<string, Trie>;
@@ -83,8 +92,10 @@ type Transform = (value: unknown) => { value: unknown } | undefined;
 function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): CompiledRule {
   const path = typeof rule === "string" ? rule : rule.path;
   const [root, ...keys] = path.slice(1).split("/").map(decodeURIComponent) as ["input" | "result", ...string[]];
+  // The parent's keys and the last one, sliced once here rather than on every event.
+  const at: Keys = { keys, parent: keys.slice(0, -1), grandparent: keys.slice(0, -2), last: keys[keys.length - 1] as string };
   if (typeof rule === "string" || rule.op === "remove") {
-    return { root, keys, apply: (event) => remove(event, root, keys, path) };
+    return { root, keys, apply: (event) => remove(event, root, at, path) };
   }
   if (rule.op === "upsert") {
     return { root, keys, apply: (event) => upsert(event, root, keys, path, rule.value) };
@@ -94,16 +105,23 @@ function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): Compile
     rule.op === "hash"
       ? (v) => (v === null ? undefined : { value: hash(typeof v === "string" ? v : JSON.stringify(v)) })
       : (v) => (v === null ? undefined : { value: typeof v === "string" ? truncate(v) : null });
-  return { root, keys, apply: (event) => rewrite(event, root, keys, path, transform) };
+  return { root, keys, apply: (event) => rewrite(event, root, at, path, transform) };
 }
 
-function remove(event: Maskable, root: "input" | "result", keys: string[], path: string): void {
+interface Keys {
+  readonly keys: readonly string[];
+  readonly parent: readonly string[];
+  readonly grandparent: readonly string[];
+  readonly last: string;
+}
+
+function remove(event: Maskable, root: "input" | "result", at: Keys, path: string): void {
   if (event[root] === undefined) return;
-  if (keys.length === 0) {
+  if (at.keys.length === 0) {
     delete event[root];
   } else {
-    const parent = walk(event[root], keys.slice(0, -1));
-    const last = keys[keys.length - 1] as string;
+    const parent = walk(event[root], at.parent);
+    const last = at.last;
     if (Array.isArray(parent)) {
       const i = index(last, parent.length);
       if (i === undefined) return;
@@ -111,19 +129,19 @@ function remove(event: Maskable, root: "input" | "result", keys: string[], path:
     } else if (isObject(parent) && Object.hasOwn(parent, last)) {
       // A copy without the key (the parent is the mask's own copy already) rather than `delete`,
       // which turns the object into a dictionary that JSON.stringify writes a good third slower.
-      replace(event, root, keys.slice(0, -1), without(parent, last));
+      replace(event, root, at.parent, at.grandparent, without(parent, last));
     } else return;
   }
   (event.erased ??= []).push(path);
 }
 
-/** Puts `value` at `keys` under the root, where walk() found the value it replaces. */
-function replace(event: Maskable, root: "input" | "result", keys: string[], value: unknown): void {
+/** Puts `value` at `keys` (whose parent is at `parent`) under the root, where walk() found the value it replaces. */
+function replace(event: Maskable, root: "input" | "result", keys: readonly string[], parent: readonly string[], value: unknown): void {
   if (keys.length === 0) {
     event[root] = value;
     return;
   }
-  const holder = walk(event[root], keys.slice(0, -1));
+  const holder = walk(event[root], parent);
   const last = keys[keys.length - 1] as string;
   if (Array.isArray(holder)) holder[Number(last)] = value;
   else if (isObject(holder)) holder[last] = value;
@@ -159,15 +177,15 @@ function upsert(event: Maskable, root: "input" | "result", keys: string[], path:
   (event.masked ??= []).push(path);
 }
 
-function rewrite(event: Maskable, root: "input" | "result", keys: string[], path: string, transform: Transform): void {
+function rewrite(event: Maskable, root: "input" | "result", at: Keys, path: string, transform: Transform): void {
   if (event[root] === undefined) return;
-  if (keys.length === 0) {
+  if (at.keys.length === 0) {
     const out = transform(event[root]);
     if (!out) return;
     event[root] = out.value;
   } else {
-    const parent = walk(event[root], keys.slice(0, -1));
-    const last = keys[keys.length - 1] as string;
+    const parent = walk(event[root], at.parent);
+    const last = at.last;
     if (Array.isArray(parent)) {
       const i = index(last, parent.length);
       const out = i === undefined ? undefined : transform(parent[i]);
@@ -182,7 +200,7 @@ function rewrite(event: Maskable, root: "input" | "result", keys: string[], path
   (event.masked ??= []).push(path);
 }
 
-function walk(node: unknown, keys: string[]): unknown {
+function walk(node: unknown, keys: readonly string[]): unknown {
   for (const key of keys) {
     if (isObject(node)) node = Object.hasOwn(node, key) ? node[key] : undefined;
     else if (Array.isArray(node)) node = node[index(key, node.length) ?? -1];

@@ -21,6 +21,12 @@ export interface Sink {
   /** Takes one event as a line of JSON (without the newline). */
   write(line: string): void;
   /**
+   * Takes one event as the UTF-8 bytes of that line, `bytes[0..length)`, which the sink copies
+   * before it returns (the logger reuses the buffer). Sinks that have it get the logger's bytes
+   * without a string being made (absent: `write`).
+   */
+  writeBytes?(bytes: Uint8Array, length: number): void;
+  /**
    * Resolves once everything written so far has reached its destination (or was dropped); a
    * durable sink resolves false when a delivery failed meanwhile (its events stay spooled).
    */

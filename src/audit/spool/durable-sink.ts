@@ -127,6 +127,14 @@ export abstract class DurableSink implements Sink {
     else if (written === "too_large") this.drops.report("too_large");
   }
 
+  writeBytes(bytes: Uint8Array, length: number): void {
+    if (this.closed) return this.drops.report("closed");
+    if (this.failure) return this.drops.report("write_failed");
+    const written = this.ring.writeBytes(bytes, length);
+    if (written === "full") this.drops.report("queue_full");
+    else if (written === "too_large") this.drops.report("too_large");
+  }
+
   /**
    * Resolves once every event written so far has been delivered (true), or once a delivery
    * failed meanwhile (false: the events stay in the spool and delivery goes on).

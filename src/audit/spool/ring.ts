@@ -115,6 +115,26 @@ export class RingWriter {
     return this.commit(at, need);
   }
 
+  /** Copies one line in, given as its UTF-8 bytes (`bytes[0..length)`); answers as `write`. */
+  writeBytes(bytes: Uint8Array, length: number): "ok" | "full" | "too_large" {
+    const need = 4 + ((length + 3) & ~3);
+    if (need > this.maxRecord) return "too_large";
+    const r = Atomics.load(this.ctrl, CTRL.read);
+    let at = this.w;
+    if (at >= r) {
+      const room = this.cap - at;
+      if (room > need || (room === need && r > 0)) {
+        // fits before the end
+      } else if (r > need) {
+        this.buf.writeInt32LE(WRAP, at);
+        at = 0;
+      } else return "full";
+    } else if (r - at <= need) return "full";
+    this.buf.writeInt32LE(length, at);
+    this.buf.set(length === bytes.length ? bytes : bytes.subarray(0, length), at + 4);
+    return this.commit(at, need);
+  }
+
   /** Publishes a record written at `at`: the reader may take it once the write index moves. */
   private commit(at: number, need: number): "ok" {
     let next = at + need;
