@@ -139,9 +139,17 @@ export function compileWriter(schema: Schema): Write {
     constants.push(`const ${name} = ${JSON.stringify(value)};`);
     return name;
   };
+  // Constant text four bytes a store (a DataView over the buffer), the rest byte by byte.
   const bytesOf = (text: string) => {
     const bytes = encoder.encode(text);
-    return `${[...bytes].map((byte, i) => `b[p${i ? ` + ${i}` : ""}] = ${byte};`).join(" ")} p += ${bytes.length};`;
+    const stores: string[] = [];
+    let i = 0;
+    for (; i + 4 <= bytes.length; i += 4) {
+      const word = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) >>> 0;
+      stores.push(`d.setUint32(p${i ? ` + ${i}` : ""}, ${word}, true);`);
+    }
+    for (; i < bytes.length; i++) stores.push(`b[p${i ? ` + ${i}` : ""}] = ${bytes[i]};`);
+    return `${stores.join(" ")} p += ${bytes.length};`;
   };
   const NULL = bytesOf("null");
   // A plain object (for..in then takes its own keys alone, as JSON.stringify does: the write
@@ -168,8 +176,13 @@ export function compileWriter(schema: Schema): Write {
       return nonNull.length < branches.length ? `if (${v} === null) { ${NULL} } else { ${inner} }` : inner;
     }
     switch (node.type) {
-      case "string":
-        return `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}); if (p < 0) return p;`;
+      case "string": {
+        const write = `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}); if (p < 0) return p;`;
+        // The contract's few values as constant bytes, any other string as any string.
+        const values = (node.enum ?? []).filter((value): value is string => typeof value === "string");
+        if (values.length === 0 || values.length > 8) return write;
+        return `${values.map((value) => `if (${v} === ${JSON.stringify(value)}) { ${bytesOf(JSON.stringify(value))} }`).join(" else ")} else { ${write} }`;
+      }
       case "number":
       case "integer":
         return `if (typeof ${v} !== "number") return ${FALLBACK}; p = N(b, p, ${v});`;
@@ -240,7 +253,7 @@ export function compileWriter(schema: Schema): Write {
 
   const body = compile(schema as Node, "value");
   const prelude = `if (OP.toJSON !== undefined || Array.prototype.toJSON !== undefined) return ${FALLBACK}; for (const k in OP) return ${FALLBACK};`;
-  const make = new Function("S", "N", "G", "O", "OP", `${constants.join(" ")} return function write(b, p, value, e) { ${prelude} ${body} return p; };`);
+  const make = new Function("S", "N", "G", "O", "OP", `${constants.join(" ")} let db = null; let d = null; return function write(b, p, value, e) { if (b !== db) { db = b; d = new DataView(b.buffer, b.byteOffset, b.byteLength); } ${prelude} ${body} return p; };`);
   const helpers: Helpers = [writeString, writeNumber, writeValue];
   return make(...helpers, sameObjects, Object.prototype) as Write;
 }
@@ -279,19 +292,16 @@ function writeString(bytes: Uint8Array, at: number, text: string): number {
 
 /** A number as `JSON.stringify` writes it: as JavaScript prints it, `null` when not finite. */
 function writeNumber(bytes: Uint8Array, at: number, value: number): number {
-  // Small whole numbers (counts, times, scores) digit by digit, without a string.
-  if (value >= 0 && value <= 0xffffffff && value === Math.floor(value)) {
-    let n = value;
+  // Whole numbers below 2³¹ (counts, times, scores) digit by digit in integer arithmetic, without a string.
+  const n = value | 0;
+  if (n === value && n >= 0) {
     let end = at + 1;
-    while (n >= 10) {
-      n = Math.floor(n / 10);
-      end++;
-    }
-    n = value;
+    for (let rest = n; rest >= 10; rest = (rest / 10) | 0) end++;
+    let rest = n;
     for (let i = end - 1; i >= at; i--) {
-      const digit = n % 10;
-      bytes[i] = 48 + digit;
-      n = (n - digit) / 10;
+      const next = (rest / 10) | 0;
+      bytes[i] = 48 + rest - next * 10;
+      rest = next;
     }
     return end;
   }
