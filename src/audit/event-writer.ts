@@ -165,7 +165,8 @@ export function compileWriter(schema: Schema): Write {
     if (node.same) {
       const value = `O[${sameObjects.push(node.same.value) - 1}]`;
       const bytes = `O[${sameObjects.push(node.same.bytes) - 1}]`;
-      return `if (${v} === ${value}) { b.set(${bytes}, p); p += ${node.same.bytes.length}; } else { ${generic(v)} }`;
+      const length = node.same.bytes.length;
+      return `if (${v} === ${value}) { if (p + ${length} > b.length - ${TAIL}) return ${FULL}; b.set(${bytes}, p); p += ${length}; } else { ${generic(v)} }`;
     }
     const types = Array.isArray(node.type) ? node.type : node.type === undefined ? [] : [node.type];
     if (types.length > 1 || node.anyOf) {
@@ -180,7 +181,8 @@ export function compileWriter(schema: Schema): Write {
         const write = `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}); if (p < 0) return p;`;
         // The contract's few values as constant bytes, any other string as any string.
         const values = (node.enum ?? []).filter((value): value is string => typeof value === "string");
-        if (values.length === 0 || values.length > 8) return write;
+        // Short values only: a constant's bytes are written without a check of their own (MARGIN).
+        if (values.length === 0 || values.length > 8 || values.some((value) => JSON.stringify(value).length > 128)) return write;
         return `${values.map((value) => `if (${v} === ${JSON.stringify(value)}) { ${bytesOf(JSON.stringify(value))} }`).join(" else ")} else { ${write} }`;
       }
       case "number":
@@ -194,7 +196,7 @@ export function compileWriter(schema: Schema): Write {
         if (!node.items) return generic(v);
         const [i, item] = [fresh("i"), fresh("v")];
         const inner = compile(node.items, item, anyOrder);
-        return `if (!Array.isArray(${v})) return ${FALLBACK}; b[p++] = 91; for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { if (p > e) return ${FULL}; if (${i} > 0) b[p++] = 44; const ${item} = ${v}[${i}]; ${inner} } b[p++] = 93;`;
+        return `if (!Array.isArray(${v}) || ${v}.toJSON !== undefined) return ${FALLBACK}; b[p++] = 91; for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { if (p > e) return ${FULL}; if (${i} > 0) b[p++] = 44; const ${item} = ${v}[${i}]; ${inner} } b[p++] = 93;`;
       }
       case "object": {
         if (node.properties) return anyOrder ? keyed(node, v) : object(node, v);
@@ -324,7 +326,7 @@ function writeValue(bytes: Uint8Array, at: number, value: unknown): number {
     case "object": {
       if (value === null) return ascii(bytes, p, "null");
       if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) return FALLBACK;
+        if (Object.getPrototypeOf(value) !== Array.prototype || (value as { toJSON?: unknown }).toJSON !== undefined) return FALLBACK;
         bytes[p++] = 91;
         for (let i = 0; i < value.length; i++) {
           if (i > 0) bytes[p++] = 44;

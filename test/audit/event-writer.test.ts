@@ -104,6 +104,8 @@ describe("the compiled event writer", () => {
       { ...event, result: { ...(event.result as object), extra: { deep: [1, { x: null }] } } },
       { ...event, custom: { shadow: { revision: "r2", outcome: "deny" } } },
       { ...event, input: { ...input, big: 10n } },
+      { ...event, input: { ...input, subject: { ...subject, roles: Object.assign(["a"], { toJSON: () => "list" }) } } },
+      { ...event, labels: { many: "l".repeat(20_000) } },
     ];
     for (const value of cases) {
       let expected: string | undefined;
@@ -117,6 +119,12 @@ describe("the compiled event writer", () => {
     }
     // These must go the compiled way and still match.
     for (const value of cases.slice(3, 8)) expect(written(writer, value)).toBe(JSON.stringify(value));
+  });
+
+  it("grows its buffer for large labels", () => {
+    const many = Object.freeze({ team: "t".repeat(40_000), id: "x", version: "0" });
+    const event = { ...toLogEvent(events[0]!, context), labels: many };
+    expect(written(new EventWriter(many, "stepup", []), event)).toBe(JSON.stringify(event));
   });
 
   it("grows its buffer for a large event, and gives back one past its limit", () => {
