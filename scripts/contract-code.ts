@@ -54,27 +54,11 @@ function jsonWriters(schemas: Record<"input" | "output", Record<string, unknown>
 }
 
 /**
- * ajv's standalone code for the verdict contract, with the options that make it judge as zod
- * does: no NaN or Infinity for numbers, patterns without the u flag as zod compiles them, and
- * `anyOf: [X, null]` flattened into X's type (flattenNullable), which spares ajv an error object
- * for the failed branch of every null field. The verdict contract has no string formats and no
- * string lengths, so the code needs nothing of ajv's runtime (checked here).
+ * ajv's standalone code for the verdict contract, with `anyOf: [X, null]` flattened into X's type
+ * (flattenNullable), which spares ajv an error object for the failed branch of every null field.
  */
 function verdictCheck(): string {
-  const ajv = new Ajv2020({
-    validateSchema: false,
-    strict: true,
-    strictNumbers: true,
-    unicodeRegExp: false,
-    allErrors: false,
-    code: { source: true, esm: true, lines: false },
-  });
-  const validate = ajv.compile(flattenNullable(jsonSchemaOf(VerdictSchema, "output")) as Record<string, unknown>);
-  // A CommonJS module: its function is `default` of what Node hands an ES module.
-  const generate = (standalone as unknown as { default: typeof standalone.default }).default;
-  const code = generate(ajv, validate);
-  if (/\brequire\(|\bimport\s/.test(code)) throw new Error("the verdict check needs ajv's runtime: bundle it or change the contract");
-  return [HEADER, "// @ts-nocheck: ajv's standalone code, as ajv writes it.", code, ""].join("\n");
+  return standaloneCheck("verdict", flattenNullable(jsonSchemaOf(VerdictSchema, "output")) as Record<string, unknown>);
 }
 
 /**
@@ -85,20 +69,29 @@ function verdictCheck(): string {
  * string in code points, is written into the code.
  */
 function manifestCheck(): string {
+  return standaloneCheck("manifest", jsonSchemaOf(ManifestSchema, "input"), { useDefaults: true });
+}
+
+/**
+ * ajv's standalone code for a contract's JSON Schema, with the options that make it judge as zod
+ * does: no NaN or Infinity for numbers, patterns without the u flag as zod compiles them. The code
+ * must need nothing of ajv's runtime but the length of a string in code points, written into it.
+ */
+function standaloneCheck(what: string, schema: Record<string, unknown>, options: { useDefaults?: boolean } = {}): string {
   const ajv = new Ajv2020({
     validateSchema: false,
     strict: true,
     strictNumbers: true,
     unicodeRegExp: false,
     allErrors: false,
-    useDefaults: true,
+    ...options,
     code: { source: true, esm: true, lines: false },
   });
-  const validate = ajv.compile(jsonSchemaOf(ManifestSchema, "input"));
+  const validate = ajv.compile(schema);
+  // A CommonJS module: its function is `default` of what Node hands an ES module.
   const generate = (standalone as unknown as { default: typeof standalone.default }).default;
-  const runtime = 'require("ajv/dist/runtime/ucs2length").default';
-  const code = generate(ajv, validate).replaceAll(runtime, UCS2_LENGTH);
-  if (/\brequire\(|\bimport\s/.test(code)) throw new Error("the manifest check needs more of ajv's runtime: bundle it or change the contract");
+  const code = generate(ajv, validate).replaceAll('require("ajv/dist/runtime/ucs2length").default', UCS2_LENGTH);
+  if (/\brequire\(|\bimport\s/.test(code)) throw new Error(`the ${what} check needs more of ajv's runtime: bundle it or change the contract`);
   return [HEADER, "// @ts-nocheck: ajv's standalone code, as ajv writes it.", code, ""].join("\n");
 }
 

@@ -100,16 +100,8 @@ export class RingWriter {
     const n = Buffer.byteLength(line);
     const need = 4 + ((n + 3) & ~3);
     if (need > this.maxRecord) return "too_large";
-    let at = this.w;
-    if (at >= r) {
-      const room = this.cap - at;
-      if (room > need || (room === need && r > 0)) {
-        // fits before the end
-      } else if (r > need) {
-        this.buf.writeInt32LE(WRAP, at);
-        at = 0;
-      } else return "full";
-    } else if (r - at <= need) return "full";
+    const at = this.place(need, r);
+    if (at < 0) return "full";
     this.buf.writeInt32LE(n, at);
     this.buf.write(line, at + 4, n, "utf8");
     return this.commit(at, need);
@@ -119,20 +111,25 @@ export class RingWriter {
   writeBytes(bytes: Uint8Array, length: number): "ok" | "full" | "too_large" {
     const need = 4 + ((length + 3) & ~3);
     if (need > this.maxRecord) return "too_large";
-    const r = Atomics.load(this.ctrl, CTRL.read);
-    let at = this.w;
-    if (at >= r) {
-      const room = this.cap - at;
-      if (room > need || (room === need && r > 0)) {
-        // fits before the end
-      } else if (r > need) {
-        this.buf.writeInt32LE(WRAP, at);
-        at = 0;
-      } else return "full";
-    } else if (r - at <= need) return "full";
+    const at = this.place(need, Atomics.load(this.ctrl, CTRL.read));
+    if (at < 0) return "full";
     this.buf.writeInt32LE(length, at);
     this.buf.set(length === bytes.length ? bytes : bytes.subarray(0, length), at + 4);
     return this.commit(at, need);
+  }
+
+  /**
+   * Where a record of `need` bytes goes with the reader at `r`: at the write index, or at the start
+   * after a wrap marker when it does not fit before the end; -1 when there is no room now.
+   */
+  private place(need: number, r: number): number {
+    const at = this.w;
+    if (at < r) return r - at > need ? at : -1;
+    const room = this.cap - at;
+    if (room > need || (room === need && r > 0)) return at;
+    if (r <= need) return -1;
+    this.buf.writeInt32LE(WRAP, at);
+    return 0;
   }
 
   /** Publishes a record written at `at`: the reader may take it once the write index moves. */
