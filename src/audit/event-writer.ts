@@ -16,6 +16,7 @@
 import type { ParsedMaskRule } from "../contracts/decision-log.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import type { Schema } from "../input/compile.js";
+import { writeJsonNumber as writeNumber, writeJsonString } from "../input/json-text.js";
 import { inputJsonSchema } from "../input/validate.js";
 
 /** The value does not suit the compiled code: write the event with `JSON.stringify`. */
@@ -277,39 +278,9 @@ function union(branches: readonly Schema[]): Schema {
   return { type: "object", properties };
 }
 
-/** A string as JSON text: ASCII byte by byte, anything to escape or encode through `JSON.stringify`. */
+/** A string as JSON text, when it has room before the closing brackets. */
 function writeString(bytes: Uint8Array, at: number, text: string): number {
-  const n = text.length;
-  if (at + 6 * n + 2 > bytes.length - TAIL) return FULL;
-  let p = at + 1;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) return at + encoder.encodeInto(JSON.stringify(text), bytes.subarray(at)).written;
-    bytes[p++] = c;
-  }
-  bytes[at] = 0x22;
-  bytes[p] = 0x22;
-  return p + 1;
-}
-
-/** A number as `JSON.stringify` writes it: as JavaScript prints it, `null` when not finite. */
-function writeNumber(bytes: Uint8Array, at: number, value: number): number {
-  // Whole numbers below 2³¹ (counts, times, scores) digit by digit in integer arithmetic, without a string.
-  const n = value | 0;
-  if (n === value && n >= 0) {
-    let end = at + 1;
-    for (let rest = n; rest >= 10; rest = (rest / 10) | 0) end++;
-    let rest = n;
-    for (let i = end - 1; i >= at; i--) {
-      const next = (rest / 10) | 0;
-      bytes[i] = 48 + rest - next * 10;
-      rest = next;
-    }
-    return end;
-  }
-  const text = Number.isFinite(value) ? "" + value : "null";
-  for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
-  return at + text.length;
+  return at + 6 * text.length + 2 > bytes.length - TAIL ? FULL : writeJsonString(bytes, at, text);
 }
 
 /** Any value, by `JSON.stringify`'s rules for plain data; `FALLBACK` for anything else (`toJSON`, a class, a bigint). */

@@ -90,10 +90,10 @@ function untar(tar: Uint8Array, source: string, limits: ArchiveLimits): BundleFi
     nextPath = undefined;
     const kind = KINDS[type];
     if (kind === undefined) throw new BundleUnsafeError(source, `entry ${path} is a ${NAMES[type] ?? `type ${JSON.stringify(type)} entry`}; only files and directories are allowed`);
-    if (normalisePath(path) === undefined) throw new BundleUnsafeError(source, `entry path ${JSON.stringify(path)} could leave the bundle`);
+    const normalised = normalisePath(path);
+    if (normalised === undefined) throw new BundleUnsafeError(source, `entry path ${JSON.stringify(path)} could leave the bundle`);
     if (files.size >= limits.maxFiles) throw new BundleTooLargeError(source, `more than ${limits.maxFiles} files`);
     if (kind === "directory") continue;
-    const normalised = normalisePath(path);
     // Two entries for one path would let a check read one and the loader use the other.
     if (!normalised) throw new BundleInvalidError(source, "a file entry has an empty path");
     if (files.has(normalised)) throw new BundleInvalidError(source, `duplicate entry ${normalised}`);

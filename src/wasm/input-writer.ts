@@ -31,6 +31,7 @@
  */
 import { FORMATS } from "../contracts/compiled.js";
 import { codePoints, compileSchema, INVALID, matcher, TOO_LONG, type CompileContext, type Emitted, type Matcher, type Schema, type Target } from "../input/compile.js";
+import { writeJsonNumber, writeJsonString } from "../input/json-text.js";
 import { ARRAY_ELEM_T, ARRAY_T, NUMBER_REF_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
 
 export { INVALID, TOO_LONG };
@@ -79,8 +80,8 @@ const MAX_NUMBER_BYTES = 24;
 
 /** A JSON writer's compiled body, with the helpers it calls passed in. */
 type JsonWrite = (
-  s: typeof writeString,
-  n: typeof writeNumber,
+  s: typeof writeJsonString,
+  n: typeof writeJsonNumber,
   l: typeof codePoints,
   r: readonly Matcher[],
   f: typeof FORMATS,
@@ -100,7 +101,7 @@ export interface CompiledJsonWriter {
 /** The writer of a compiled or generated JSON writer. */
 export function jsonWriter({ maxBytes, patterns: sources, write }: CompiledJsonWriter): InputWriter {
   const patterns = sources.map(matcher);
-  const writer = (bytes: Uint8Array, at: number, value: unknown) => write(writeString, writeNumber, codePoints, patterns, FORMATS, bytes, at, value);
+  const writer = (bytes: Uint8Array, at: number, value: unknown) => write(writeJsonString, writeJsonNumber, codePoints, patterns, FORMATS, bytes, at, value);
   return Object.assign(writer, { maxBytes });
 }
 
@@ -387,24 +388,3 @@ export function longestList(node: Schema): number {
   return Math.max(node.maxItems ?? 0, ...children.map(longestList));
 }
 
-/** Writes a JSON string; ASCII without escapes byte by byte, anything else through the encoder. */
-function writeString(bytes: Uint8Array, at: number, text: string): number {
-  let p = at + 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) {
-      return at + encoder.encodeInto(JSON.stringify(text), bytes.subarray(at)).written;
-    }
-    bytes[p++] = c;
-  }
-  bytes[at] = 0x22;
-  bytes[p] = 0x22;
-  return p + 1;
-}
-
-/** Writes a JSON number as JavaScript prints it (which is JSON's form for every finite number). */
-function writeNumber(bytes: Uint8Array, at: number, value: number): number {
-  const text = "" + value;
-  for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
-  return at + text.length;
-}
