@@ -4,9 +4,15 @@
  * ever counts against it: a family this subject has not used is new, a missing header is too.
  */
 import { bowser } from "../lazy.js";
+import { memoize } from "./memo.js";
+
+// Most requests carry one of a few User-Agent strings, and bowser tries its patterns in turn.
+const family = memoize((userAgent) => {
+  const name = bowser().getParser(userAgent).getBrowserName();
+  return name.length > 0 ? name : null;
+});
 
 export function browserFamily(userAgent: string | null): string | null {
   if (userAgent === null || userAgent.length === 0 || userAgent.length > 1024) return null;
-  const name = bowser().getParser(userAgent).getBrowserName();
-  return name.length > 0 ? name : null;
+  return family(userAgent);
 }

@@ -64,6 +64,19 @@ export function fastifyReadings(path: string): string[] {
  */
 export function pathReadings(path: string): string[] {
   const origin = originPath(path);
+  if (PLAIN_PATH.test(origin)) return origin.length > 1 && origin.endsWith("/") ? [origin, origin.slice(0, -1)] : [origin];
+  return everyReading(origin);
+}
+
+/**
+ * A path every router reads as sent: non-empty segments of unreserved characters, none of them a
+ * dot segment, and perhaps a trailing slash. Decoding, merging, resolving and cutting leave it as
+ * it is, so its readings are itself and itself without the trailing slash.
+ */
+const PLAIN_PATH = /^(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._~-]+)*\/?$/;
+
+/** `pathReadings` of an origin-form path computed reading by reading, without the shortcut for a plain path. */
+export function everyReading(origin: string): string[] {
   const readings = new Set<string>([origin]);
   readings.add(mergeSlashes(origin));
   readings.add(whatwgPath(origin));

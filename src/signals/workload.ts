@@ -9,6 +9,7 @@
 import { X509Certificate } from "node:crypto";
 import type * as z from "zod";
 import type { CredentialStorage } from "../contracts/input.js";
+import { memoize } from "./memo.js";
 import type { PeerIdentity } from "./request.js";
 import type { VerifiedCaller } from "./session.js";
 
@@ -39,15 +40,22 @@ export function peerCaller(identity: PeerIdentity | null | undefined, options: W
   };
 }
 
-/** The validity period of a PEM certificate in Unix seconds; nulls when it cannot be read. */
-export function certificateValidity(pem: string | null): { notBefore: number | null; notAfter: number | null } {
-  if (!pem) return { notBefore: null, notAfter: null };
+type Validity = { notBefore: number | null; notAfter: number | null };
+
+// A workload presents the same certificate on every request until it rotates it.
+const validityOf = memoize((pem): Readonly<Validity> => {
   try {
     const cert = new X509Certificate(pem);
     return { notBefore: seconds(cert.validFrom), notAfter: seconds(cert.validTo) };
   } catch {
     return { notBefore: null, notAfter: null };
   }
+}, 256);
+
+/** The validity period of a PEM certificate in Unix seconds; nulls when it cannot be read. */
+export function certificateValidity(pem: string | null): { notBefore: number | null; notAfter: number | null } {
+  // A copy: the caller may change what it gets.
+  return pem ? { ...validityOf(pem) } : { notBefore: null, notAfter: null };
 }
 
 function seconds(text: string): number | null {

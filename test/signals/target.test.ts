@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SignalConfigInvalidError, TargetAmbiguousError, TargetUnmappedError } from "../../src/errors.js";
-import { fastifyPath, fastifyReadings, hasOneStructure, originPath, pathReadings } from "../../src/signals/request-path.js";
+import { everyReading, fastifyPath, fastifyReadings, hasOneStructure, originPath, pathReadings } from "../../src/signals/request-path.js";
 import { TargetMap } from "../../src/signals/target.js";
 
 const map = new TargetMap({
@@ -87,6 +88,19 @@ describe("request paths as routers read them", () => {
       expect(readingsOf(hostile), hostile).toContain("/payroll/42");
       expect(readingsOf(hostile)[0], hostile).toBe(originPath(hostile));
     }
+  });
+
+  it("reads a plain path the same with its shortcut as reading by reading", () => {
+    // Paths built from the characters that matter to routers, so that plain and hostile ones both come up often.
+    const segment = fc.stringMatching(/^(?:[a-zA-Z0-9]|[._~-]|%2[eEfF]|%25|%5[cC]|%41|[;\\:@+ ]|%){0,6}$/);
+    const path = fc.array(segment, { maxLength: 6 }).map((segments) => `/${segments.join("/")}`);
+    fc.assert(
+      fc.property(path, fc.constantFrom("", "/", "?q=1", "#f"), (p, tail) => {
+        expect(pathReadings(p + tail)).toEqual(everyReading(originPath(p + tail)));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const plain of ["/", "/a", "/a/", "/v1.2/file.json", "/a/.b/..c/~d"]) expect(pathReadings(plain)).toEqual(everyReading(plain));
   });
 
   it("tells a path every router splits alike from one they may split differently", () => {
