@@ -5,6 +5,9 @@
 // It reads JSON lines from stdin, each {"id": "...", "request": <CheckRequest in protojson>}, sends
 // each to the server named by -addr, and writes one JSON line per request to stdout:
 // {"id": "...", "code": <gRPC status code>, "message": "...", "response": <CheckResponse in protojson>}.
+//
+// With -rate it is instead a load generator (load.go): the requests, sent open loop at that rate for
+// -duration, and one JSON line of latencies and failures.
 package main
 
 import (
@@ -38,10 +41,20 @@ type answer struct {
 func main() {
 	addr := flag.String("addr", "", "host:port of the ext_authz server (loopback)")
 	timeout := flag.Duration("timeout", 10*time.Second, "deadline of each Check")
+	rate := flag.Float64("rate", 0, "load mode: Checks per second, open loop, sent in turn from the input's requests")
+	duration := flag.Duration("duration", 4*time.Second, "load mode: how long to send")
+	connections := flag.Int("connections", 4, "load mode: gRPC connections, each Check on the next in turn")
 	flag.Parse()
 	if *addr == "" {
 		fmt.Fprintln(os.Stderr, "envoy-client: -addr is required")
 		os.Exit(2)
+	}
+	if *rate > 0 {
+		if err := load(*addr, os.Stdin, os.Stdout, *rate, *duration, *timeout, *connections); err != nil {
+			fmt.Fprintln(os.Stderr, "envoy-client:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -47,3 +47,33 @@ export async function goCheck(address: string, requests: readonly { id: string; 
     return answer;
   });
 }
+
+/** What one open-loop run of the Go load generator gave; latencies in microseconds, from each send. */
+export interface LoadRun {
+  readonly sent: number;
+  readonly failures: number;
+  readonly elapsed_s: number;
+  /** The most a send left after its scheduled time (µs): the generator's own lag. */
+  readonly lag_us: number;
+  readonly latencies_us: number[];
+  readonly first_failure?: string;
+}
+
+/**
+ * Sends `requests` (protojson) in turn to `address` at `rate` Checks per second for `seconds`,
+ * open loop, over `connections` gRPC connections, with the Go client's load mode (test/envoy-client/load.go).
+ */
+export async function goLoad(address: string, requests: readonly unknown[], load: { rate: number; seconds: number; connections: number; timeoutMs: number }): Promise<LoadRun> {
+  const binary = await goClient();
+  const args = ["-addr", address, "-rate", String(load.rate), "-duration", `${load.seconds}s`, "-connections", String(load.connections), "-timeout", `${load.timeoutMs}ms`];
+  const child = spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((done) => child.once("exit", done));
+  child.stdin.end(requests.map((request, i) => JSON.stringify({ id: String(i), request })).join("\n") + "\n");
+  const code = await exited;
+  if (code !== 0) throw new Error(`the Go load generator failed (${code}): ${stderr}`);
+  return JSON.parse(stdout) as LoadRun;
+}
