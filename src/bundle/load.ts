@@ -8,7 +8,7 @@
  */
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ConfigSchema, type Config } from "../contracts/config.js";
+import { ConfigSchema, meetsConfig, type Config } from "../contracts/config.js";
 import { checkTuningCodes } from "./tuning-codes.js";
 import { ManifestSchema, type BundleMetadata, type Manifest } from "../contracts/metadata.js";
 import { validate as meetsManifest } from "../contracts/generated/manifest-check.js";
@@ -107,11 +107,6 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
 }
 
 /**
- * Refuses a bundle whose tuning data (`data.stepup.config`) breaks the config contract, naming
- * each field: thresholds or weights as strings would otherwise make every risk level low, or every
- * decision fail closed, on a bundle whose signature holds.
- */
-export /**
  * The manifest as its contract takes it: ajv's standalone code generated from the contract
  * (scripts/contract-code.ts) checks it and fills in its defaults, as zod's output has them, on
  * the freshly parsed document; zod names the problems of one that fails.
@@ -136,9 +131,17 @@ function precompile(manifest: unknown, files: BundleFiles): void {
   if (wasm) startCompiling(wasm);
 }
 
+/**
+ * Refuses a bundle whose tuning data (`data.stepup.config`) breaks the config contract, naming
+ * each field: thresholds or weights as strings would otherwise make every risk level low, or every
+ * decision fail closed, on a bundle whose signature holds. The check generated from the contract
+ * answers first (`meetsConfig`); zod's schemas are built only to name the problems of tuning data
+ * that fails it.
+ */
 function checkTuning(data: Record<string, unknown>, source: string): Config {
   const stepup = own(data, "stepup");
   const config = isObject(stepup) ? own(stepup, "config") : undefined;
+  if (meetsConfig(config)) return config;
   const result = ConfigSchema.safeParse(config, ONCE);
   if (result.success) return result.data;
   const issues = toIssues(result.error, "data.stepup.config");

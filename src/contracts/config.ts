@@ -12,6 +12,7 @@ import * as z from "zod/mini";
 import { Code, ExceptionKind, Tier } from "./decision.js";
 import { CredentialStorage, CredentialType } from "./input.js";
 import { lazySchema } from "./lazy-schema.js";
+import { validate as meetsConfigSchema } from "./generated/config-check.js";
 
 const Points = lazySchema(() => z.int().check(z.minimum(0), z.maximum(1000)));
 const Seconds = lazySchema(() => z.int().check(z.minimum(0)));
@@ -24,7 +25,11 @@ const SessionRequirement = lazySchema(() => z.strictObject({ aal: Aal, phishing_
 /** The scores at which risk becomes medium, high and critical; they ascend, so the highest one reached names the level. */
 const Thresholds = lazySchema(() => z
   .strictObject({ medium: Points, high: Points, critical: Points })
-  .check(z.refine((t) => t.medium <= t.high && t.high <= t.critical, "thresholds must ascend: medium ≤ high ≤ critical")));
+  .check(z.refine(ascending, "thresholds must ascend: medium ≤ high ≤ critical")));
+
+function ascending(t: { readonly medium: number; readonly high: number; readonly critical: number }): boolean {
+  return t.medium <= t.high && t.high <= t.critical;
+}
 
 const App = lazySchema(() => z.strictObject({
   tier: Tier,
@@ -115,3 +120,14 @@ export const ConfigSchema = lazySchema(() => z.strictObject({
 }));
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/**
+ * Whether tuning data meets this contract, without building its schemas: the check generated from
+ * its JSON Schema (src/contracts/generated/config-check.ts, by `make docs`), and the thresholds'
+ * order, the one rule JSON Schema cannot state, by the refinement's own function. What it refuses,
+ * `ConfigSchema` parses again to name each problem; test/contracts/compiled.test.ts holds the two
+ * to the same answers.
+ */
+export function meetsConfig(value: unknown): value is Config {
+  return meetsConfigSchema(value) === true && Object.values((value as Config).thresholds).every(ascending);
+}

@@ -12,7 +12,7 @@ import { validate as verdictCheck } from "../../src/contracts/generated/verdict-
 import { validate as manifestCheck } from "../../src/contracts/generated/manifest-check.js";
 import { ManifestSchema } from "../../src/contracts/metadata.js";
 import { compileNormalizer } from "../../src/input/compile.js";
-import { ConfigSchema } from "../../src/contracts/config.js";
+import { ConfigSchema, meetsConfig } from "../../src/contracts/config.js";
 import { VerdictSchema } from "../../src/contracts/decision.js";
 import { InputSchema } from "../../src/contracts/input.js";
 import { INVALID, jsonWriter } from "../../src/wasm/input-writer.js";
@@ -95,6 +95,43 @@ describe("the bundle manifest's compiled check answers as zod does", () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe("the tuning data's compiled check answers as zod does", () => {
+  const config = async () => JSON.parse(JSON.stringify(((await testStepup()).bundle.data as { stepup: { config: unknown } }).stepup.config)) as Record<string, unknown>;
+
+  it("for tuning data, valid and broken", async () => {
+    const valid = await config();
+    expect(meetsConfig(valid)).toBe(true);
+    fc.assert(
+      fc.property(fc.nat(), awkward, fc.boolean(), fc.boolean(), (pick, value, breakIt, addKey) => {
+        // Tuning data is always parsed from JSON text: so is each document here.
+        const doc = JSON.parse(JSON.stringify(breakIt ? broken(valid, pick, value, addKey) : valid)) as unknown;
+        expect(meetsConfig(doc), JSON.stringify(doc)).toBe(ConfigSchema.safeParse(doc).success);
+      }),
+      RUNS,
+    );
+  });
+
+  it("refuses thresholds out of order, keys outside the code pattern and own __proto__ keys", async () => {
+    const valid = await config();
+    const thresholds = valid.thresholds as Record<string, Record<string, number>>;
+    const refused = [
+      { ...valid, thresholds: { ...thresholds, standard: { medium: 50, high: 40, critical: 80 } } },
+      { ...valid, thresholds: { ...thresholds, critical: { ...thresholds.critical, critical: 0 } } },
+      { ...valid, weights: { ...(valid.weights as object), "Not.A.Code": 10 } },
+      JSON.parse(JSON.stringify(valid).replace('"caps":{', '"caps":{"__proto__":{},')) as unknown,
+    ];
+    for (const doc of refused) {
+      expect(ConfigSchema.safeParse(doc).success).toBe(false);
+      expect(meetsConfig(doc)).toBe(false);
+    }
+    // zod's records skip a "__proto__" key; the compiled check refuses it, and the loader then
+    // takes zod's answer (test/bundle has the load): never the other way round.
+    const protoKey = JSON.parse(JSON.stringify(valid).replace('"weights":{', '"weights":{"__proto__":10,')) as unknown;
+    expect(meetsConfig(protoKey)).toBe(false);
+    expect(ConfigSchema.safeParse(protoKey).success).toBe(true);
   });
 });
 
