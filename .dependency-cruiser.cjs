@@ -5,7 +5,7 @@
  * what each layer holds is in the README's "Layout".
  */
 const layers = [
-  ["base", "^src/(errors|lazy|paths|tracing)\\.ts$|^src/types/"],
+  ["base", "^src/(errors|lazy|lazy-export|paths|tracing)\\.ts$|^src/types/"],
   ["contracts", "^src/contracts/"],
   ["input", "^src/input/"],
   ["signals", "^src/signals/"],

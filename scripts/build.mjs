@@ -3,6 +3,7 @@ import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { libraryEntries } from "./lazy-entry.mjs";
 
 // The packages every import of the SDK evaluates, bundled into its files: Node then reads, resolves
 // and compiles one file where it did a hundred (zod alone is ~100 modules, ajv as many), and
@@ -41,9 +42,11 @@ const common = {
   logLevel: "warning",
 };
 await build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js" });
-await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
-// `stepup/internal`: the entry point plus what benchmarks reach for (not a stable API).
-await build({ ...common, entryPoints: ["src/internal.ts"], outfile: "dist/internal.js" });
+// The library: index.js evaluates what deciding needs and stands in for the integrations, which
+// load from integrations.js when first used (scripts/lazy-entry.mjs); `stepup/internal`, the
+// entry point plus what benchmarks reach for (not a stable API). Shared code in dist/chunk-*.js.
+const library = await libraryEntries(process.cwd());
+await build({ ...common, ...library.options, entryPoints: library.entryPoints, outdir: "dist", plugins: [library.plugin, dependencies] });
 // The decision pool's and the replay pool's threads (and the sinks' spool threads) load these files from next to the bundle that starts them.
 await build({ ...common, entryPoints: ["src/engine/batch/pool-worker.ts"], outfile: "dist/pool-worker.js" });
 await build({ ...common, entryPoints: ["src/audit/replay-worker.ts"], outfile: "dist/replay-worker.js" });

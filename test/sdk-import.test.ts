@@ -1,15 +1,19 @@
 /**
- * Importing the SDK loads only what deciding needs: the integrations' dependencies (axios for the
+ * Importing the SDK loads only what deciding needs: the integrations' own code (the Envoy server,
+ * the signals, the fleet client, audit…) loads from integrations.js when one is first used
+ * (scripts/lazy-entry.mjs); the integrations' dependencies (axios for the
  * sidecar client, bundle polling and the HTTP log sink; ioredis; gRPC and protobufjs for the Envoy
  * server; prom-client; maxmind; path-to-regexp; jose; bowser for the behaviour profile;
  * openid-client and cookie for the step-up login; minimatch for signature exclusions) load when an integration is
  * first used (src/lazy.ts), and OpenTelemetry's API once an application registers a tracer provider.
  */
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { describe, expect, inject, it } from "vitest";
+import { libraryEntries } from "../scripts/lazy-entry.mjs";
 
 const run = promisify(execFile);
 const DEFERRED = ["axios", "ioredis", "@grpc/grpc-js", "protobufjs", "grpc-health-check", "prom-client", "maxmind", "path-to-regexp", "jose", "bowser", "openid-client", "cookie", "minimatch", "@opentelemetry/api"];
@@ -59,6 +63,48 @@ describe("importing the SDK", () => {
     for (const name of ["prom-client", "axios"]) {
       expect(before, name).not.toContain(`/node_modules/${name}/`);
       expect(after, name).toContain(`/node_modules/${name}/`);
+    }
+  }, 30_000);
+
+  it("compiles none of the integrations' code: their classes and functions are not in what the entry imports", async () => {
+    const { lazy } = await libraryEntries(process.cwd());
+    expect(lazy).toContain("ExtAuthzServer");
+    expect(lazy).not.toContain("Stepup");
+    // The files the entry imports, transitively, as the suites' build writes them (unminified).
+    const entry = resolve(inject("libPath"));
+    const reached = new Map<string, string>();
+    const visit = async (file: string): Promise<void> => {
+      if (reached.has(file)) return;
+      const text = await readFile(file, "utf8");
+      reached.set(file, text);
+      for (const [, path] of text.matchAll(/\bfrom\s*"(\.\/[^"]+\.js)"/g)) await visit(join(dirname(file), path!));
+    };
+    await visit(entry);
+    expect([...reached.keys()].map((file) => file.slice(dirname(entry).length + 1))).not.toContain("integrations.js");
+    const text = [...reached.values()].join("\n");
+    for (const name of lazy) expect(text, name).not.toMatch(new RegExp(`(class|function\\*?) ${name}\\b`));
+  });
+
+  it("loads a bundle and decides without integrations.js, which is loaded when an integration is first used", async () => {
+    // The suites' build with integrations.js replaced by a module that fails when evaluated,
+    // inside the project so that its packages resolve from node_modules.
+    const build = dirname(resolve(inject("libPath")));
+    const copy = await mkdtemp(join(resolve(".tools"), "no-integrations-"));
+    try {
+      await cp(build, copy, { recursive: true });
+      await writeFile(join(copy, "integrations.js"), 'throw new Error("integrations.js was evaluated");\n');
+      const source = `
+        const sdk = await import(${JSON.stringify(join(copy, "index.js"))});
+        const { readFileSync } = await import("node:fs");
+        const stepup = await sdk.Stepup.load(${JSON.stringify(resolve(inject("bundlePath")))});
+        const decision = stepup.decide(JSON.parse(readFileSync("scenarios/managed-laptop-corporate-wiki.json", "utf8")).input);
+        let integration;
+        try { new sdk.StepupMetrics(); integration = "made"; } catch (err) { integration = err.message; }
+        console.log(JSON.stringify({ outcome: decision.outcome, failed: decision.error?.code ?? null, integration }));`;
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", source]);
+      expect(JSON.parse(stdout)).toEqual({ outcome: "allow", failed: null, integration: "integrations.js was evaluated" });
+    } finally {
+      await rm(copy, { recursive: true, force: true });
     }
   }, 30_000);
 });

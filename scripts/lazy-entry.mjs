@@ -1,0 +1,174 @@
+// The library's entry point, built in two parts (scripts/build.mjs, and the suites' build in
+// test/setup/global.ts): what loading a bundle and deciding needs is compiled and run when the SDK
+// is imported; the integrations' classes and functions (the Envoy server, the signals, the fleet
+// client and server, audit, the step-up login, replay…) are exported as stand-ins
+// (src/lazy-export.ts) that load the rest of the library, `integrations.js`, the first time one is
+// used. The public API stays src/index.ts as written — the same names and declarations — and
+// `stepup/internal` exports the classes themselves. Shared code is in chunks beside the entry
+// files (dist/chunk-*.js), so a module is evaluated once whichever part reaches it first, and the
+// worker scripts and package files a module finds next to itself are where they were.
+// docs/performance.md (cold start) has the figures.
+import { readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { build } from "esbuild";
+import ts from "typescript";
+
+/**
+ * The modules evaluated when the SDK is imported, with everything they import: the facade
+ * (`Stepup`: load a bundle, decide, the pool, report-only rollouts) and the errors. Every export of
+ * src/index.ts declared there is exported as itself, as is every export that is not a class or a
+ * function (a constant, a schema), whose module then joins them.
+ */
+const CORE = ["src/stepup.ts", "src/errors.ts"];
+const ENTRY = "src/index.ts";
+
+/**
+ * The esbuild entry points and plugin that build index.js (the split entry), integrations.js and
+ * internal.js into one folder, with `splitting`; `lazy` names the exports that are stand-ins.
+ */
+export async function libraryEntries(root) {
+  const exports = entryExports(resolve(root, ENTRY));
+  const core = await closure(root, coreModules(exports, root));
+  const lazy = new Set(exports.filter((e) => e.callable && !core.has(e.declaredIn)).map((e) => e.name));
+  const sources = entrySources(exports, lazy, root);
+  const plugin = {
+    name: "lazy-entry",
+    setup(b) {
+      b.onResolve({ filter: /^stepup-entry:/ }, (args) => ({ path: args.path.slice("stepup-entry:".length), namespace: "stepup-entry" }));
+      b.onLoad({ filter: /.*/, namespace: "stepup-entry" }, (args) => ({ contents: sources[args.path], resolveDir: root, loader: "js" }));
+    },
+  };
+  return {
+    entryPoints: [
+      { in: "stepup-entry:index", out: "index" },
+      { in: "stepup-entry:integrations", out: "integrations" },
+      { in: "src/internal.ts", out: "internal" },
+    ],
+    plugin,
+    lazy,
+    options: { splitting: true, chunkNames: "chunk-[hash]" },
+  };
+}
+
+/**
+ * The two entry modules: the facade (every export; the deferred ones as stand-ins that require
+ * integrations.js, a sibling, on first use) and integrations.js (the deferred exports).
+ */
+function entrySources(exports, lazy, root) {
+  const from = (file) => JSON.stringify(`./${relative(root, file).split("\\").join("/")}`);
+  const reexport = (e) => `export { ${e.local === e.name ? e.name : `${e.local} as ${e.name}`} } from ${from(e.module)};`;
+  const deferred = exports.filter((e) => lazy.has(e.name));
+  const index = [
+    ...exports.filter((e) => !lazy.has(e.name)).map((e) => (e.star ? `export * from ${from(e.module)};` : reexport(e))),
+    `import { createRequire } from "node:module";`,
+    `import { lazyExport } from ${from(resolve(root, "src/lazy-export.ts"))};`,
+    // Not `require`: esbuild would bundle the call. require() of an ES module, synchronous (Node 20.19+).
+    `const requireSibling = createRequire(import.meta.url);`,
+    `let loaded;`,
+    `const integrations = () => (loaded ??= requireSibling("./integrations.js"));`,
+    // Local names no module uses, so that esbuild need not rename a class (its `name`) for them.
+    ...deferred.map((e) => `const lazy$${e.name} = lazyExport(${JSON.stringify(e.name)}, () => integrations().${e.name});`),
+    `export { ${deferred.map((e) => `lazy$${e.name} as ${e.name}`).join(", ")} };`,
+  ].join("\n");
+  return { index, integrations: deferred.map(reexport).join("\n") };
+}
+
+/** The modules whose closure is the core: CORE, and those declaring the exports that are not classes or functions. */
+function coreModules(exports, root) {
+  const files = new Set(CORE.map((file) => resolve(root, file)));
+  for (const e of exports) if (!e.callable) files.add(e.star ? e.module : e.declaredIn);
+  return [...files];
+}
+
+/** The source files these modules import, transitively (absolute paths). */
+async function closure(root, entryPoints) {
+  const { metafile } = await build({
+    absWorkingDir: root,
+    entryPoints,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    packages: "external",
+    write: false,
+    outdir: "unused",
+    metafile: true,
+    logLevel: "silent",
+  });
+  return new Set(Object.keys(metafile.inputs).map((file) => resolve(root, file)));
+}
+
+/**
+ * The values the entry exports (src/index.ts holds only re-exports): each with the module it is
+ * exported from, the module that declares it, and whether it is a class or a function — what a
+ * stand-in can take the place of — or another value. `export *` stays as it is.
+ */
+function entryExports(entry) {
+  const out = [];
+  const source = parse(entry);
+  for (const statement of source.statements) {
+    if (!ts.isExportDeclaration(statement)) {
+      if (exported(statement)) throw new Error(`${entry}: declares ${statement.getText(source).slice(0, 60)}; only re-exports can be split`);
+      continue;
+    }
+    if (statement.isTypeOnly) continue;
+    const module = moduleFile(entry, statement.moduleSpecifier?.text);
+    if (!statement.exportClause) {
+      out.push({ star: true, module, callable: false });
+      continue;
+    }
+    for (const element of statement.exportClause.elements) {
+      if (element.isTypeOnly) continue;
+      const local = (element.propertyName ?? element.name).text;
+      const declared = declaration(module, local);
+      if (declared) out.push({ name: element.name.text, local, module, declaredIn: declared.file, callable: declared.callable });
+    }
+  }
+  return out;
+}
+
+const parsed = new Map();
+function parse(file) {
+  if (!parsed.has(file)) parsed.set(file, ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true));
+  return parsed.get(file);
+}
+
+function moduleFile(from, specifier) {
+  if (!specifier?.startsWith(".")) throw new Error(`${from}: re-exports ${specifier ?? "nothing"}; only the sources' own modules can be split`);
+  return resolve(dirname(from), specifier.replace(/\.js$/, ".ts"));
+}
+
+function exported(statement) {
+  return ts.canHaveModifiers(statement) && (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+}
+
+/** Where the value `name` exported by `file` is declared, following re-exports; undefined for a type. */
+function declaration(file, name) {
+  for (const statement of parse(file).statements) {
+    const found = declares(statement, name, exported(statement));
+    if (found) return { file, callable: found === "callable" };
+    if (!ts.isExportDeclaration(statement) || statement.isTypeOnly) continue;
+    if (statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+      const element = statement.exportClause.elements.find((e) => e.name.text === name && !e.isTypeOnly);
+      if (!element) continue;
+      const local = (element.propertyName ?? element.name).text;
+      if (statement.moduleSpecifier) return declaration(moduleFile(file, statement.moduleSpecifier.text), local);
+      for (const s of parse(file).statements) {
+        const own = declares(s, local, true);
+        if (own) return { file, callable: own === "callable" };
+      }
+    } else if (!statement.exportClause && statement.moduleSpecifier) {
+      const found = declaration(moduleFile(file, statement.moduleSpecifier.text), name);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** "callable" for a class or function named `name`, "value" for a variable, when `statement` declares it and is exported. */
+function declares(statement, name, isExported) {
+  if (!isExported) return undefined;
+  if ((ts.isClassDeclaration(statement) || ts.isFunctionDeclaration(statement)) && statement.name?.text === name) return "callable";
+  if (ts.isVariableStatement(statement) && statement.declarationList.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name)) return "value";
+  return undefined;
+}
