@@ -165,9 +165,7 @@ interface ObjectHeader {
  * from the values it reads, with the defaults of absent fields filled in — the normalized input —
  * so that nothing after the write reads the caller's objects again.
  */
-function valuesTarget(form: ValueForm, copies: boolean): (ctx: CompileContext) => Target<ObjectHeader> {
-  // A 32-bit store at a byte address (every struct field the writer sets is 4-aligned).
-  const store = (addr: string, value: string | number) => `I[(${addr}) >> 2] = ${value};`;
+function valuesTarget(form: ValueForm, copies: boolean, headerOf: HeaderOf = (keys, o) => formHeader(form, keys, o)): (ctx: CompileContext) => Target<ObjectHeader> {
   /** The expression for a value's copy: a scalar is its own. */
   const copyOf = (emitted: Emitted, v: string) => emitted[3] ?? v;
   return ({ fresh }) => ({
@@ -212,33 +210,7 @@ function valuesTarget(form: ValueForm, copies: boolean): (ctx: CompileContext) =
       const size_ = ARRAY_T.size + maxItems * (ARRAY_ELEM_T.size + size);
       return copies ? [`${header} ${loop}`, size_, a, c] : [`${header} ${loop}`, size_, a];
     },
-    /**
-     * An object as OPA's parser builds it: opa_object_t, its buckets, one element { k; v; next }
-     * per key (in the schema's order, chained as OPA chains them); the values follow.
-     */
-    objectStart: (_node, keys) => {
-      const { buckets, chains } = form.layout(keys);
-      const o = fresh("a");
-      // The bucket array (a pointer per bucket) follows the struct, then the elements.
-      const elems = OBJECT_T.size + POINTER_BYTES * buckets;
-      const elem = (position: number) => `${o} + ${elems + OBJECT_ELEM_T.size * position}`;
-      const parts = [
-        `const ${o} = p; p += ${elems + OBJECT_ELEM_T.size * keys.length};`,
-        `b[${o} + ${OBJECT_T.hdr}] = ${TYPE.OBJECT};`,
-        store(`${o} + ${OBJECT_T.buckets}`, `${o} + ${OBJECT_T.size}`),
-        store(`${o} + ${OBJECT_T.n}`, buckets),
-        store(`${o} + ${OBJECT_T.len}`, keys.length),
-      ];
-      for (let bucket = 0; bucket < buckets; bucket++) {
-        const chain = chains[bucket] ?? [];
-        parts.push(store(`${o} + ${OBJECT_T.size + POINTER_BYTES * bucket}`, chain.length === 0 ? 0 : elem(chain[0]!)));
-        chain.forEach((position, n) => {
-          parts.push(store(`${elem(position)} + ${OBJECT_ELEM_T.k}`, form.key(keys[position]!)));
-          parts.push(store(`${elem(position)} + ${OBJECT_ELEM_T.next}`, n + 1 < chain.length ? elem(chain[n + 1]!) : 0));
-        });
-      }
-      return { o, parts, size: elems + OBJECT_ELEM_T.size * keys.length, elem };
-    },
+    objectStart: (_node, keys) => headerOf(keys, fresh("a")),
     object: (_node, _keys, _v, fields, header) => {
       let size = header.size;
       const parts = [...header.parts];
@@ -259,6 +231,121 @@ function valuesTarget(form: ValueForm, copies: boolean): (ctx: CompileContext) =
   });
 }
 
+/** The header of an object of these keys whose address is in local `o`. */
+type HeaderOf = (keys: readonly string[], o: string) => ObjectHeader;
+
+// A 32-bit store at a byte address (every struct field the writer sets is 4-aligned).
+const store = (addr: string, value: string | number) => `I[(${addr}) >> 2] = ${value};`;
+
+/**
+ * An object as OPA's parser builds it, for the instance `form` describes: opa_object_t, its
+ * buckets, one element { k; v; next } per key (in the schema's order, chained as OPA chains them);
+ * the values follow.
+ */
+function formHeader(form: ValueForm, keys: readonly string[], o: string): ObjectHeader {
+  const { buckets, chains } = form.layout(keys);
+  // The bucket array (a pointer per bucket) follows the struct, then the elements.
+  const elems = OBJECT_T.size + POINTER_BYTES * buckets;
+  const elem = (position: number) => `${o} + ${elems + OBJECT_ELEM_T.size * position}`;
+  const parts = [
+    `const ${o} = p; p += ${elems + OBJECT_ELEM_T.size * keys.length};`,
+    `b[${o} + ${OBJECT_T.hdr}] = ${TYPE.OBJECT};`,
+    store(`${o} + ${OBJECT_T.buckets}`, `${o} + ${OBJECT_T.size}`),
+    store(`${o} + ${OBJECT_T.n}`, buckets),
+    store(`${o} + ${OBJECT_T.len}`, keys.length),
+  ];
+  for (let bucket = 0; bucket < buckets; bucket++) {
+    const chain = chains[bucket] ?? [];
+    parts.push(store(`${o} + ${OBJECT_T.size + POINTER_BYTES * bucket}`, chain.length === 0 ? 0 : elem(chain[0]!)));
+    chain.forEach((position, n) => {
+      parts.push(store(`${elem(position)} + ${OBJECT_ELEM_T.k}`, form.key(keys[position]!)));
+      parts.push(store(`${elem(position)} + ${OBJECT_ELEM_T.next}`, n + 1 < chain.length ? elem(chain[n + 1]!) : 0));
+    });
+  }
+  return { o, parts, size: elems + OBJECT_ELEM_T.size * keys.length, elem };
+}
+
+/**
+ * A writer of OPA's values compiled for no instance in particular: its code with a mark where
+ * each value of the instance goes — the constants' addresses (@N@ null, @T@ true, @F@ false, @I@
+ * the list indices), each object's header (@H<n>@) and the offsets of its elements, which follow
+ * its buckets (@E<n>:<offset>@) — and what the instance's form fills them with. Generated with the
+ * contract's other code (src/wasm/generated/value-writers.ts, by scripts/contract-code.ts): a
+ * process that loads a bundle then fills the marks in, where compiling the writer from the
+ * contract took milliseconds of every cold start. `valueWriterOf` gives exactly the writer
+ * `compileInputWriter` compiles for the same form (test/wasm/input-values.test.ts).
+ */
+export interface ValueWriterTemplate {
+  readonly checked: boolean;
+  /** The body, marked. */
+  readonly body: string;
+  readonly patterns: readonly string[];
+  /** The most bytes a document takes with every object's bucket array empty. */
+  readonly bytes: number;
+  /** Each object, in the order the compiler meets them: its keys, the local holding its address, and how many of it a document holds at most. */
+  readonly objects: readonly { readonly keys: readonly string[]; readonly local: string; readonly copies: number }[];
+  /** The longest list: how many list indices the form needs. */
+  readonly longestList: number;
+}
+
+const MARK = /@(?:([NTFI])|H(\d+)|E(\d+):(\d+))@/g;
+
+/** The template of a writer of OPA's values: what `compileInputWriter` compiles with a form, the form's values marked. */
+export function valueWriterTemplate(schema: Schema, options: { checked?: boolean } = {}): ValueWriterTemplate {
+  const checked = options.checked ?? false;
+  const marked = { null: "@N@", true: "@T@", false: "@F@", indices: "@I@" } as unknown as Pick<ValueForm, "null" | "true" | "false" | "indices">;
+  const symbolic: ValueForm = {
+    ...marked,
+    indexCount: Number.POSITIVE_INFINITY,
+    key: () => {
+      throw new Error("input contract: a key outside an object header");
+    },
+    layout: () => {
+      throw new Error("input contract: a layout outside an object header");
+    },
+  };
+  // The code does not depend on how many buckets an object has, the size does, once per copy of
+  // the object: compiled with every bucket array empty, and once more with one object's holding a
+  // bucket, the difference is how many of that object a document holds.
+  const compile = (bucketed: number) => {
+    const objects: { keys: readonly string[]; local: string }[] = [];
+    const headerOf: HeaderOf = (keys, o) => {
+      const n = objects.push({ keys, local: o }) - 1;
+      const elems = OBJECT_T.size + (n === bucketed ? POINTER_BYTES : 0);
+      return { o, parts: [`@H${n}@`], size: elems + OBJECT_ELEM_T.size * keys.length, elem: (position) => `${o} + @E${n}:${OBJECT_ELEM_T.size * position}@` };
+    };
+    return { ...compileSchema(schema, valuesTarget(symbolic, checked, headerOf), { checked }), objects };
+  };
+  const { body, size, patterns, copy, objects } = compile(-1);
+  const unmarked = body.replaceAll(MARK, "");
+  if (unmarked.includes("@")) throw new Error("input contract: an @ in the writer's code, which marks the form's values");
+  return {
+    checked,
+    body: `${body} ${copy === undefined ? "" : `D.document = ${copy}; `}return p;`,
+    patterns,
+    bytes: size,
+    objects: objects.map(({ keys, local }, n) => ({ keys, local, copies: (compile(n).size - size) / POINTER_BYTES })),
+    longestList: longestList(schema),
+  };
+}
+
+/** The writer of a template for the instance `form` describes; the same as `compileInputWriter` compiles. */
+export function valueWriterOf(template: ValueWriterTemplate, form: ValueForm): InputWriter {
+  if (template.longestList > form.indexCount) throw new Error(`input contract: a list of up to ${template.longestList} items, past the form's indices`);
+  // Headers in the compiler's order: the form places each key's string as it is first asked for.
+  const headers = template.objects.map(({ keys, local }) => formHeader(form, keys, local));
+  let bytes = template.bytes;
+  template.objects.forEach(({ keys, copies }, n) => (bytes += copies * (headers[n]!.size - OBJECT_T.size - OBJECT_ELEM_T.size * keys.length)));
+  const constants = { N: form.null, T: form.true, F: form.false, I: form.indices } as Record<string, number>;
+  const body = template.body.replaceAll(MARK, (_, constant: string | undefined, header: string | undefined, object: string | undefined, offset: string | undefined) => {
+    if (constant !== undefined) return String(constants[constant]);
+    if (header !== undefined) return headers[Number(header)]!.parts.join(" ");
+    const elems = headers[Number(object)]!.size - OBJECT_ELEM_T.size * template.objects[Number(object)]!.keys.length;
+    return String(elems + Number(offset));
+  });
+  return valueWriter(body, bytes, template.patterns, template.checked);
+}
+
 /**
  * Compiles a writer. Unchecked (the default), for documents that already meet the schema (every
  * field present); `checked`, for documents straight from a caller. With `values`, it writes OPA's
@@ -272,9 +359,14 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
     const { body, size: maxBytes, patterns } = compileSchema(schema, jsonTarget, { checked });
     return jsonWriter({ maxBytes, patterns, write: new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as JsonWrite });
   }
-  const { body, size, patterns: sources, copy } = compileSchema(schema, valuesTarget(form, checked), { checked });
+  const { body, size, patterns, copy } = compileSchema(schema, valuesTarget(form, checked), { checked });
+  return valueWriter(`${body} ${copy === undefined ? "" : `D.document = ${copy}; `}return p;`, size, patterns, checked);
+}
+
+/** A writer of OPA's values from its code. */
+function valueWriter(body: string, size: number, sources: readonly string[], checked: boolean): InputWriter {
   const patterns = sources.map(matcher);
-  const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "D", "p", "value", `${body} ${copy === undefined ? "" : `D.document = ${copy}; `}return p;`) as (
+  const compiled = new Function("S", "N", "L", "R", "F", "b", "I", "D", "p", "value", body) as (
     s: typeof writeStringValue,
     n: typeof writeNumberValue,
     l: typeof codePoints,

@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { jsonSchemaOf } from "../../src/contracts/compiled.js";
 import { InputSchema, type Input } from "../../src/contracts/input.js";
 import { OpaInstance } from "../../src/wasm/host.js";
-import { compileInputWriter, INVALID, longestList, probeDocument, TOO_LONG, type InputWriter, type ValueForm } from "../../src/wasm/input-writer.js";
+import { compileInputWriter, INVALID, longestList, probeDocument, TOO_LONG, valueWriterOf, type InputWriter, type ValueForm } from "../../src/wasm/input-writer.js";
+import { PROBES, VALUE_WRITERS } from "../../src/wasm/generated/value-writers.js";
 import { WasmEngine } from "../../src/engine/inprocess/wasm.js";
 import { EngineEvaluationError } from "../../src/errors.js";
 import { awkward, broken, inputDraftArb, largestInput, oddInput, sampleInputs } from "../support/arbitraries.js";
@@ -96,6 +97,30 @@ describe("the input written as OPA's values", () => {
     expect(end).toBeGreaterThan(0);
     expect(end).toBeLessThanOrEqual(values.input.maxBytes);
     expect(host.writesAsParsed(values.input, largest, JSON.stringify(largest))).toBe(true);
+  });
+
+  it("generated ahead of time and filled in with the instance's form, is the writer compiled from the contract for it", () => {
+    // The templates the engine fills in (src/wasm/generated/value-writers.ts), on the same form.
+    const filled = { input: valueWriterOf(VALUE_WRITERS.input, form), checked: valueWriterOf(VALUE_WRITERS.checked, form) };
+    expect([filled.input.maxBytes, filled.checked.maxBytes]).toEqual([values.input.maxBytes, values.checked.maxBytes]);
+    expect(Math.max(VALUE_WRITERS.input.longestList, VALUE_WRITERS.checked.longestList)).toBe(longestList(output));
+    const size = Math.ceil((Math.max(values.input.maxBytes, values.checked.maxBytes) + 8) / 4) * 4;
+    const [ours, compiled] = [new Uint8Array(new ArrayBuffer(size)), new Uint8Array(new ArrayBuffer(size))];
+    const same = (kind: "input" | "checked", doc: unknown) => {
+      ours.fill(0);
+      compiled.fill(0);
+      const end = filled[kind](ours, 8, doc);
+      expect(end, JSON.stringify(doc)).toBe(values[kind](compiled, 8, doc));
+      if (end > 0) expect(Buffer.from(ours.subarray(0, end)).equals(compiled.subarray(0, end)), JSON.stringify(doc)).toBe(true);
+      if (kind === "checked" && end >= 0) expect(filled.checked.document!()).toEqual(values.checked.document!());
+    };
+    for (const doc of [...corpus.slice(0, 200), PROBES.full, largestInput("é"), oddInput()]) same("input", doc);
+    fc.assert(
+      fc.property(inputDraftArb, fc.nat(), awkward, fc.boolean(), fc.boolean(), (draft, pick, value, breakIt, addKey) => {
+        same("checked", breakIt ? broken(draft, pick, value, addKey) : draft);
+      }),
+      { numRuns: 500, seed: 30 },
+    );
   });
 
   it("is caught before use when the writer does not bucket keys as OPA does", () => {

@@ -21,11 +21,11 @@ import { BundleInvalidError, EngineEvaluationError, EngineUndefinedError, isStep
 import type { Engine, EngineInfo, TakenDocument } from "../engine.js";
 import type { CheckedDocument } from "../../decision/conclude.js";
 import { checkParsedInput, snapshotInput } from "../../input/snapshot.js";
-import { inputJsonSchema } from "../../input/validate.js";
 import { OpaInstance } from "../../wasm/host.js";
 import { compileModule } from "../../wasm/module.js";
-import { compileInputWriter, jsonWriter, longestList, probeDocument, TOO_LONG, type InputWriter } from "../../wasm/input-writer.js";
+import { jsonWriter, TOO_LONG, valueWriterOf, type InputWriter } from "../../wasm/input-writer.js";
 import { JSON_WRITERS } from "../../wasm/generated/json-writers.js";
+import { PROBES, VALUE_WRITERS } from "../../wasm/generated/value-writers.js";
 import { normalizeInput } from "../../input/validate.js";
 import { FALLBACKS, type EngineEvent, type Fallback } from "./fallbacks.js";
 import { unpack } from "../../contracts/packed.js";
@@ -49,22 +49,23 @@ function compiledWriters(): Writers {
 }
 
 /**
- * Writers of the input as OPA's values, compiled for one instance (input-writer.ts), so that the
- * policy need not parse it: undefined when the instance cannot take them or a probe document
- * written so does not come out as OPA's parser builds it from JSON, and the engine then writes JSON.
+ * Writers of the input as OPA's values for one instance (input-writer.ts), so that the policy need
+ * not parse it: the templates generated from the contract (src/wasm/generated/, by
+ * scripts/contract-code.ts) filled in with the instance's form, which is what compiling them from
+ * the contract here would give (test/wasm/input-values.test.ts). Undefined when the instance
+ * cannot take them or a probe document written so does not come out as OPA's parser builds it from
+ * JSON, and the engine then writes JSON.
  */
 function valueWriters(instance: OpaInstance): Writers | undefined {
-  const [output, input] = [inputJsonSchema("output"), inputJsonSchema("input")];
   let values: Writers;
   try {
-    const form = instance.valueForm(longestList(output));
-    values = { input: compileInputWriter(output, { values: form }), checked: compileInputWriter(input, { checked: true, values: form }) };
+    const form = instance.valueForm(Math.max(VALUE_WRITERS.input.longestList, VALUE_WRITERS.checked.longestList));
+    values = { input: valueWriterOf(VALUE_WRITERS.input, form), checked: valueWriterOf(VALUE_WRITERS.checked, form) };
   } catch {
     return undefined;
   }
-  const probe = probeDocument(output);
   instance.reserveInput(values.input.maxBytes);
-  return instance.writesAsParsed(values.input, probe, JSON.stringify(probe)) ? values : undefined;
+  return instance.writesAsParsed(values.input, PROBES.full, JSON.stringify(PROBES.full)) ? values : undefined;
 }
 
 /** How the in-process engine runs the module: `Stepup.load`'s and `Stepup.create`'s options. */
@@ -158,7 +159,8 @@ export class WasmEngine implements Engine {
    * closed later); that it answers does.
    */
   private selfCheck(): void {
-    probes ??= [normalizeInput({ now: 0, subject: { id: "probe", kind: "human" }, target: { app: "probe", action: "read" } }), probeDocument(inputJsonSchema("output")) as Input];
+    // Generated with the contract's other code: the least document, normalized, and the fullest.
+    probes ??= [PROBES.least as Input, PROBES.full as Input];
     for (const probe of probes) {
       try {
         this.evaluate(probe);
