@@ -25,8 +25,12 @@ export function contractCode(): Map<string, string> {
   const schemas = { input: jsonSchemaOf(InputSchema, "input"), output: jsonSchemaOf(InputSchema, "output") };
   const inputSchema = [
     HEADER,
-    "/** The input contract's JSON Schema as zod generates it: of a caller's document (`input`) and of a validated one (`output`). */",
-    `export const INPUT_JSON_SCHEMAS: { readonly input: unknown; readonly output: unknown } = ${JSON.stringify(schemas, null, 2)};`,
+    "/**",
+    " * The input contract's JSON Schema as zod generates it: of a caller's document (`input`) and of a",
+    " * validated one (`output`). As JSON text, parsed when first read: a process that decides on a good",
+    " * bundle never reads it, and an object literal this size cost every import to compile.",
+    " */",
+    `export const INPUT_JSON_SCHEMAS: string = ${JSON.stringify(JSON.stringify(schemas))};`,
     "",
   ].join("\n");
   return new Map([
@@ -47,13 +51,12 @@ export function contractCode(): Map<string, string> {
 function jsonWriters(schemas: Record<"input" | "output", Record<string, unknown>>): string {
   return [
     HEADER,
-    "// @ts-nocheck: the input contract's compiler writes the bodies (src/input/compile.ts).",
     'import type { CompiledJsonWriter } from "../input-writer.js";',
     "",
-    "/** The input's JSON writers, as `compileInputWriter` compiles them from the contract's JSON Schema. */",
+    "/** The input's JSON writers, as `compileInputWriter` compiles them from the contract's JSON Schema: their bodies, compiled when first used. */",
     "export const JSON_WRITERS: { readonly input: CompiledJsonWriter; readonly checked: CompiledJsonWriter } = {",
-    `  input: ${jsonWriterSource(schemas.output as Schema).replaceAll("\n", "\n  ")},`,
-    `  checked: ${jsonWriterSource(schemas.input as Schema, { checked: true }).replaceAll("\n", "\n  ")},`,
+    `  input: ${JSON.stringify(jsonWriterSource(schemas.output as Schema), null, 2).replaceAll("\n", "\n  ")},`,
+    `  checked: ${JSON.stringify(jsonWriterSource(schemas.input as Schema, { checked: true }), null, 2).replaceAll("\n", "\n  ")},`,
     "};",
     "",
   ].join("\n");

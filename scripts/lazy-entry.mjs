@@ -80,7 +80,10 @@ function coreModules(exports, root) {
   return [...files];
 }
 
-/** The source files these modules import, transitively (absolute paths). */
+/**
+ * The source files these modules import statically, transitively (absolute paths): what importing
+ * them evaluates. A module reached only by `import()` loads when that runs.
+ */
 async function closure(root, entryPoints) {
   const { metafile } = await build({
     absWorkingDir: root,
@@ -95,7 +98,14 @@ async function closure(root, entryPoints) {
     metafile: true,
     logLevel: "silent",
   });
-  return new Set(Object.keys(metafile.inputs).map((file) => resolve(root, file)));
+  const reached = new Set();
+  const visit = (file) => {
+    if (reached.has(file) || !metafile.inputs[file]) return;
+    reached.add(file);
+    for (const i of metafile.inputs[file].imports) if (!i.external && i.kind !== "dynamic-import") visit(i.path);
+  };
+  for (const entry of entryPoints) visit(relative(root, entry).split("\\").join("/"));
+  return new Set([...reached].map((file) => resolve(root, file)));
 }
 
 /**

@@ -11,8 +11,8 @@ import type { Decision, Verdict } from "./contracts/decision.js";
 import type { RolloutRecord } from "./contracts/decision-log.js";
 import type { Input, InputDraft } from "./contracts/input.js";
 import { loadBundle, type Bundle, type LoadOptions } from "./bundle/load.js";
-import { BundleVerifier } from "./bundle/verify.js";
 import type { VerificationConfig } from "./contracts/signing.js";
+import type { BundleVerifier } from "./bundle/verify.js";
 import { asStepupError, conclude, logFailure, type ConcludeContext, type ConcludeHooks, type DecisionEvent } from "./decision/conclude.js";
 import { decideDocument } from "./engine/decide.js";
 import { parseVerdict } from "./decision/verdict.js";
@@ -125,7 +125,7 @@ export class Stepup {
    * const decision = stepup.decide(input);
    */
   static async load(path: string, options: StepupLoadOptions = {}): Promise<Stepup> {
-    const verifier = options.verification ? new BundleVerifier(options.verification) : undefined;
+    const verifier = await verifierFor(options.verification);
     const bundle = await loadBundle(path, { verifier, limits: options.limits });
     return Stepup.create(bundle, options);
   }
@@ -224,7 +224,7 @@ export class Stepup {
   async loadCandidate(path: string, options: Pick<StepupLoadOptions, "verification" | "limits"> = {}): Promise<void> {
     let bundle: Bundle;
     try {
-      const verifier = options.verification ? new BundleVerifier(options.verification) : undefined;
+      const verifier = await verifierFor(options.verification);
       bundle = await loadBundle(path, { verifier, limits: options.limits });
     } catch (err) {
       const error = asStepupError(err);
@@ -433,4 +433,14 @@ export function logRollout(record: RolloutRecord): void {
 /** The options of the engines a Stepup compiles. */
 function engineOptions(options: StepupOptions): EngineOptions {
   return { fastPaths: options.fastPaths ?? true, onEvent: options.onEngineEvent ?? logEngineEvent, budgetMs: options.loadBudgetMs };
+}
+
+/**
+ * The verifier of a verification config, when there is one. Signature verification (keys, file
+ * digests, JSON's normal form) is loaded only by a load that asks for it.
+ */
+async function verifierFor(config: VerificationConfig | undefined): Promise<BundleVerifier | undefined> {
+  if (!config) return undefined;
+  const { BundleVerifier } = await import("./bundle/verify.js");
+  return new BundleVerifier(config);
 }

@@ -20,8 +20,11 @@ import { snapshotInput } from "./snapshot.js";
  * of time (src/contracts/generated/), not in every process that starts.
  */
 export function inputJsonSchema(io: "input" | "output"): Schema {
-  return (INPUT_JSON_SCHEMAS as Readonly<Record<"input" | "output", Schema>>)[io];
+  schemas ??= JSON.parse(INPUT_JSON_SCHEMAS) as Readonly<Record<"input" | "output", Schema>>;
+  return schemas[io];
 }
+
+let schemas: Readonly<Record<"input" | "output", Schema>> | undefined;
 
 let checkAndNormalize: ((value: unknown) => unknown) | undefined;
 let normalize: ((value: unknown) => unknown) | undefined;

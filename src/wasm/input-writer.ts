@@ -90,29 +90,42 @@ type JsonWrite = (
   value: unknown,
 ) => number;
 
-/** A JSON writer as compiled, or as generated ahead of time (`jsonWriterSource`). */
+/** A JSON writer as compiled, or as generated ahead of time (`jsonWriterSource`): its body's code. */
 export interface CompiledJsonWriter {
   readonly maxBytes: number;
   /** The patterns its code tests, as `matcher` takes them. */
   readonly patterns: readonly string[];
-  readonly write: JsonWrite;
+  /** The body of a `JsonWrite`, whose parameters are S, N, L, R, F, b, p and value. */
+  readonly body: string;
 }
 
-/** The writer of a compiled or generated JSON writer. */
-export function jsonWriter({ maxBytes, patterns: sources, write }: CompiledJsonWriter): InputWriter {
-  const patterns = sources.map(matcher);
-  const writer = (bytes: Uint8Array, at: number, value: unknown) => write(writeJsonString, writeJsonNumber, codePoints, patterns, FORMATS, bytes, at, value);
+/**
+ * The writer of a compiled or generated JSON writer, its code compiled the first time it writes:
+ * the JSON writers are the engine's fallback (a value writer holds on every module stepup builds),
+ * so a process that never falls back never compiles them.
+ */
+export function jsonWriter({ maxBytes, patterns: sources, body }: CompiledJsonWriter): InputWriter {
+  let write: JsonWrite | undefined;
+  let patterns: readonly Matcher[] = [];
+  const writer = (bytes: Uint8Array, at: number, value: unknown) => {
+    if (write === undefined) {
+      patterns = sources.map(matcher);
+      write = new Function("S", "N", "L", "R", "F", "b", "p", "value", body) as JsonWrite;
+    }
+    return write(writeJsonString, writeJsonNumber, codePoints, patterns, FORMATS, bytes, at, value);
+  };
   return Object.assign(writer, { maxBytes });
 }
 
 /**
- * A JSON writer's source, as an object literal of `CompiledJsonWriter`: the writers of JSON do not
+ * A JSON writer as generated ahead of time, as `CompiledJsonWriter`: the writers of JSON do not
  * depend on the instance, so they are generated with the contract's other code
- * (scripts/contract-code.ts) rather than compiled in every process that loads a bundle.
+ * (scripts/contract-code.ts) rather than compiled from the contract in every process that loads a
+ * bundle; their code is text until it first runs (`jsonWriter`).
  */
-export function jsonWriterSource(schema: Schema, options: { checked?: boolean } = {}): string {
+export function jsonWriterSource(schema: Schema, options: { checked?: boolean } = {}): CompiledJsonWriter {
   const { body, size, patterns } = compileSchema(schema, jsonTarget, { checked: options.checked ?? false });
-  return `{\n  maxBytes: ${size},\n  patterns: ${JSON.stringify(patterns)},\n  write: function (S, N, L, R, F, b, p, value) { ${body} return p; },\n}`;
+  return { maxBytes: size, patterns, body: `${body} return p;` };
 }
 
 /** The target writing JSON text at `p` in `b`. */
@@ -357,7 +370,7 @@ export function compileInputWriter(schema: Schema, options: { checked?: boolean;
   const form = options.values;
   if (!form) {
     const { body, size: maxBytes, patterns } = compileSchema(schema, jsonTarget, { checked });
-    return jsonWriter({ maxBytes, patterns, write: new Function("S", "N", "L", "R", "F", "b", "p", "value", `${body} return p;`) as JsonWrite });
+    return jsonWriter({ maxBytes, patterns, body: `${body} return p;` });
   }
   const { body, size, patterns, copy } = compileSchema(schema, valuesTarget(form, checked), { checked });
   return valueWriter(`${body} ${copy === undefined ? "" : `D.document = ${copy}; `}return p;`, size, patterns, checked);
