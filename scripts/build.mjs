@@ -5,9 +5,10 @@ import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { libraryEntries } from "./lazy-entry.mjs";
 
-// The packages every import of the SDK evaluates, bundled into its files: Node then reads, resolves
-// and compiles one file where it did a hundred (zod alone is ~100 modules, ajv as many), and
-// esbuild keeps only what the SDK uses of them (zod's locales, for one). Every other package —
+// The packages the SDK itself uses, bundled into its files: Node then reads, resolves and compiles
+// one file where it did a hundred (zod alone is ~100 modules), and esbuild keeps only what the SDK
+// uses of them (zod's locales, for one); zod goes into dist/zod.js, loaded when first used
+// (scripts/lazy-entry.mjs). Every other package —
 // the optional integrations, loaded on first use (src/lazy.ts), and the peer dependencies — stays
 // external, resolved from node_modules as before. docs/performance.md (cold start) has the figures.
 const BUNDLED = new Set(["zod", "tar", "lossless-json", "ipaddr.js", "pure-rand"]);

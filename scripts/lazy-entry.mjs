@@ -7,7 +7,14 @@
 // `stepup/internal` exports the classes themselves. Shared code is in chunks beside the entry
 // files (dist/chunk-*.js), so a module is evaluated once whichever part reaches it first, and the
 // worker scripts and package files a module finds next to itself are where they were.
+//
+// zod loads the same way: the contracts build their schemas on first use (src/contracts/lazy-schema.ts)
+// and check documents with code generated from them, so a process that loads a good bundle and
+// decides never runs zod. Their `import * as z from "zod"` is served by a stand-in module whose
+// exports stand in for zod's (the functions with src/lazy-export.ts, the namespaces with
+// lazySchema's proxy) and load zod.js — zod as the sources use it — on first use.
 // docs/performance.md (cold start) has the figures.
+import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { build } from "esbuild";
@@ -30,18 +37,25 @@ export async function libraryEntries(root) {
   const exports = entryExports(resolve(root, ENTRY));
   const core = await closure(root, coreModules(exports, root));
   const lazy = new Set(exports.filter((e) => e.callable && !core.has(e.declaredIn)).map((e) => e.name));
-  const sources = entrySources(exports, lazy, root);
+  const zod = await zodUses(root);
+  const sources = { ...entrySources(exports, lazy, root), ...zodSources(zod, root) };
+  const src = resolve(root, "src") + "/";
   const plugin = {
     name: "lazy-entry",
     setup(b) {
       b.onResolve({ filter: /^stepup-entry:/ }, (args) => ({ path: args.path.slice("stepup-entry:".length), namespace: "stepup-entry" }));
       b.onLoad({ filter: /.*/, namespace: "stepup-entry" }, (args) => ({ contents: sources[args.path], resolveDir: root, loader: "js" }));
+      // The sources' zod, and only theirs: zod.js's own imports resolve to zod.
+      b.onResolve({ filter: /^zod(\/mini)?$/ }, (args) =>
+        args.namespace === "file" && args.importer.startsWith(src) ? { path: `zod-standin:${args.path}`, namespace: "stepup-entry" } : undefined,
+      );
     },
   };
   return {
     entryPoints: [
       { in: "stepup-entry:index", out: "index" },
       { in: "stepup-entry:integrations", out: "integrations" },
+      { in: "stepup-entry:zod", out: "zod" },
       { in: "src/internal.ts", out: "internal" },
     ],
     plugin,
@@ -71,6 +85,111 @@ function entrySources(exports, lazy, root) {
     `export { ${deferred.map((e) => `lazy$${e.name} as ${e.name}`).join(", ")} };`,
   ].join("\n");
   return { index, integrations: deferred.map(reexport).join("\n") };
+}
+
+/** zod's modules as the sources import them. */
+const ZOD_MODULES = ["zod", "zod/mini"];
+
+/**
+ * What the library's sources use of each of zod's modules at run time: the names they read from
+ * `import * as z` (`z.strictObject(…)`) and import by name, which zod exports as values. Types
+ * (`z.infer<…>`, `z.ZodType`) are not read. A namespace used as a value, or a name zod does not
+ * export, fails the build rather than a call at run time.
+ */
+async function zodUses(root) {
+  const require = createRequire(resolve(root, "package.json"));
+  const runtime = Object.fromEntries(await Promise.all(ZOD_MODULES.map(async (m) => [m, await import(require.resolve(m))])));
+  const used = Object.fromEntries(ZOD_MODULES.map((m) => [m, new Set()]));
+  for (const file of await libraryFiles(root)) {
+    const source = parse(file);
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) || !ZOD_MODULES.includes(statement.moduleSpecifier.text)) continue;
+      const module = statement.moduleSpecifier.text;
+      const clause = statement.importClause;
+      if (!clause || clause.isTypeOnly) continue;
+      const bindings = clause.namedBindings;
+      if (bindings && ts.isNamedImports(bindings)) {
+        for (const element of bindings.elements) if (!element.isTypeOnly) used[module].add((element.propertyName ?? element.name).text);
+      } else if (bindings && ts.isNamespaceImport(bindings)) {
+        for (const name of namespaceMembers(source, bindings.name.text, file)) used[module].add(name);
+      } else if (clause.name) {
+        throw new Error(`${file}: imports zod's default export; import the names it uses`);
+      }
+    }
+  }
+  return ZOD_MODULES.map((module) => ({
+    module,
+    names: [...used[module]].sort().map((name) => {
+      if (!(name in runtime[module])) throw new Error(`the sources read ${name} of ${module}, which it does not export as a value`);
+      const kind = typeof runtime[module][name];
+      if (kind !== "function" && kind !== "object") throw new Error(`the sources read ${name} of ${module}, a ${kind}: it cannot load on first use`);
+      return { name, kind };
+    }),
+  }));
+}
+
+/** The members of a namespace import read as values (`z.string`); the namespace itself used as a value fails. */
+function namespaceMembers(source, alias, file) {
+  const names = new Set();
+  const visit = (node) => {
+    if (ts.isIdentifier(node) && node.text === alias) {
+      const parent = node.parent;
+      if (ts.isPropertyAccessExpression(parent) && parent.expression === node) names.add(parent.name.text);
+      else if (!ts.isQualifiedName(parent) && !ts.isNamespaceImport(parent) && !ts.isTypeQueryNode(parent)) {
+        throw new Error(`${file}: uses the zod namespace ${alias} as a value; only its members can load on first use`);
+      }
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return names;
+}
+
+/**
+ * The stand-ins for zod's modules (`zod-standin:zod`, `zod-standin:zod/mini`) and zod.js, which
+ * exports what they stand for, each name prefixed by its module.
+ */
+function zodSources(zod, root) {
+  const from = (file) => JSON.stringify(`./${relative(root, resolve(root, file)).split("\\").join("/")}`);
+  const prefix = (module) => `${module.replace(/\W/g, "_")}$`;
+  const sources = {
+    zod: zod.map(({ module, names }) => `export { ${names.map(({ name }) => `${name} as ${prefix(module)}${name}`).join(", ")} } from ${JSON.stringify(module)};`).join("\n"),
+  };
+  for (const { module, names } of zod) {
+    sources[`zod-standin:${module}`] = [
+      `import { createRequire } from "node:module";`,
+      `import { lazyExport } from ${from("src/lazy-export.ts")};`,
+      `import { lazySchema } from ${from("src/contracts/lazy-schema.ts")};`,
+      `const requireSibling = createRequire(import.meta.url);`,
+      `let loaded;`,
+      `const zod = () => (loaded ??= requireSibling("./zod.js"));`,
+      ...names.map(({ name, kind }) => {
+        const load = `() => zod().${prefix(module)}${name}`;
+        return `const lazy$${name} = ${kind === "function" ? `lazyExport(${JSON.stringify(name)}, ${load})` : `lazySchema(${load})`};`;
+      }),
+      `export { ${names.map(({ name }) => `lazy$${name} as ${name}`).join(", ")} };`,
+    ].join("\n");
+  }
+  return sources;
+}
+
+/** The source files the library's entry points reach, statically or by import(). */
+async function libraryFiles(root) {
+  const { metafile } = await build({
+    absWorkingDir: root,
+    entryPoints: [ENTRY, "src/internal.ts"],
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    packages: "external",
+    write: false,
+    outdir: "unused",
+    metafile: true,
+    logLevel: "silent",
+  });
+  return Object.keys(metafile.inputs).filter((file) => file.startsWith("src/")).map((file) => resolve(root, file));
 }
 
 /** The modules whose closure is the core: CORE, and those declaring the exports that are not classes or functions. */

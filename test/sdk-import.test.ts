@@ -85,24 +85,26 @@ describe("importing the SDK", () => {
     for (const name of lazy) expect(text, name).not.toMatch(new RegExp(`(class|function\\*?) ${name}\\b`));
   });
 
-  it("loads a bundle and decides without integrations.js, which is loaded when an integration is first used", async () => {
-    // The suites' build with integrations.js replaced by a module that fails when evaluated,
-    // inside the project so that its packages resolve from node_modules.
+  it("loads a bundle and decides without integrations.js or zod.js, which load when an integration or zod is first used", async () => {
+    // The suites' build with integrations.js and zod.js replaced by modules that fail when
+    // evaluated, inside the project so that its packages resolve from node_modules.
     const build = dirname(resolve(inject("libPath")));
     const copy = await mkdtemp(join(resolve(".tools"), "no-integrations-"));
     try {
       await cp(build, copy, { recursive: true });
-      await writeFile(join(copy, "integrations.js"), 'throw new Error("integrations.js was evaluated");\n');
+      for (const part of ["integrations", "zod"]) await writeFile(join(copy, `${part}.js`), `throw new Error("${part}.js was evaluated");\n`);
       const source = `
         const sdk = await import(${JSON.stringify(join(copy, "index.js"))});
         const { readFileSync } = await import("node:fs");
         const stepup = await sdk.Stepup.load(${JSON.stringify(resolve(inject("bundlePath")))});
         const decision = stepup.decide(JSON.parse(readFileSync("scenarios/managed-laptop-corporate-wiki.json", "utf8")).input);
-        let integration;
-        try { new sdk.StepupMetrics(); integration = "made"; } catch (err) { integration = err.message; }
-        console.log(JSON.stringify({ outcome: decision.outcome, failed: decision.error?.code ?? null, integration }));`;
+        const attempt = (use) => { try { use(); return "done"; } catch (err) { return err.message; } };
+        const integration = attempt(() => new sdk.StepupMetrics());
+        // A document that breaks the contract: zod names its problems.
+        const zod = attempt(() => sdk.parseInput({}));
+        console.log(JSON.stringify({ outcome: decision.outcome, failed: decision.error?.code ?? null, integration, zod }));`;
       const { stdout } = await run(process.execPath, ["--input-type=module", "-e", source]);
-      expect(JSON.parse(stdout)).toEqual({ outcome: "allow", failed: null, integration: "integrations.js was evaluated" });
+      expect(JSON.parse(stdout)).toEqual({ outcome: "allow", failed: null, integration: "integrations.js was evaluated", zod: "zod.js was evaluated" });
     } finally {
       await rm(copy, { recursive: true, force: true });
     }

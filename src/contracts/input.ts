@@ -162,8 +162,12 @@ export const Behavior = lazySchema(() => z.strictObject({
   privilege_escalation: observed(maybe(z.boolean()), DIRECTORY),
 }));
 
-/** The features of a request that the behaviour store's profile of a subject compares. */
-export const Feature = lazySchema(() => z.enum(["asn", "country", "location", "device", "attestation", "browser", "hour", "app"]));
+const FEATURES = ["asn", "country", "location", "device", "attestation", "browser", "hour", "app"] as const;
+/**
+ * The features of a request that the behaviour store's profile of a subject compares. Its options
+ * are answered without building the schema: the profile's module reads them when it is evaluated.
+ */
+export const Feature = lazySchema(() => z.enum(FEATURES), { options: [...FEATURES] });
 export type Feature = z.output<typeof Feature>;
 
 /**

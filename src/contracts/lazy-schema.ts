@@ -14,14 +14,16 @@
  * registries with `.meta()`, which key on identity); test/contracts/lazy-schema.test.ts holds
  * the Proxy to the schema in each of these operations.
  */
-export function lazySchema<T extends object>(build: () => T): T {
+export function lazySchema<T extends object>(build: () => T, known?: Partial<T>): T {
   let built: T | undefined;
   const schema = (): T => (built ??= build());
   // The target only has to satisfy the Proxy invariants: a property the schema defines as
   // non-configurable is copied onto it before its descriptor is reported.
   const target = {} as T;
   return new Proxy(target, {
-    get: (_, key) => Reflect.get(schema(), key),
+    // A property a module reads when it is evaluated, answered without building the schema
+    // (zod itself then loads on first use: scripts/lazy-entry.mjs); the schema's own value is equal.
+    get: (_, key) => (known && Object.hasOwn(known, key) ? known[key as keyof T] : Reflect.get(schema(), key)),
     set: (_, key, value) => Reflect.set(schema(), key, value),
     has: (_, key) => Reflect.has(schema(), key),
     ownKeys: () => Reflect.ownKeys(schema()),

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { describe, expect, it } from "vitest";
 import { lazySchema } from "../../src/contracts/lazy-schema.js";
-import { InputSchema } from "../../src/contracts/input.js";
+import { Feature, InputSchema } from "../../src/contracts/input.js";
 
 describe("a lazily built schema", () => {
   const eager = () => z.strictObject({ name: z.string().max(3), kind: z.enum(["a", "b"]).default("a") });
@@ -21,6 +21,26 @@ describe("a lazily built schema", () => {
     expect(schema.parse({ name: "x" })).toEqual({ name: "x", kind: "a" });
     expect(schema.safeParse({ name: "x", kind: "c" }).success).toBe(false);
     expect(built).toBe(1);
+  });
+
+  it("answers the properties it is given without being built, as the schema would", () => {
+    let built = 0;
+    const options = ["a", "b"];
+    const schema = lazySchema(
+      () => {
+        built++;
+        return z.enum(options);
+      },
+      { options },
+    );
+    expect(schema.options).toEqual(["a", "b"]);
+    expect(built).toBe(0);
+    expect(schema.parse("b")).toBe("b");
+    expect(built).toBe(1);
+    expect(schema.options).toEqual(z.enum(options).options);
+    // The input contract's features, read by the behaviour profile on every import of the SDK:
+    // those of the schema once built.
+    expect(Feature.options).toEqual(Object.values(Feature.enum));
   });
 
   it("parses, fails, composes and converts as the schema it stands for", () => {
