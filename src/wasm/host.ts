@@ -10,7 +10,7 @@
  */
 import { BundleInvalidError, EngineEvaluationError } from "../errors.js";
 import type { ValueForm } from "./input-writer.js";
-import { BOOLEAN_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
+import { ARRAY_ELEM_T, ARRAY_T, BOOLEAN_T, NUMBER_REPR, NUMBER_T, OBJECT_ELEM_T, OBJECT_T, POINTER_BYTES, STRING_T, TYPE } from "./layout.js";
 import { REWRITES } from "./rewrite/names.js";
 import { FOREIGN, ValueReader } from "./value-reader.js";
 
@@ -152,6 +152,9 @@ export class OpaInstance {
    */
   valueForm(indexCount: number): ValueForm {
     const keys = new Map<string, number>();
+    // What `prepare` learnt from one parse: each object's layout, and each key's constant or its absence.
+    const layouts = new Map<string, { buckets: number; chains: number[][] }>();
+    const constants = new Map<string, number | undefined>();
     const ints = () => new Int32Array(this.memory.buffer);
     // Constants go where evaluations would start, which then start after them.
     const take = (bytes: number): number => {
@@ -183,7 +186,7 @@ export class OpaInstance {
       key: (name) => {
         let at = keys.get(name);
         if (at === undefined) {
-          at = this.constantKeys ? this.staticKey(name) : undefined;
+          at = !this.constantKeys ? undefined : constants.has(name) ? constants.get(name) : this.staticKey(name);
           if (at === undefined) {
             const text = encoder.encode(name);
             at = take(STRING_T.size + text.length);
@@ -199,8 +202,24 @@ export class OpaInstance {
         return at;
       },
       layout: (names) => {
+        const known = layouts.get(JSON.stringify(names));
+        if (known) return known;
         try {
           return this.objectLayout(names);
+        } finally {
+          this.abi.opa_heap_ptr_set(this.heap);
+        }
+      },
+      prepare: (objects) => {
+        const pending = objects.filter((names) => !layouts.has(JSON.stringify(names)));
+        if (pending.length === 0) return;
+        // The same answers as one parse per object and per key, from a single parse of them all:
+        // a writer's objects came to ~120 crossings into the module, each with its own setup.
+        try {
+          const learnt = this.objectLayouts(pending, (name, key) => {
+            if (!constants.has(name)) constants.set(name, this.isStaticKey(key) ? key : undefined);
+          });
+          pending.forEach((names, n) => layouts.set(JSON.stringify(names), learnt[n]!));
         } finally {
           this.abi.opa_heap_ptr_set(this.heap);
         }
@@ -226,7 +245,7 @@ export class OpaInstance {
         const elem = int(int(object + OBJECT_T.buckets) + POINTER_BYTES * bucket);
         if (elem === 0) continue;
         const key = int(elem + OBJECT_ELEM_T.k);
-        return view.getUint8(key) === TYPE.STRING_INTERNED && key < this.heapBase ? key : undefined;
+        return this.isStaticKey(key) ? key : undefined;
       }
       return undefined;
     } finally {
@@ -235,9 +254,33 @@ export class OpaInstance {
   }
 
   /** How OPA's parser buckets an object with these keys, read from one it parsed. */
+  /** Whether a key OPA's parser gave is one of the module's constant strings (static data, never freed). */
+  private isStaticKey(key: number): boolean {
+    return new DataView(this.memory.buffer).getUint8(key) === TYPE.STRING_INTERNED && key < this.heapBase;
+  }
+
+  /** The layouts of objects with these keys, from one parse of a list of them; `onKey` sees each key's address. */
+  private objectLayouts(objects: readonly (readonly string[])[], onKey: (name: string, key: number) => void): { buckets: number; chains: number[][] }[] {
+    this.abi.opa_heap_ptr_set(this.heap);
+    const text = `[${objects.map((names) => `{${names.map((name) => `${JSON.stringify(name)}:null`).join(",")}}`).join(",")}]`;
+    const array = this.parse(text, "opa_value_parse");
+    const view = new DataView(this.memory.buffer);
+    const int = (addr: number) => view.getUint32(addr, true);
+    if (array === 0 || view.getUint8(array) !== TYPE.ARRAY || int(array + ARRAY_T.len) !== objects.length) {
+      throw new EngineEvaluationError("OPA's parser did not build the list of objects the value form expects");
+    }
+    const elems = int(array + ARRAY_T.elems);
+    return objects.map((names, n) => this.layoutOf(int(elems + ARRAY_ELEM_T.size * n + ARRAY_ELEM_T.v), names, onKey));
+  }
+
   private objectLayout(names: readonly string[]): { buckets: number; chains: number[][] } {
     this.abi.opa_heap_ptr_set(this.heap);
     const object = this.parse(`{${names.map((name) => `${JSON.stringify(name)}:null`).join(",")}}`, "opa_value_parse");
+    return this.layoutOf(object, names);
+  }
+
+  /** How OPA's parser laid out `object`, parsed from an object with these keys in this order. */
+  private layoutOf(object: number, names: readonly string[], onKey?: (name: string, key: number) => void): { buckets: number; chains: number[][] } {
     // OPA's allocator does not align what it gives: fields are read unaligned.
     const view = new DataView(this.memory.buffer);
     const int = (addr: number) => view.getUint32(addr, true);
@@ -253,6 +296,7 @@ export class OpaInstance {
         const [start, length] = [int(key + STRING_T.v), int(key + STRING_T.len)];
         const position = names.indexOf(this.decode(start, start + length));
         if (position < 0) throw new EngineEvaluationError("OPA's parser gave the object a key it was not given");
+        onKey?.(names[position]!, key);
         chain.push(position);
       }
       chains.push(chain);

@@ -67,6 +67,8 @@ export interface ValueForm {
   readonly indices: number;
   /** How many list indices there are. */
   readonly indexCount: number;
+  /** Learns the layouts of objects with these keys, and their keys, at once, before `layout` and `key` are asked for them. */
+  prepare?(objects: readonly (readonly string[])[]): void;
 }
 
 /** Bytes between list indices in a value form: each is an opa_number_t. */
@@ -346,6 +348,7 @@ export function valueWriterTemplate(schema: Schema, options: { checked?: boolean
 export function valueWriterOf(template: ValueWriterTemplate, form: ValueForm): InputWriter {
   if (template.longestList > form.indexCount) throw new Error(`input contract: a list of up to ${template.longestList} items, past the form's indices`);
   // Headers in the compiler's order: the form places each key's string as it is first asked for.
+  form.prepare?.(template.objects.map(({ keys }) => keys));
   const headers = template.objects.map(({ keys, local }) => formHeader(form, keys, local));
   let bytes = template.bytes;
   template.objects.forEach(({ keys, copies }, n) => (bytes += copies * (headers[n]!.size - OBJECT_T.size - OBJECT_ELEM_T.size * keys.length)));

@@ -123,6 +123,23 @@ describe("the input written as OPA's values", () => {
     );
   });
 
+  it("learns every object's layout and key in one parse as it does one object and key at a time", async () => {
+    const { bundle } = await testStepup();
+    const twin = () => {
+      const instance = OpaInstance.create(new WebAssembly.Module(bundle.wasm), { rewrites: bundle.metadata.wasm.rewrites });
+      instance.setData(bundle.data);
+      return instance.valueForm(longestList(output));
+    };
+    const [prepared, single] = [twin(), twin()];
+    const objects = [...VALUE_WRITERS.input.objects, ...VALUE_WRITERS.checked.objects].map(({ keys }) => keys);
+    prepared.prepare!(objects);
+    for (const keys of objects) {
+      expect(prepared.layout(keys), keys.join()).toEqual(single.layout(keys));
+      // In the same order on twin instances, each key's address is the same: the module's constant, or a string placed after the data.
+      for (const key of keys) expect(prepared.key(key), key).toBe(single.key(key));
+    }
+  });
+
   it("is caught before use when the writer does not bucket keys as OPA does", () => {
     // The same form, but every object's keys in one chain, in the schema's order.
     const wrong: ValueForm = { ...form, key: form.key, layout: (keys) => ({ buckets: 8, chains: [keys.map((_, i) => i)] }) };
