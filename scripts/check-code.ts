@@ -1,11 +1,12 @@
-// A contract's JSON Schema (as zod generates it, with reused schemas as $defs) compiled into a
-// small ES module that answers only "does this JSON document meet the contract?". For contracts
-// too large for ajv's standalone code: ajv writes an error object for every keyword, which for
-// the tuning data came to 130–220 KB that a process compiled on first use, more than zod's own
-// check cost. This code returns false at the first value that breaks the contract, and zod names
-// the problems then. It reads a document as JSON.parse builds it: each object's own enumerable
-// keys, once. Every keyword it does not know fails the generation, so a contract that grows one
-// is not checked loosely. test/contracts/compiled.test.ts holds its answers to zod's.
+// A contract's JSON Schema (as zod generates it, reused schemas possibly as $defs) compiled into
+// a small ES module that answers only "does this document meet the contract?": straight-line code,
+// scalars and their unions inline, returning false at the first value that breaks the contract;
+// zod names the problems then. ajv's standalone code answers the same but writes an error object
+// for every keyword: 130–220 KB for the tuning data's contract, 35 KB for the verdict's, which a
+// cold start compiled (the verdict's on the first decision) for no faster a check. It reads a
+// document as JSON.parse builds it: each object's own enumerable keys, once. Every keyword it does
+// not know fails the generation, so a contract that grows one is not checked loosely.
+// test/contracts/compiled.test.ts holds its answers to zod's.
 
 type Node = Record<string, unknown>;
 
@@ -31,9 +32,14 @@ const KNOWN = new Set([
   "enum",
   "const",
   "anyOf",
+  "oneOf",
   "$ref",
   "$defs",
 ]);
+
+const SCALARS = new Set(["null", "boolean", "integer", "number", "string"]);
+/** The keywords of a scalar's check (and of unions of scalars). */
+const SCALAR_KEYWORDS = new Set(["type", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum", "const", "anyOf"]);
 
 /** The module's source: `validate(value)` is true when the value meets the schema. */
 export function checkSource(schema: Node): string {
@@ -84,7 +90,10 @@ export function checkSource(schema: Node): string {
           const min = Number(node.minLength);
           parts.push(`${v}.length >= ${min}`, `(${v}.length >= ${2 * min} || L(${v}) >= ${min})`);
         }
-        if (node.pattern !== undefined) parts.push(`P${patterns.push(String(node.pattern)) - 1}.test(${v})`);
+        if (node.pattern !== undefined) {
+          const known = patterns.indexOf(String(node.pattern));
+          parts.push(`P${known >= 0 ? known : patterns.push(String(node.pattern)) - 1}.test(${v})`);
+        }
         break;
       default:
         throw new Error(`check code: no check for type ${type}`);
@@ -92,21 +101,51 @@ export function checkSource(schema: Node): string {
     return parts.join(" && ");
   };
 
+  /**
+   * A boolean expression checking the local `v` against a node of scalars only (and their unions):
+   * inline, without a call. Undefined for a node with objects, lists or references in it.
+   */
+  const test = (node: Node, v: string): string | undefined => {
+    if (Object.keys(node).some((key) => !SCALAR_KEYWORDS.has(key) && !ANNOTATIONS.has(key))) return undefined;
+    const parts: string[] = [];
+    if (node.anyOf !== undefined) {
+      const branches = (node.anyOf as Node[]).map((branch) => test(branch, v));
+      if (branches.some((branch) => branch === undefined)) return undefined;
+      parts.push(`(${branches.map((branch) => `(${branch})`).join(" || ")})`);
+    }
+    if (node.enum !== undefined) parts.push(`(${(node.enum as unknown[]).map((value) => `${v} === ${literal(value)}`).join(" || ")})`);
+    if ("const" in node) parts.push(`${v} === ${literal(node.const)}`);
+    const type = node.type;
+    const types = type === undefined ? [] : Array.isArray(type) ? (type as string[]) : [type as string];
+    if (types.some((t) => !SCALARS.has(t))) return undefined;
+    if (types.length > 0) parts.push(`(${types.map((t) => `(${scalar(node, t, v)})`).join(" || ")})`);
+    return parts.length === 0 ? "true" : parts.join(" && ");
+  };
+
+  /** A branch of a union as an expression: inline for scalars, else a call. */
+  const branch = (node: Node, v: string): string => test(node, v) ?? `${helper(node)}(${v})`;
+
   /** Statements checking the local `v` against `node`, each returning false at a value that breaks it. */
   const statements = (node: Node, v: string): string => {
     for (const key of Object.keys(node)) {
       if (!KNOWN.has(key) && !ANNOTATIONS.has(key)) throw new Error(`check code: no check for ${key}`);
     }
+    const inline = test(node, v);
+    if (inline !== undefined) return inline === "true" ? "" : `if (!(${inline})) return false;`;
     const out: string[] = [];
     if (node.$ref !== undefined) out.push(`if (!${ref(node)}(${v})) return false;`);
     if (node.anyOf !== undefined) {
-      out.push(`if (!(${(node.anyOf as Node[]).map((branch) => `${helper(branch)}(${v})`).join(" || ")})) return false;`);
+      out.push(`if (!(${(node.anyOf as Node[]).map((b) => branch(b, v)).join(" || ")})) return false;`);
+    }
+    if (node.oneOf !== undefined) {
+      // Exactly one branch: every branch is tried (a discriminated union's are exclusive anyway).
+      out.push(`if ((${(node.oneOf as Node[]).map((b) => `(${branch(b, v)} ? 1 : 0)`).join(" + ")}) !== 1) return false;`);
     }
     if (node.enum !== undefined) out.push(`if (!(${(node.enum as unknown[]).map((value) => `${v} === ${literal(value)}`).join(" || ")})) return false;`);
     if ("const" in node) out.push(`if (${v} !== ${literal(node.const)}) return false;`);
     const type = node.type;
     if (Array.isArray(type)) {
-      out.push(`if (!(${type.map((t: string) => `${helper({ ...node, type: t })}(${v})`).join(" || ")})) return false;`);
+      out.push(`if (!(${type.map((t: string) => branch({ ...node, type: t }, v)).join(" || ")})) return false;`);
     } else if (type === "object") {
       out.push(object(node, v));
     } else if (type === "array") {

@@ -1,9 +1,10 @@
 /**
  * Contracts compiled once. zod interprets its schema on every call, which costs more than the
  * policy's own evaluation on the hot path; so the JSON Schema that zod generates is compiled into
- * code that only answers "does this value meet the contract?": ajv's standalone code for the
- * verdict, and the input contract's own compiler (src/input/compile.ts), which also normalizes and
- * writes the document and judges string formats with `FORMATS` below. Both start from JSON Schema
+ * code that only answers "does this value meet the contract?": checks generated ahead of time for
+ * the verdict, the tuning data (scripts/check-code.ts) and the manifest (ajv's standalone code),
+ * and the input contract's own compiler (src/input/compile.ts), which also normalizes and writes
+ * the document and judges string formats with `FORMATS` below. All start from JSON Schema
  * generated ahead of time (src/contracts/generated/, by scripts/contract-code.ts), so that a
  * process neither generates it nor runs ajv when it starts. zod stays the one source of every
  * contract: it generates the schema, and when the answer is no it parses the value again to name
@@ -29,27 +30,4 @@ export const FORMATS: Readonly<Record<string, (text: string) => boolean>> = {
 export function jsonSchemaOf(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io });
   return rest;
-}
-
-type Node = Record<string, unknown>;
-
-/**
- * `anyOf: [X, {type: "null"}]` rewritten as X with "null" added to its type (and to its enum):
- * the same set of values, but ajv no longer builds an error for the failed branch of every null
- * field, which was most of its time on a typical input.
- */
-export function flattenNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(flattenNullable);
-  if (node === null || typeof node !== "object") return node;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(node)) out[key] = flattenNullable(value);
-  const anyOf = out.anyOf as Node[] | undefined;
-  if (!anyOf || anyOf.length !== 2) return out;
-  const nonNull = anyOf.filter((branch) => !(branch.type === "null" && Object.keys(branch).length === 1));
-  const branch = nonNull[0];
-  if (nonNull.length !== 1 || !branch || typeof branch.type !== "string" || "anyOf" in branch || "const" in branch) return out;
-  const { anyOf: _, ...rest } = out;
-  const merged: Node = { ...rest, ...branch, type: [branch.type, "null"] };
-  if (Array.isArray(branch.enum)) merged.enum = [...(branch.enum as unknown[]), null];
-  return merged;
 }

@@ -1,8 +1,8 @@
 /**
  * Validating what a runtime returned against the verdict contract. A verdict that meets it takes
- * the compiled check — ajv's standalone code for the contract's JSON Schema, generated ahead of
- * time (scripts/contract-code.ts) — and is used as it is (it is a fresh document parsed from the
- * engine's output); zod names the problems when it does not.
+ * the compiled check — code generated ahead of time from the contract's JSON Schema
+ * (scripts/check-code.ts) — and is used as it is (it is a fresh document parsed from the engine's
+ * output); zod names the problems when it does not.
  */
 import { VerdictSchema, type Verdict } from "../contracts/decision.js";
 import { validate as meetsContract } from "../contracts/generated/verdict-check.js";
