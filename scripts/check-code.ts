@@ -41,8 +41,12 @@ const SCALARS = new Set(["null", "boolean", "integer", "number", "string"]);
 /** The keywords of a scalar's check (and of unions of scalars). */
 const SCALAR_KEYWORDS = new Set(["type", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum", "const", "anyOf"]);
 
-/** The module's source: `validate(value)` is true when the value meets the schema. */
-export function checkSource(schema: Node): string {
+/**
+ * The module's source: `validate(value)` is true when the value meets the schema. With `defaults`,
+ * it also writes the default of a field that is absent into the document, as zod's output and
+ * ajv's `useDefaults` have it; without, a schema with defaults fails the generation.
+ */
+export function checkSource(schema: Node, options: { defaults?: boolean } = {}): string {
   const defs = (schema.$defs ?? {}) as Record<string, Node>;
   const defNames = new Map(Object.keys(defs).map((name, n) => [name, `d${n}`]));
   const patterns: string[] = [];
@@ -106,7 +110,7 @@ export function checkSource(schema: Node): string {
    * inline, without a call. Undefined for a node with objects, lists or references in it.
    */
   const test = (node: Node, v: string): string | undefined => {
-    if (Object.keys(node).some((key) => !SCALAR_KEYWORDS.has(key) && !ANNOTATIONS.has(key))) return undefined;
+    if (Object.keys(node).some((key) => !SCALAR_KEYWORDS.has(key) && !ANNOTATIONS.has(key) && key !== "default")) return undefined;
     const parts: string[] = [];
     if (node.anyOf !== undefined) {
       const branches = (node.anyOf as Node[]).map((branch) => test(branch, v));
@@ -128,7 +132,7 @@ export function checkSource(schema: Node): string {
   /** Statements checking the local `v` against `node`, each returning false at a value that breaks it. */
   const statements = (node: Node, v: string): string => {
     for (const key of Object.keys(node)) {
-      if (!KNOWN.has(key) && !ANNOTATIONS.has(key)) throw new Error(`check code: no check for ${key}`);
+      if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !(key === "default" && options.defaults)) throw new Error(`check code: no check for ${key}`);
     }
     const inline = test(node, v);
     if (inline !== undefined) return inline === "true" ? "" : `if (!(${inline})) return false;`;
@@ -176,7 +180,10 @@ export function checkSource(schema: Node): string {
     const dispatch = [...reads, other === "" ? "" : `{ ${other} }`].filter((part) => part !== "").join(" else ");
     const fields = keys.map((key, n) => {
       const local = locals[n]!;
-      const check = statements(properties[key]!, local);
+      const property = properties[key]!;
+      const check = statements(property, local);
+      // An absent field takes its default (a fresh value each time), which is then checked.
+      if ("default" in property) return `if (${local} === undefined) ${v}[${literal(key)}] = ${local} = ${literal(property.default)}; ${check}`;
       return required.has(key) ? `if (${local} === undefined) return false; ${check}` : `if (${local} !== undefined) { ${check} }`;
     });
     return [

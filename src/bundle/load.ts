@@ -107,9 +107,9 @@ export function bundleFromFiles(files: BundleFiles, source: string): Bundle {
 }
 
 /**
- * The manifest as its contract takes it: ajv's standalone code generated from the contract
- * (scripts/contract-code.ts) checks it and fills in its defaults, as zod's output has them, on
- * the freshly parsed document; zod names the problems of one that fails.
+ * The manifest as its contract takes it: code generated from the contract (scripts/check-code.ts)
+ * checks it and fills in its defaults, as zod's output has them, on the freshly parsed document;
+ * zod names the problems of one that fails.
  */
 function checkManifest(raw: unknown, source: string): Manifest {
   if (meetsManifest(raw) === true) return raw as Manifest;

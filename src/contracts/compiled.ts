@@ -2,13 +2,12 @@
  * Contracts compiled once. zod interprets its schema on every call, which costs more than the
  * policy's own evaluation on the hot path; so the JSON Schema that zod generates is compiled into
  * code that only answers "does this value meet the contract?": checks generated ahead of time for
- * the verdict, the tuning data (scripts/check-code.ts) and the manifest (ajv's standalone code),
- * and the input contract's own compiler (src/input/compile.ts), which also normalizes and writes
- * the document and judges string formats with `FORMATS` below. All start from JSON Schema
- * generated ahead of time (src/contracts/generated/, by scripts/contract-code.ts), so that a
- * process neither generates it nor runs ajv when it starts. zod stays the one source of every
- * contract: it generates the schema, and when the answer is no it parses the value again to name
- * each problem exactly as before. A property test holds the two to the same answers
+ * the verdict, the tuning data and the manifest (scripts/check-code.ts), and the input contract's
+ * own compiler (src/input/compile.ts), which also normalizes and writes the document and judges
+ * string formats with `FORMATS` below. All start from JSON Schema generated ahead of time
+ * (src/contracts/generated/, by scripts/contract-code.ts), so that a process does not generate it
+ * when it starts. zod stays the one source of every contract: it generates the schema, and when
+ * the answer is no it parses the value again to name each problem exactly as before. A property test holds the two to the same answers
  * (test/contracts/compiled.test.ts); another holds the generated files to the contracts
  * (test/contracts.test.ts).
  */
