@@ -13,7 +13,7 @@
  * evaluates probe inputs under a deadline (a V8 watchdog that stops the thread's JavaScript and
  * wasm alike), and refuses a module that does not finish; only then does it serve decisions.
  */
-import { Script, createContext, type Context } from "node:vm";
+import { Script } from "node:vm";
 import type { Input } from "../../contracts/input.js";
 import { DECISION_ENTRYPOINT, PACKED_ENTRYPOINT, type BundleMetadata } from "../../contracts/metadata.js";
 import type { Bundle } from "../../bundle/load.js";
@@ -316,23 +316,29 @@ function checkedDocument(doc: unknown): CheckedDocument {
 export const LOAD_BUDGET_MS = 5_000;
 
 let probes: readonly Input[] | undefined;
-let guard: { readonly context: Context; readonly script: Script } | undefined;
+
+/** Where the guard's script finds the work it runs, for the length of the run: a symbol only stepup names. */
+const WORK = Symbol.for("stepup.load-budget.work");
+let guard: Script | undefined;
 
 /**
  * Runs `work` under a deadline: V8's watchdog (the one behind `vm`'s timeout) stops this thread's
- * JavaScript and wasm when it passes, however deep in a module's loop; the module is refused.
+ * JavaScript and wasm when it passes, however deep in a module's loop; the module is refused. The
+ * script runs in this context and calls `work` through a property keyed by a symbol on the global
+ * object, there only while it runs: a context of its own cost a cold start a millisecond to make,
+ * and only its watchdog is needed.
  */
 function withinBudget<T>(source: string, budgetMs: number, work: () => T): T {
-  // One context for every load: making one costs milliseconds; only its watchdog is needed.
-  guard ??= { context: createContext({ work: undefined }), script: new Script("work()") };
-  guard.context.work = work;
+  guard ??= new Script(`globalThis[Symbol.for(${JSON.stringify(WORK.description)})]()`);
+  const global = globalThis as unknown as Record<symbol, (() => T) | undefined>;
+  global[WORK] = work;
   try {
-    return guard.script.runInContext(guard.context, { timeout: budgetMs }) as T;
+    return guard.runInThisContext({ timeout: budgetMs }) as T;
   } catch (err) {
     if ((err as { code?: unknown }).code !== "ERR_SCRIPT_EXECUTION_TIMEOUT") throw err;
     throw new BundleInvalidError(source, `policy.wasm did not start and evaluate its probe inputs within ${budgetMs} ms (does it loop?)`, { cause: err });
   } finally {
-    guard.context.work = undefined;
+    delete global[WORK];
   }
 }
 
