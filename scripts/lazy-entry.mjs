@@ -8,11 +8,11 @@
 // files (dist/chunk-*.js), so a module is evaluated once whichever part reaches it first, and the
 // worker scripts and package files a module finds next to itself are where they were.
 //
-// zod loads the same way: the contracts build their schemas on first use (src/contracts/lazy-schema.ts)
-// and check documents with code generated from them, so a process that loads a good bundle and
-// decides never runs zod. Their `import * as z from "zod"` is served by a stand-in module whose
-// exports stand in for zod's (the functions with src/lazy-export.ts, the namespaces with
-// lazySchema's proxy) and load zod.js — zod as the sources use it — on first use.
+// zod loads the same way: the contracts build their schemas on first use
+// (src/contracts/lazy-schema.ts) and check documents with code generated from them, so a process
+// that loads a good bundle and decides never runs zod. Their `import * as z from "zod"` is served
+// by a module whose exports stand in for zod's (the functions with src/lazy-export.ts, the
+// namespaces with lazySchema's proxy) and load zod.js — zod as the sources use it — on first use.
 // docs/performance.md (cold start) has the figures.
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
