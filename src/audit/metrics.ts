@@ -7,11 +7,12 @@
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Counter, Gauge, Registry } from "prom-client";
 import type { RolloutRecord } from "../contracts/decision-log.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import type { EngineEvent } from "../engine/inprocess/fallbacks.js";
 import { nodeHttp, promClient } from "../lazy.js";
+import { CounterCells, HistogramCells } from "./metric-cells.js";
 import type { DropReason } from "./sink.js";
 
 export interface MetricsOptions {
@@ -35,11 +36,12 @@ const DEFAULT_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5
 
 export class StepupMetrics {
   readonly registry: Registry;
-  private readonly decisions: Counter<"outcome" | "tier">;
-  private readonly reasons: Counter<"outcome" | "reason">;
+  // What every decision counts, in cells read into prom-client on a scrape (metric-cells.ts).
+  private readonly decisions: CounterCells;
+  private readonly reasons: CounterCells;
   private readonly failures: Counter<"code">;
-  private readonly exceptions: Counter<"kind" | "exception_id">;
-  private readonly latency: Histogram;
+  private readonly exceptions: CounterCells;
+  private readonly latency: HistogramCells;
   private readonly activeBundle: Gauge<"revision">;
   private readonly activationFailures: Counter<"code">;
   private readonly logDrops: Counter<"sink" | "reason">;
@@ -57,20 +59,24 @@ export class StepupMetrics {
   private readonly maxApps: number;
 
   constructor(options: MetricsOptions = {}) {
-    const { Counter, Gauge, Histogram, Registry } = promClient();
+    const { Counter, Gauge, Registry } = promClient();
     const registry = (this.registry = options.registry ?? new Registry());
     const registers = [registry];
-    this.decisions = new Counter({
+    /** A counter whose counts a decision adds to cells, flushed into it whenever it is read. */
+    const cells = <L extends string>(config: { name: string; help: string; labelNames: L[] }): CounterCells => {
+      let flushed: CounterCells | undefined;
+      const counter: Counter<L> = new Counter({ ...config, registers, collect: () => flushed?.flush() });
+      return (flushed = new CounterCells(counter, config.labelNames));
+    };
+    this.decisions = cells({
       name: "stepup_decisions_total",
       help: "Decisions made, by outcome and target tier (fail-closed decisions count as deny, critical).",
       labelNames: ["outcome", "tier"],
-      registers,
     });
-    this.reasons = new Counter({
+    this.reasons = cells({
       name: "stepup_decision_reasons_total",
       help: "Reason codes given with decisions, by outcome; a decision counts once per reason.",
       labelNames: ["outcome", "reason"],
-      registers,
     });
     this.failures = new Counter({
       name: "stepup_decision_failures_total",
@@ -78,18 +84,17 @@ export class StepupMetrics {
       labelNames: ["code"],
       registers,
     });
-    this.exceptions = new Counter({
+    this.exceptions = cells({
       name: "stepup_exceptions_used_total",
       help: "Exceptions applied to decisions, by kind and exception id; each use is logged for review.",
       labelNames: ["kind", "exception_id"],
-      registers,
     });
-    this.latency = new Histogram({
-      name: "stepup_decision_duration_seconds",
-      help: "Time to evaluate the policy and render the decision.",
-      buckets: [...(options.buckets ?? DEFAULT_BUCKETS)],
+    this.latency = new HistogramCells(
+      "stepup_decision_duration_seconds",
+      "Time to evaluate the policy and render the decision.",
+      options.buckets ?? DEFAULT_BUCKETS,
       registers,
-    });
+    );
     this.activeBundle = new Gauge({
       name: "stepup_bundle_active_info",
       help: "The bundle revision that makes decisions now (value 1).",
@@ -160,10 +165,10 @@ export class StepupMetrics {
   /** Counts one decision; pass it as (or call it from) the SDK's `onDecision`. */
   readonly observe = (event: DecisionEvent): void => {
     const { decision } = event;
-    this.decisions.inc({ outcome: decision.outcome, tier: decision.target.tier });
-    for (const reason of decision.reasons) this.reasons.inc({ outcome: decision.outcome, reason: reason.code });
+    this.decisions.add(decision.outcome, decision.target.tier);
+    for (const reason of decision.reasons) this.reasons.add(decision.outcome, reason.code);
     if (event.error) this.failures.inc({ code: event.error.code });
-    for (const exception of decision.exceptions) this.exceptions.inc({ kind: exception.kind, exception_id: exception.id });
+    for (const exception of decision.exceptions) this.exceptions.add(exception.kind, exception.id);
     this.latency.observe(event.durationNs / 1e9);
     if (decision.policy.revision !== this.activeRevision) this.bundleActivated(decision.policy.revision);
     if (event.shadow) this.observeShadow(event);

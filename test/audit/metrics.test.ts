@@ -14,6 +14,7 @@ import { StepupMetrics, type MetricsServer } from "../../src/audit/metrics.js";
 import { HttpSink } from "../../src/audit/sinks/http.js";
 import { bundleFromFiles, loadBundle } from "../../src/bundle/load.js";
 import type { Decision } from "../../src/contracts/decision.js";
+import type { DecisionEvent } from "../../src/decision/conclude.js";
 import type { Engine } from "../../src/engine/engine.js";
 import { EngineEvaluationError, isStepupError } from "../../src/errors.js";
 import { Stepup } from "../../src/stepup.js";
@@ -27,6 +28,9 @@ describe("metrics", () => {
   let metrics: StepupMetrics;
   let server: MetricsServer;
   const decisions: Decision[] = [];
+  /** Each decision's duration in seconds, as the listener was given it. */
+  const durations: number[] = [];
+  let stepup: Stepup;
   let activationFailures = 0;
   let spoolDir: string | undefined;
   let spooled = 0;
@@ -34,7 +38,11 @@ describe("metrics", () => {
   beforeAll(async () => {
     metrics = new StepupMetrics();
     server = await metrics.serve();
-    const stepup = await Stepup.load(inject("bundlePath"), { onDecision: metrics.observe, onError: () => {} });
+    const observe = (event: DecisionEvent) => {
+      durations.push(event.durationNs / 1e9);
+      metrics.observe(event);
+    };
+    stepup = await Stepup.load(inject("bundlePath"), { onDecision: observe, onError: () => {} });
     metrics.bundleActivated(stepup.revision);
     const inputs = [...(await scenarios()).map((s) => s.input), ...sampleInputs(3, 300)];
     for (const input of inputs) decisions.push(stepup.decideInput(input));
@@ -46,7 +54,7 @@ describe("metrics", () => {
         throw new EngineEvaluationError("policy evaluation failed: out of memory");
       },
     };
-    const broken = new Stepup(stepup.bundle, failing, { onDecision: metrics.observe, onError: () => {} });
+    const broken = new Stepup(stepup.bundle, failing, { onDecision: observe, onError: () => {} });
     for (const input of inputs.slice(0, 7)) decisions.push(broken.decideInput(input));
 
     // A bundle whose wasm is corrupt cannot be activated; the active one stays.
@@ -116,6 +124,11 @@ describe("metrics", () => {
     expect(Number(sample?.count)).toBe(decisions.length);
     expect(Number(sample?.sum)).toBeGreaterThan(0);
     expect(Number(sample?.buckets?.["+Inf"])).toBe(decisions.length);
+    expect(Number(sample?.sum)).toBeCloseTo(durations.reduce((a, b) => a + b, 0), 9);
+    // Every bucket holds the decisions at most as long as its bound, as prom-client's histograms count.
+    const buckets = Object.entries(sample?.buckets ?? {}).filter(([le]) => le !== "+Inf");
+    expect(buckets.map(([le]) => Number(le))).toEqual([1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1]);
+    for (const [le, value] of buckets) expect(Number(value), `le ${le}`).toBe(durations.filter((d) => d <= Number(le)).length);
   });
 
   it("names the active bundle revision and counts failed activations", async () => {
@@ -138,6 +151,18 @@ describe("metrics", () => {
     });
     expect(spooled).toBeGreaterThan(0);
     expect(spooled).toBeLessThan(kept);
+  });
+
+  it("counts on between scrapes, as often as it is read", async () => {
+    const families = await scrape();
+    const before = series(families.get("stepup_decisions_total"));
+    const input = (await scenarios())[0]!.input;
+    const made = [stepup.decideInput(input), stepup.decideInput(input)];
+    await metrics.registry.getMetricsAsJSON();
+    const after = series((await scrape()).get("stepup_decisions_total"));
+    const key = JSON.stringify({ outcome: made[0]!.outcome, tier: made[0]!.target.tier });
+    expect(after).toEqual({ ...before, [key]: (before[key] ?? 0) + 2 });
+    decisions.push(...made);
   });
 
   it("answers 404 off /metrics", async () => {
