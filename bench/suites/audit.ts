@@ -101,7 +101,7 @@ const suite: Suite = {
           ratio("with a candidate, all work (its evaluation included) / without (median of rounds)", shadow.wholeRatio),
         ],
         notes: [
-          "The logger's cost on the decision path is building the event, masking (copy-on-write along the masked paths), writing it once as UTF-8 (code compiled from the contracts, the bytes JSON.stringify would write) and copying those bytes into the sink's queue in shared memory, all timed within each decision; the sink's thread appends to the spool and writes the file, on the same 2 cores.",
+          "The logger's cost on the decision path is building the event, writing it once as UTF-8 with the mask applied as it is written (code compiled from the contracts and the mask, the bytes JSON.stringify would write for the masked event) and copying those bytes into the sink's queue in shared memory, all timed within each decision; the sink's thread appends to the spool and writes the file, on the same 2 cores.",
           `File sink over the whole run: ${logged_} events logged, ${appended} appended to the spool, ${delivered} written to the file; dropped: ${sinkDrops}.`,
           `Replay: ops/s is decisions verified per second (${n} per run over the median run).`,
           `Report-only candidate: batches of ${shadow.batch} decisions with metrics as the listener, ${shadow.rounds} rounds alternating; the request's path is the synchronous decisions (the candidate queued, the listener deferred with it), all work adds awaiting the candidate's evaluation of the batch (setImmediate slices).`,

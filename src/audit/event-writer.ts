@@ -9,15 +9,22 @@
  * their order) and the write gives up (`FALLBACK`) at the first that does not — a document that
  * is not the SDK's, a mask's upsert that adds a key — and the logger stringifies that event
  * instead. What the schemas leave open (labels, records, a masked value) is written by a generic
- * writer with `JSON.stringify`'s rules. The mask's rules are known when the writer is compiled:
- * a removed field becomes optional there, a rewritten one generic, so masked events keep the
- * compiled path.
+ * writer with `JSON.stringify`'s rules.
+ *
+ * The mask's rules are known when the writer is compiled. Most rule sets (removals and rewrites at
+ * an object's key, none on or under another: the documented ones) are applied as the event is
+ * written, from the event as the decision made it: a removed key is left out, a rewritten one is
+ * written as the rule rewrites it, and `erased` and `masked` list what applied, in the rules'
+ * order — the bytes `JSON.stringify` writes for the event the masker returns, without the masker's
+ * copies. Other rule sets (an upsert, a rule on a whole root) mask a copy first, as the masker
+ * does, and the writer writes that: a removed field is optional there, a rewritten one generic.
  */
 import type { ParsedMaskRule } from "../contracts/decision-log.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import type { Schema } from "../input/compile.js";
 import { writeJsonNumber as writeNumber, writeJsonString } from "../input/json-text.js";
 import { inputJsonSchema } from "../input/validate.js";
+import { maskPlan, type InlineRule, type Maskable, type Masker, type MaskPlan, type Transform } from "./mask.js";
 
 /** The value does not suit the compiled code: write the event with `JSON.stringify`. */
 export const FALLBACK = -2;
@@ -33,54 +40,98 @@ const encoder = new TextEncoder();
 type Write = (bytes: Uint8Array, at: number, value: unknown, end: number) => number;
 type Helpers = readonly [typeof writeString, typeof writeNumber, typeof writeValue];
 
+/** The rules applied inline below a node, by key: the rule ending at the key, and those further down. */
+type MaskTrie = Map<string, { rule?: InlineRule; below?: MaskTrie }>;
+
+/** A rule set the schema does not let the writer apply inline (a rule reaches into a list, say). */
+class NotInline extends Error {}
+
 /** A schema node as the event writer reads it; `same` marks a value that is one object every time (the logger's labels). */
 type Node = Schema & {
   readonly same?: { readonly value: unknown; readonly bytes: Uint8Array };
   /** Objects below come with their keys in any order (the policy's: OPA's objects are hash tables). */
   readonly anyOrder?: boolean;
   readonly oneOf?: readonly Schema[];
+  /** The event's `erased` (removals) or `masked` (rewrites) list, written from the rules applied inline. */
+  readonly applied?: "remove" | "rewrite";
 };
 
 export class EventWriter {
   private bytes_ = Buffer.allocUnsafe(16 * 1024);
   private write_: Write | undefined;
+  private inline_ = false;
+  private readonly plan: MaskPlan;
 
   /**
    * @param labels the object every event carries as its `labels` (written as fixed bytes).
    * @param bundleName the name the bundle is logged under in `bundles`.
-   * @param mask the mask's rules, so that masked fields keep the compiled path.
+   * @param mask the logger's masker (`compileMask`): its rules are compiled into the writer.
    * @param maxBytes the largest event written into the buffer; past it, `write` falls back.
    */
   constructor(
     private readonly labels: object,
     private readonly bundleName: string,
-    private readonly mask: readonly ParsedMaskRule[],
+    private readonly mask: Masker,
     private readonly maxBytes = 4 * 1024 * 1024,
-  ) {}
+  ) {
+    this.plan = maskPlan(mask);
+  }
 
   /** The buffer the last event was written into (valid until the next `write`). */
   get bytes(): Buffer {
     return this.bytes_;
   }
 
-  /** Writes the event at the buffer's start and returns its length, or `FALLBACK`. */
-  write(event: object): number {
-    // Compiled on the first event, so that loading the SDK does not pay for it.
-    this.write_ ??= compileEventWriter(this.labels, this.bundleName, this.mask);
+  /** Whether the mask is applied as the event is written (else to the event first, by the masker). */
+  get masksInline(): boolean {
+    this.compile();
+    return this.inline_;
+  }
+
+  /**
+   * Writes the event, as the mask leaves it, at the buffer's start and returns its length; or
+   * returns `FALLBACK`, the event then masked in place for `JSON.stringify`. Give it events as
+   * `toLogEvent` makes them, not masked yet.
+   */
+  write(event: Maskable): number {
+    const write = this.compile();
+    if (!this.inline_) this.mask(event);
     for (;;) {
       const bytes = this.bytes_;
-      const n = this.write_(bytes, 0, event, bytes.length - MARGIN);
+      const n = write(bytes, 0, event, bytes.length - MARGIN);
+      if (n === FALLBACK || (n === FULL && bytes.length >= this.maxBytes)) {
+        if (this.inline_) this.mask(event);
+        return FALLBACK;
+      }
       if (n !== FULL) return n;
-      if (bytes.length >= this.maxBytes) return FALLBACK;
       this.bytes_ = Buffer.allocUnsafe(Math.min(bytes.length * 4, this.maxBytes));
     }
   }
+
+  /** Compiled on the first event, so that loading the SDK does not pay for it. */
+  private compile(): Write {
+    if (this.write_) return this.write_;
+    if (this.plan.inline) {
+      try {
+        this.write_ = compileEventWriter(this.labels, this.bundleName, this.plan.rules, this.plan.inline);
+        this.inline_ = true;
+        return this.write_;
+      } catch (err) {
+        if (!(err instanceof NotInline)) throw err;
+      }
+    }
+    return (this.write_ = compileEventWriter(this.labels, this.bundleName, this.plan.rules));
+  }
 }
 
-/** The writer of OPA's event layout, in `toLogEvent`'s field order. */
-function compileEventWriter(labels: object, bundleName: string, mask: readonly ParsedMaskRule[]): Write {
+/**
+ * The writer of OPA's event layout, in `toLogEvent`'s field order: with `inline`, of the event the
+ * mask has not touched yet, applying its rules; without, of the event the masker returned.
+ */
+function compileEventWriter(labels: object, bundleName: string, mask: readonly ParsedMaskRule[], inline?: readonly InlineRule[]): Write {
   const string: Node = { type: "string" };
   const strings: Node = { type: "array", items: string };
+  const roots = (root: "input" | "result", schema: Schema) => (inline ? schema : masked(schema, mask, root));
   const event: Node = {
     type: "object",
     properties: {
@@ -90,10 +141,10 @@ function compileEventWriter(labels: object, bundleName: string, mask: readonly P
       span_id: string,
       bundles: { type: "object", properties: { [bundleName]: { type: "object", properties: { revision: string } } } },
       path: string,
-      input: masked(inputJsonSchema("output"), mask, "input"),
-      result: { ...masked(jsonSchemas().verdict as Schema, mask, "result"), anyOrder: true } as Node,
-      erased: strings,
-      masked: strings,
+      input: roots("input", inputJsonSchema("output")),
+      result: { ...roots("result", jsonSchemas().verdict as Schema), anyOrder: true } as Node,
+      erased: inline ? ({ applied: "remove" } as Node) : strings,
+      masked: inline ? ({ applied: "rewrite" } as Node) : strings,
       error: { type: "object", properties: { code: string, message: string } },
       timestamp: string,
       metrics: { type: "object", properties: { timer_stepup_decide_ns: { type: "number" } } },
@@ -102,7 +153,7 @@ function compileEventWriter(labels: object, bundleName: string, mask: readonly P
     },
     required: [],
   };
-  return compileWriter(event);
+  return compileWriter(event, inline);
 }
 
 /**
@@ -130,8 +181,12 @@ function generic(node: Schema, keys: readonly string[]): Schema {
   return { ...node, properties: { ...node.properties, [key]: rest.length > 0 ? generic(node.properties[key]!, rest) : {} } };
 }
 
-/** Compiles a writer of values meeting `schema`, as `JSON.stringify` writes them. */
-export function compileWriter(schema: Schema): Write {
+/**
+ * Compiles a writer of values meeting `schema`, as `JSON.stringify` writes them; with `inline`, of
+ * an event (`compileEventWriter`'s layout) applying those mask rules as it writes. Throws
+ * `NotInline` when a rule falls where the schema leaves the writer no key to apply it at.
+ */
+export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): Write {
   let next = 0;
   const fresh = (prefix: string) => `${prefix}${next++}`;
   const constants: string[] = [];
@@ -159,11 +214,17 @@ export function compileWriter(schema: Schema): Write {
     `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v}) || Object.getPrototypeOf(${v}) !== OP || ${v}.toJSON !== undefined) return ${FALLBACK};`;
   const generic = (v: string) => `p = G(b, p, ${v}); if (p < 0) return p;`;
   const sameObjects: unknown[] = [];
+  const rules = inline ?? [];
+  /** Rules that apply below a node the writer cannot apply them in: mask a copy instead. */
+  const none = (trie: MaskTrie | undefined) => {
+    if (trie && trie.size > 0) throw new NotInline();
+  };
 
-  const compile = (node: Node, v: string, anyOrder = false): string => {
+  const compile = (node: Node, v: string, anyOrder = false, trie?: MaskTrie): string => {
     anyOrder ||= node.anyOrder === true;
-    if (node.oneOf) return compile(union(node.oneOf), v, anyOrder);
+    if (node.oneOf) return compile(union(node.oneOf), v, anyOrder, trie);
     if (node.same) {
+      none(trie);
       const value = `O[${sameObjects.push(node.same.value) - 1}]`;
       const bytes = `O[${sameObjects.push(node.same.bytes) - 1}]`;
       const length = node.same.bytes.length;
@@ -173,10 +234,14 @@ export function compileWriter(schema: Schema): Write {
     if (types.length > 1 || node.anyOf) {
       const branches = node.anyOf ?? types.map((type) => ({ ...node, type }));
       const nonNull = branches.filter((branch) => branch.type !== "null");
-      if (nonNull.length !== 1) return generic(v);
-      const inner = compile(nonNull[0]!, v, anyOrder);
+      if (nonNull.length !== 1) {
+        none(trie);
+        return generic(v);
+      }
+      const inner = compile(nonNull[0]!, v, anyOrder, trie);
       return nonNull.length < branches.length ? `if (${v} === null) { ${NULL} } else { ${inner} }` : inner;
     }
+    // Below a string, number, boolean or null, a rule never applies: it has no keys.
     switch (node.type) {
       case "string": {
         const write = `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}); if (p < 0) return p;`;
@@ -194,13 +259,15 @@ export function compileWriter(schema: Schema): Write {
       case "null":
         return `if (${v} !== null) return ${FALLBACK}; ${NULL}`;
       case "array": {
+        none(trie);
         if (!node.items) return generic(v);
         const [i, item] = [fresh("i"), fresh("v")];
         const inner = compile(node.items, item, anyOrder);
         return `if (!Array.isArray(${v}) || ${v}.toJSON !== undefined) return ${FALLBACK}; b[p++] = 91; for (let ${i} = 0; ${i} < ${v}.length; ${i}++) { if (p > e) return ${FULL}; if (${i} > 0) b[p++] = 44; const ${item} = ${v}[${i}]; ${inner} } b[p++] = 93;`;
       }
       case "object": {
-        if (node.properties) return anyOrder ? keyed(node, v) : object(node, v);
+        if (node.properties) return anyOrder ? keyed(node, v, trie) : object(node, v, trie);
+        none(trie);
         if (typeof node.additionalProperties === "object") {
           const [k, item, c] = [fresh("k"), fresh("v"), fresh("c")];
           const inner = compile(node.additionalProperties, item, anyOrder);
@@ -209,56 +276,139 @@ export function compileWriter(schema: Schema): Write {
         return generic(v);
       }
       default:
+        none(trie);
         return generic(v);
     }
+  };
+
+  /** The code that writes `"key":` and the value, after a comma unless it comes first. */
+  const field = (keyText: string, c: string, value: string) =>
+    `if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ${bytesOf(`${keyText}:`)} ${value}`;
+
+  /**
+   * A key a rule masks, present on the object: a removal leaves it out, a rewrite writes the
+   * rule's value (or, when the rule leaves it as it is, the value by `write`); either way the rule
+   * is marked applied (`m`), as the masker lists it.
+   */
+  const masking = (rule: InlineRule, keyText: string, c: string, x: string, write: string) => {
+    const bit = `m |= ${1 << rule.index};`;
+    if (rule.op === "remove") return bit;
+    const out = fresh("o");
+    return `const ${out} = T[${rule.index}](${x}); if (${out} !== undefined) { ${bit} ${field(keyText, c, `p = G(b, p, ${out}.value); if (p < 0) return p;`)} } else if (${x} !== undefined) { ${write} }`;
   };
 
   /**
    * An object of known fields: when its keys come in the schema's order (absent ones skipped), as
    * the SDK's documents have them, straight-line code writes them in that order; otherwise (keys
-   * in another order, one the schema does not have) the generic writer takes the object.
+   * in another order, one the schema does not have) the generic writer takes the object, or, when
+   * mask rules apply below it, the masker and `JSON.stringify`. A key counts as there when it is
+   * an own enumerable one (the keys `JSON.stringify` writes), marked in the bits of `s` as the
+   * order is checked.
    */
-  const object = (node: Node, v: string): string => {
+  const object = (node: Node, v: string, trie: MaskTrie | undefined): string => {
     const keys = Object.keys(node.properties!);
-    const [K, j, k, c] = [constant(keys), fresh("j"), fresh("k"), fresh("c")];
-    const ordered = `let ${j} = 0; for (const ${k} in ${v}) { while (${j} < ${keys.length} && ${k} !== ${K}[${j}]) ${j}++; if (${j}++ === ${keys.length}) break; }`;
-    const fields = keys.map((key) => {
-      const local = fresh("v");
-      const keyText = JSON.stringify(key);
+    const [K, j, k, c, s] = [constant(keys), fresh("j"), fresh("k"), fresh("c"), fresh("s")];
+    const bits = keys.length <= 31;
+    const ordered = bits
+      ? `let ${j} = 0, ${s} = 0; for (const ${k} in ${v}) { while (${j} < ${keys.length} && ${k} !== ${K}[${j}]) ${j}++; if (${j} === ${keys.length}) { ${j}++; break; } ${s} |= 1 << ${j}++; }`
+      : `let ${j} = 0; for (const ${k} in ${v}) { while (${j} < ${keys.length} && ${k} !== ${K}[${j}]) ${j}++; if (${j}++ === ${keys.length}) break; }`;
+    const fields = keys.map((key, index) => {
+      const [x, keyText] = [fresh("v"), JSON.stringify(key)];
       if (keyText.length > 256) throw new Error(`event writer: key ${keyText.slice(0, 40)}… is too long`);
-      const write = `if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ${bytesOf(`${keyText}:`)} ${compile(node.properties![key]!, local)}`;
-      return `const ${local} = ${v}[${keyText}]; if (${local} !== undefined) { ${write} }`;
+      const there = bits ? `(${s} & ${1 << index}) !== 0` : `PE.call(${v}, ${keyText})`;
+      const sub = node.properties![key] as Node;
+      if (sub.applied) return applied(sub.applied, keyText, c, v, there);
+      const masked = trie?.get(key);
+      const write = field(keyText, c, compile(sub, x, false, masked?.below));
+      if (masked?.rule) return `if (${there}) { const ${x} = ${v}[${keyText}]; ${masking(masked.rule, keyText, c, x, write)} }`;
+      return `if (${there}) { const ${x} = ${v}[${keyText}]; if (${x} !== undefined) { ${write} } }`;
     });
+    const otherwise = trie && trie.size > 0 ? `return ${FALLBACK};` : generic(v);
     return (
-      `${plainObject(v)} ${ordered} if (${j} > ${keys.length}) { ${generic(v)} } else { ` +
+      `${plainObject(v)} ${ordered} if (${j} > ${keys.length}) { ${otherwise} } else { ` +
       `let ${c} = false; b[p++] = 123; ${fields.join(" ")} b[p++] = 125; }`
     );
   };
 
   /**
    * An object of known fields whose keys come in any order: each key as it comes, by its
-   * compiled code, any other by the generic writer.
+   * compiled code, any other by the generic writer; a key a rule masks, as the rule says.
    */
-  const keyed = (node: Node, v: string): string => {
+  const keyed = (node: Node, v: string, trie: MaskTrie | undefined): string => {
     const [k, x, c] = [fresh("k"), fresh("v"), fresh("c")];
-    const cases = Object.keys(node.properties!).map((key) => {
+    const known = node.properties!;
+    const cases = Object.keys(known).map((key) => {
       const keyText = JSON.stringify(key);
       if (keyText.length > 256) throw new Error(`event writer: key ${keyText.slice(0, 40)}… is too long`);
-      return `case ${keyText}: { ${bytesOf(`${keyText}:`)} ${compile(node.properties![key]!, x, true)} break; }`;
+      const masked = trie?.get(key);
+      return `case ${keyText}: { ${bytesOf(`${keyText}:`)} ${compile(known[key]!, x, true, masked?.rule ? undefined : masked?.below)} break; }`;
+    });
+    // Keys a rule masks, before the value is looked at: a key there with no value is masked too.
+    const masks = [...(trie ?? [])].map(([key, { rule, below }]) => {
+      if (!rule) {
+        if (!Object.hasOwn(known, key)) none(below);
+        return "";
+      }
+      const keyText = JSON.stringify(key);
+      const write = field(keyText, c, Object.hasOwn(known, key) ? compile(known[key]!, x, true) : generic(x));
+      return `if (${k} === ${keyText}) { const ${x} = ${v}[${k}]; ${masking(rule, keyText, c, x, write)} continue; }`;
     });
     const other = `default: { p = S(b, p, ${k}); if (p < 0) return p; b[p++] = 58; ${generic(x)} }`;
     return (
       `${plainObject(v)} b[p++] = 123; let ${c} = false; ` +
-      `for (const ${k} in ${v}) { const ${x} = ${v}[${k}]; if (${x} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ` +
+      `for (const ${k} in ${v}) { ${masks.join(" ")} const ${x} = ${v}[${k}]; if (${x} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ` +
       `switch (${k}) { ${cases.join(" ")} ${other} } } b[p++] = 125;`
     );
   };
 
-  const body = compile(schema as Node, "value");
+  /**
+   * The event's `erased` or `masked`: the paths of the rules of that kind that applied, in the
+   * rules' order, as the masker lists them. An event that has the list already (masked before), or
+   * lacks the key the masker would add the list at the end as, goes to the masker instead.
+   */
+  const applied = (op: "remove" | "rewrite", keyText: string, c: string, v: string, there: string) => {
+    const ofKind = rules.filter((rule) => rule.op === op);
+    const mask = ofKind.reduce((bits, rule) => bits | (1 << rule.index), 0);
+    const f = fresh("f");
+    const paths = ofKind.map((rule) => `if ((m & ${1 << rule.index}) !== 0) { if (${f}) b[p++] = 44; ${f} = true; ${bytesOf(JSON.stringify(rule.path))} }`);
+    const most = ofKind.reduce((n, rule) => n + encoder.encode(JSON.stringify(rule.path)).length + 1, keyText.length + 4);
+    const list = `if (p + ${most} > b.length - ${TAIL}) return ${FULL}; ${field(keyText, c, `b[p++] = 91; let ${f} = false; ${paths.join(" ")} b[p++] = 93;`)}`;
+    const masked = `if (!(${there})) return ${FALLBACK}; ${list}`;
+    return `if (${there} && ${v}[${keyText}] !== undefined) return ${FALLBACK}; ${mask === 0 ? "" : `if ((m & ${mask}) !== 0) { ${masked} }`}`;
+  };
+
+  const body = compile(schema as Node, "value", false, trieOf(rules));
   const prelude = `if (OP.toJSON !== undefined || Array.prototype.toJSON !== undefined) return ${FALLBACK}; for (const k in OP) return ${FALLBACK};`;
-  const make = new Function("S", "N", "G", "O", "OP", `${constants.join(" ")} let db = null; let d = null; return function write(b, p, value, e) { if (b !== db) { db = b; d = new DataView(b.buffer, b.byteOffset, b.byteLength); } ${prelude} ${body} return p; };`);
+  const make = new Function(
+    "S",
+    "N",
+    "G",
+    "O",
+    "OP",
+    "PE",
+    "T",
+    `${constants.join(" ")} let db = null; let d = null; return function write(b, p, value, e) { if (b !== db) { db = b; d = new DataView(b.buffer, b.byteOffset, b.byteLength); } let m = 0; ${prelude} ${body} return p; };`,
+  );
   const helpers: Helpers = [writeString, writeNumber, writeValue];
-  return make(...helpers, sameObjects, Object.prototype) as Write;
+  const transforms: (Transform | undefined)[] = rules.map((rule) => (rule.op === "rewrite" ? rule.transform : undefined));
+  return make(...helpers, sameObjects, Object.prototype, Object.prototype.propertyIsEnumerable, transforms) as Write;
+}
+
+/** The rules by path, from the event down: `input` and `result`, then their keys. */
+function trieOf(rules: readonly InlineRule[]): MaskTrie | undefined {
+  if (rules.length === 0) return undefined;
+  const top: MaskTrie = new Map();
+  for (const rule of rules) {
+    let level = top;
+    const keys = [rule.root, ...rule.keys];
+    keys.forEach((key, i) => {
+      let entry = level.get(key);
+      if (!entry) level.set(key, (entry = {}));
+      if (i === keys.length - 1) entry.rule = rule;
+      else level = entry.below ??= new Map();
+    });
+  }
+  return top;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { DecisionEvent } from "../decision/conclude.js";
 import { AuditConfigInvalidError, DecisionLogFullError } from "../errors.js";
 import { stepupVersion, toLogEvent, type EventContext } from "./event.js";
 import { EventWriter, FALLBACK } from "./event-writer.js";
-import { compileMask, maskRules, type Masker } from "./mask.js";
+import { compileMask, type Masker } from "./mask.js";
 import type { StepupMetrics } from "./metrics.js";
 import { logReview, reviewRecords, usesException, type ReviewRecord } from "./review.js";
 import type { DropReason, Sink } from "./sink.js";
@@ -87,7 +87,7 @@ export class DecisionLogger {
     this.onReview = options.onReview ?? logReview;
     this.overflow = options.overflow ?? "drop";
     this.dropReports = new DropReports(options.onDropped ?? ((report) => process.stderr.write(`${JSON.stringify(report)}\n`)));
-    this.writer = this.sinks.some((sink) => sink.writeBytes) ? new EventWriter(this.labels, this.bundleName, maskRules(this.mask)) : undefined;
+    this.writer = this.sinks.some((sink) => sink.writeBytes) ? new EventWriter(this.labels, this.bundleName, this.mask) : undefined;
     for (const sink of this.sinks) sink.onDrop((reason, count) => this.dropped(sink.name, reason, count));
   }
 
@@ -135,8 +135,7 @@ export class DecisionLogger {
         this.dropped("all", "drop_rule");
         return;
       }
-      this.mask(logEvent);
-      for (const record of reviewRecords(logEvent)) this.onReview(record);
+      if (usesException(logEvent.result)) this.review(logEvent);
       this.send(logEvent);
     } catch (err) {
       // Reported once below, with the error, rather than in the drop reports.
@@ -148,13 +147,24 @@ export class DecisionLogger {
     }
   }
 
+  /** The review records of an event that used an exception, from a masked copy (the subject as logged). */
+  private review(event: DecisionLogEvent): void {
+    const logged = { ...event };
+    this.mask(logged);
+    for (const record of reviewRecords(logged)) this.onReview(record);
+  }
+
   /**
-   * One line to each sink: written once as UTF-8 bytes by the compiled event writer when a sink
-   * takes bytes (a string made only for the sinks that do not), else by `JSON.stringify` — the same
-   * bytes either way; events the writer does not suit fall back to `JSON.stringify`.
+   * One line to each sink, of the event as the mask leaves it: written once as UTF-8 bytes by the
+   * compiled event writer when a sink takes bytes (a string made only for the sinks that do not),
+   * else by `JSON.stringify` — the same bytes either way; events the writer does not suit fall back
+   * to `JSON.stringify`.
    */
   private send(event: DecisionLogEvent): void {
-    const n = this.writer ? this.writer.write(event) : FALLBACK;
+    // The writer masks as it writes, and masks the event itself when it gives it back.
+    let n = FALLBACK;
+    if (this.writer) n = this.writer.write(event);
+    else this.mask(event);
     if (n === FALLBACK) {
       const line = serialize(event);
       for (const sink of this.sinks) sink.write(line);

@@ -23,12 +23,36 @@ export interface Maskable {
 /** A compiled rule set; apply it to an event whose input and result it may change in place. */
 export type Masker = (event: Maskable) => void;
 
-const parsedRules = new WeakMap<Masker, readonly ParsedMaskRule[]>();
+/**
+ * A rule the event writer can apply as it writes, at the key that ends its path: a removal (the
+ * key is left out), or a rewrite (the key's value is written as `transform` returns it; undefined
+ * leaves the value as it is). Given only for rule sets whose rules do not depend on each other's
+ * results: no upsert (it creates objects), no rule on a whole root, no path on or under another.
+ */
+export type InlineRule = {
+  readonly index: number;
+  readonly root: "input" | "result";
+  /** The keys below the root; the last is the one masked. */
+  readonly keys: readonly string[];
+  readonly path: string;
+} & ({ readonly op: "remove" } | { readonly op: "rewrite"; readonly transform: Transform });
 
-/** The rules a masker was compiled from, parsed (for the event writer to compile them in). */
-export function maskRules(masker: Masker): readonly ParsedMaskRule[] {
-  return parsedRules.get(masker) ?? [];
+/** What the event writer needs of a masker: its rules, and whether (and how) it may apply them as it writes. */
+export interface MaskPlan {
+  readonly rules: readonly ParsedMaskRule[];
+  /** The rules in order, each as the writer applies it; absent when they must be applied to a copy first. */
+  readonly inline?: readonly InlineRule[];
 }
+
+const plans = new WeakMap<Masker, MaskPlan>();
+
+/** The plan of a masker made by `compileMask` (an empty one for any other function). */
+export function maskPlan(masker: Masker): MaskPlan {
+  return plans.get(masker) ?? { rules: [] };
+}
+
+/** At most this many rules are applied inline: the writer keeps which applied in the bits of one integer. */
+const MAX_INLINE = 31;
 
 const PROTECTED = ["/result/exceptions", "/result/obligations"];
 
@@ -52,7 +76,11 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
   if (issues.length > 0) throw new AuditConfigInvalidError(issues);
   const hash = hasher(hashKey);
   const compiled = parsed.map((rule) => compileRule(rule, hash));
-  if (compiled.length === 0) return () => {};
+  if (compiled.length === 0) {
+    const none: Masker = () => {};
+    plans.set(none, { rules: [], inline: [] });
+    return none;
+  }
   // The input and verdict are shared with the caller: copy only the containers on the rules'
   // paths, once per event, planned here as a trie.
   const plan = { input: new Map() as Trie, result: new Map() as Trie };
@@ -68,8 +96,21 @@ export function compileMask(rules: readonly MaskRule[], hashKey?: string | Uint8
     for (const root of roots) if (event[root] !== undefined) event[root] = copyAlong(event[root], plan[root]);
     for (const rule of compiled) rule.apply(event);
   };
-  parsedRules.set(masker, parsed);
+  plans.set(masker, { rules: parsed, inline: inlineRules(compiled) });
   return masker;
+}
+
+function inlineRules(compiled: readonly CompiledRule[]): InlineRule[] | undefined {
+  if (compiled.length > MAX_INLINE) return undefined;
+  const out: InlineRule[] = [];
+  for (const [index, rule] of compiled.entries()) {
+    if (rule.op === "upsert" || rule.keys.length === 0) return undefined;
+    const overlaps = compiled.some((other, j) => j !== index && other.root === rule.root && other.keys.length >= rule.keys.length && rule.keys.every((key, k) => other.keys[k] === key));
+    if (overlaps) return undefined;
+    const at = { index, root: rule.root, keys: rule.keys, path: rule.path };
+    out.push(rule.op === "remove" ? { ...at, op: "remove" } : { ...at, op: "rewrite", transform: rule.transform! });
+  }
+  return out;
 }
 
 type Trie = Map<string, Trie>;
@@ -84,10 +125,15 @@ function copyAlong(node: unknown, trie: Trie): unknown {
 interface CompiledRule {
   readonly root: "input" | "result";
   readonly keys: readonly string[];
+  readonly path: string;
+  readonly op: "remove" | "upsert" | "rewrite";
+  /** A rewrite's new value for the old one (undefined: left as it is). */
+  readonly transform?: Transform;
   apply(event: Maskable): void;
 }
 
-type Transform = (value: unknown) => { value: unknown } | undefined;
+/** A rewrite's new value for the old one; undefined leaves the value as it is (and unlisted). */
+export type Transform = (value: unknown) => { value: unknown } | undefined;
 
 function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): CompiledRule {
   const path = typeof rule === "string" ? rule : rule.path;
@@ -95,17 +141,17 @@ function compileRule(rule: ParsedMaskRule, hash: (s: string) => string): Compile
   // The parent's keys and the last one, sliced once here rather than on every event.
   const at: Keys = { keys, parent: keys.slice(0, -1), grandparent: keys.slice(0, -2), last: keys[keys.length - 1] as string };
   if (typeof rule === "string" || rule.op === "remove") {
-    return { root, keys, apply: (event) => remove(event, root, at, path) };
+    return { root, keys, path, op: "remove", apply: (event) => remove(event, root, at, path) };
   }
   if (rule.op === "upsert") {
-    return { root, keys, apply: (event) => upsert(event, root, keys, path, rule.value) };
+    return { root, keys, path, op: "upsert", apply: (event) => upsert(event, root, keys, path, rule.value) };
   }
   const truncate = memo((ip) => truncateIp(ip, rule.op === "truncate_ip" ? rule.ipv4_prefix : 24, rule.op === "truncate_ip" ? rule.ipv6_prefix : 48));
   const transform: Transform =
     rule.op === "hash"
       ? (v) => (v === null ? undefined : { value: hash(typeof v === "string" ? v : JSON.stringify(v)) })
       : (v) => (v === null ? undefined : { value: typeof v === "string" ? truncate(v) : null });
-  return { root, keys, apply: (event) => rewrite(event, root, at, path, transform) };
+  return { root, keys, path, op: "rewrite", transform, apply: (event) => rewrite(event, root, at, path, transform) };
 }
 
 interface Keys {
