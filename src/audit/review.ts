@@ -28,33 +28,69 @@ const ResultView = z.looseObject({
   obligations: z.array(z.string()).default([]),
   exceptions: z.array(AppliedException).default([]),
 });
-const InputView = z.looseObject({
-  subject: z.looseObject({ id: z.unknown().optional() }).optional(),
-  target: z.looseObject({ app: z.unknown().optional(), action: z.unknown().optional() }).optional(),
-});
 
 /** The review records of an event: one per exception in its result, none when it used none. */
 export function reviewRecords(event: DecisionLogEvent): ReviewRecord[] {
   // Most decisions use no exception: say so without parsing the whole result.
   if (!usesException(event.result)) return [];
-  const result = ResultView.safeParse(event.result);
-  if (!result.success || result.data.exceptions.length === 0) return [];
-  const input = InputView.safeParse(event.input);
-  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const subject = input.success ? text(input.data.subject?.id) : undefined;
-  const app = input.success ? text(input.data.target?.app) : undefined;
-  const action = input.success ? text(input.data.target?.action) : undefined;
-  return result.data.exceptions.map((exception) => ({
-    timestamp: event.timestamp,
-    decision_id: event.decision_id,
-    revision: eventRevision(event),
-    exception,
-    review_required: result.data.obligations.includes("log_for_review"),
-    outcome: result.data.outcome,
-    app,
-    action,
-    subject,
-  }));
+  return records(event, ResultView.safeParse(event.result).data);
+}
+
+/**
+ * The same for the logger's own events, whose result carries the verdict the SDK checked when it
+ * decided (no mask may touch the exception trail): read without checking it again.
+ */
+export function checkedReviewRecords(event: DecisionLogEvent): ReviewRecord[] {
+  if (!usesException(event.result)) return [];
+  return records(event, checkedResult(event.result));
+}
+
+function records(event: DecisionLogEvent, result: z.output<typeof ResultView> | undefined): ReviewRecord[] {
+  if (!result || result.exceptions.length === 0) return [];
+  const { subject, app, action } = inputView(event.input);
+  const review_required = result.obligations.includes("log_for_review");
+  const revision = eventRevision(event);
+  const out: ReviewRecord[] = [];
+  for (const exception of result.exceptions) {
+    out.push({ timestamp: event.timestamp, decision_id: event.decision_id, revision, exception, review_required, outcome: result.outcome, app, action, subject });
+  }
+  return out;
+}
+
+/**
+ * The parts of a checked verdict a record reads (the outcome as logged: a mask may rewrite it),
+ * copied so that a listener given a record cannot reach into the decision's own objects; checked
+ * again, as a log's are, if it does not have the verdict's shape after all.
+ */
+function checkedResult(value: unknown): z.output<typeof ResultView> | undefined {
+  const result = value as { outcome?: unknown; obligations?: unknown; exceptions: unknown[] };
+  const shaped =
+    Array.isArray(result.obligations) && result.exceptions.every((e) => isObject(e) && Array.isArray(e.relaxed) && typeof e.id === "string" && typeof e.kind === "string");
+  if (!shaped) return ResultView.safeParse(value).data;
+  return {
+    outcome: typeof result.outcome === "string" ? result.outcome : undefined,
+    obligations: result.obligations as string[],
+    exceptions: (result.exceptions as z.output<typeof AppliedException>[]).map((exception) => ({ ...exception, relaxed: [...exception.relaxed] })),
+  };
+}
+
+/**
+ * The subject, app and action of a logged input, where they are strings; none when the input, its
+ * subject or its target is there but not an object.
+ */
+function inputView(input: unknown): { subject?: string; app?: string; action?: string } {
+  if (!isObject(input)) return {};
+  const { subject, target } = input;
+  if ((subject !== undefined && !isObject(subject)) || (target !== undefined && !isObject(target))) return {};
+  return { subject: text(subject?.id), app: text(target?.app), action: text(target?.action) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
 }
 
 /** Whether an event used an exception (such events are never dropped by a drop rule). */

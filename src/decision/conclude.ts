@@ -91,9 +91,10 @@ interface Settled {
   readonly error?: StepupErrors;
 }
 
-// The clock is read only for onDecision, its one reader.
-function clock(hooks: ConcludeHooks): bigint {
-  return hooks.onDecision ? process.hrtime.bigint() : 0n;
+// The clock is read only for onDecision, its one reader: the monotonic clock in milliseconds with
+// its nanoseconds as fractions (no BigInt made on every decision, as hrtime.bigint() makes).
+function clock(hooks: ConcludeHooks): number {
+  return hooks.onDecision ? performance.now() : 0;
 }
 
 function decided(input: ConcludeInput, ctx: RenderContext, raw: unknown): Settled {
@@ -110,10 +111,10 @@ function failed(input: ConcludeInput, ctx: RenderContext, hooks: ConcludeHooks, 
 
 // Listeners run after the decision is made, outside the evaluation's try: a listener that throws
 // cannot turn a decision into the fail-closed one, and is reported without hiding the decision.
-function announce(hooks: ConcludeHooks, input: ConcludeInput, settled: Settled, start: bigint, trace: TraceIds | undefined): Decision {
+function announce(hooks: ConcludeHooks, input: ConcludeInput, settled: Settled, start: number, trace: TraceIds | undefined): Decision {
   if (hooks.onDecision) {
     try {
-      const durationNs = Number(process.hrtime.bigint() - start);
+      const durationNs = Math.round((performance.now() - start) * 1e6);
       hooks.onDecision(trace ? { input: whole(input), ...settled, durationNs, trace } : { input: whole(input), ...settled, durationNs });
     } catch (err) {
       const line = { level: "error", msg: "stepup onDecision listener failed", error: String(err), decision_id: settled.decision.decision_id };

@@ -135,6 +135,9 @@ describe("exception review with the policy's own exceptions", () => {
       expect(result.code).toBe(0);
       const listed = (JSON.parse(result.stdout) as { exception_uses: ReviewRecord[] }).exception_uses;
       expect(listed.map((r) => r.exception.id).sort()).toEqual(["bg-2026-001", "supplier-acme", "travel-2026-014"]);
+      // The logger reads its own events' checked verdicts directly; the log's are checked: the same records.
+      const byId = (a: ReviewRecord, b: ReviewRecord) => (a.exception.id < b.exception.id ? -1 : 1);
+      expect([...listed].sort(byId)).toEqual([...reviewed].sort(byId));
       expect(listed.find((r) => r.exception.id === "bg-2026-001")).toMatchObject({
         exception: { kind: "break_glass", approver: "ciso@example.com" },
         outcome: "allow",
