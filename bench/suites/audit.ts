@@ -1,7 +1,7 @@
 /**
  * What auditing costs: a decision alone, with metrics, and with the decision logger (the documented
  * mask, the durable NDJSON file sink) — the logger's share is the synchronous work on the
- * decision path (event, mask, one line of JSON bytes, a copy into the sink's queue); the spool and the
+ * decision path (the event, one line of masked JSON bytes written into the sink's queue); the spool and the
  * file are written by the sink's own thread. Every event of the run must reach the file: the
  * suite reports the sink's drops over the whole run (0 is the goal). And replay throughput: logged
  * decisions verified per second on their own revision, in-process on a short log, and by the
@@ -101,7 +101,7 @@ const suite: Suite = {
           ratio("with a candidate, all work (its evaluation included) / without (median of rounds)", shadow.wholeRatio),
         ],
         notes: [
-          "The logger's cost on the decision path is building the event, writing it once as UTF-8 with the mask applied as it is written (code compiled from the contracts and the mask, the bytes JSON.stringify would write for the masked event) and copying those bytes into the sink's queue in shared memory, all timed within each decision; the sink's thread appends to the spool and writes the file, on the same 2 cores.",
+          "The logger's cost on the decision path is building the event and writing it once as UTF-8, with the mask applied as it is written, straight into the sink's queue in shared memory (code compiled from the contracts and the mask, the bytes JSON.stringify would write for the masked event), all timed within each decision; the sink's thread appends to the spool and writes the file, on the same 2 cores.",
           `File sink over the whole run: ${logged_} events logged, ${appended} appended to the spool, ${delivered} written to the file; dropped: ${sinkDrops}.`,
           `Replay: ops/s is decisions verified per second (${n} per run over the median run).`,
           `Report-only candidate: batches of ${shadow.batch} decisions with metrics as the listener, ${shadow.rounds} rounds alternating; the request's path is the synchronous decisions (the candidate queued, the listener deferred with it), all work adds awaiting the candidate's evaluation of the batch (setImmediate slices).`,

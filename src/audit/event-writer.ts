@@ -19,6 +19,7 @@
  * copies. Other rule sets (an upsert, a rule on a whole root) mask a copy first, as the masker
  * does, and the writer writes that: a removed field is optional there, a rewritten one generic.
  */
+import { DECISION_ENTRYPOINT } from "../bundle/build.js";
 import type { ParsedMaskRule } from "../contracts/decision-log.js";
 import { jsonSchemas } from "../contracts/json-schema.js";
 import type { Schema } from "../input/compile.js";
@@ -29,13 +30,16 @@ import { maskPlan, type InlineRule, type Maskable, type Masker, type MaskPlan, t
 /** The value does not suit the compiled code: write the event with `JSON.stringify`. */
 export const FALLBACK = -2;
 /** The buffer is too small for the event. */
-const FULL = -1;
+export const FULL = -1;
 /** Bytes kept free past the point where a field may start: a key and a number fit in it. */
 const MARGIN = 1024;
 /** A string or generic value leaves this much room for the closing brackets after it. */
 const TAIL = 64;
+/** An object whose code is this long (characters) or longer is written by a function of its own. */
+const OWN_FUNCTION = 4000;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 type Write = (bytes: Uint8Array, at: number, value: unknown, end: number) => number;
 type Helpers = readonly [typeof writeString, typeof writeNumber, typeof writeValue];
@@ -94,16 +98,38 @@ export class EventWriter {
    * `toLogEvent` makes them, not masked yet.
    */
   write(event: Maskable): number {
-    const write = this.compile();
+    this.begin(event);
+    return this.writeOwn(event);
+  }
+
+  /** Starts on an event: masks it first when the mask is not applied as it is written. */
+  begin(event: Maskable): void {
+    this.compile();
     if (!this.inline_) this.mask(event);
+  }
+
+  /**
+   * Writes an event `begin` was given into `bytes` from `at`, not past `end`: returns where it
+   * ends, `FULL` when it did not fit (nothing else happened: write it elsewhere), or `FALLBACK`,
+   * the event then masked in place for `JSON.stringify`.
+   */
+  readonly writeAt = (bytes: Uint8Array, at: number, end: number, event: Maskable): number => {
+    if (end - at < 2 * MARGIN) return FULL;
+    const n = this.write_!(bytes, at, event, end - MARGIN);
+    if (n === FALLBACK && this.inline_) this.mask(event);
+    return n;
+  };
+
+  /** Writes an event `begin` was given at the start of the writer's own buffer, grown as needed: as `write`. */
+  writeOwn(event: Maskable): number {
     for (;;) {
       const bytes = this.bytes_;
-      const n = write(bytes, 0, event, bytes.length - MARGIN);
-      if (n === FALLBACK || (n === FULL && bytes.length >= this.maxBytes)) {
+      const n = this.writeAt(bytes, 0, bytes.length, event);
+      if (n !== FULL) return n;
+      if (bytes.length >= this.maxBytes) {
         if (this.inline_) this.mask(event);
         return FALLBACK;
       }
-      if (n !== FULL) return n;
       this.bytes_ = Buffer.allocUnsafe(Math.min(bytes.length * 4, this.maxBytes));
     }
   }
@@ -140,7 +166,8 @@ function compileEventWriter(labels: object, bundleName: string, mask: readonly P
       trace_id: string,
       span_id: string,
       bundles: { type: "object", properties: { [bundleName]: { type: "object", properties: { revision: string } } } },
-      path: string,
+      // Always the decision's entrypoint (`toLogEvent`): its bytes as a constant.
+      path: { type: "string", enum: [DECISION_ENTRYPOINT] },
       input: roots("input", inputJsonSchema("output")),
       result: { ...roots("result", jsonSchemas().verdict as Schema), anyOrder: true } as Node,
       erased: inline ? ({ applied: "remove" } as Node) : strings,
@@ -212,7 +239,7 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
   // starts by checking that Object.prototype has no enumerable key and no toJSON).
   const plainObject = (v: string) =>
     `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v}) || Object.getPrototypeOf(${v}) !== OP || ${v}.toJSON !== undefined) return ${FALLBACK};`;
-  const generic = (v: string) => `p = G(b, p, ${v}); if (p < 0) return p;`;
+  const generic = (v: string) => `p = G(b, p, ${v}, t); if (p < 0) return p;`;
   const sameObjects: unknown[] = [];
   const rules = inline ?? [];
   /** Rules that apply below a node the writer cannot apply them in: mask a copy instead. */
@@ -228,7 +255,9 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
       const value = `O[${sameObjects.push(node.same.value) - 1}]`;
       const bytes = `O[${sameObjects.push(node.same.bytes) - 1}]`;
       const length = node.same.bytes.length;
-      return `if (${v} === ${value}) { if (p + ${length} > b.length - ${TAIL}) return ${FULL}; b.set(${bytes}, p); p += ${length}; } else { ${generic(v)} }`;
+      // Short text as constant stores; longer by one copy.
+      const copy = length <= 256 ? bytesOf(decoder.decode(node.same.bytes)) : `b.set(${bytes}, p); p += ${length};`;
+      return `if (${v} === ${value}) { if (p + ${length} > t) return ${FULL}; ${copy} } else { ${generic(v)} }`;
     }
     const types = Array.isArray(node.type) ? node.type : node.type === undefined ? [] : [node.type];
     if (types.length > 1 || node.anyOf) {
@@ -244,7 +273,7 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
     // Below a string, number, boolean or null, a rule never applies: it has no keys.
     switch (node.type) {
       case "string": {
-        const write = `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}); if (p < 0) return p;`;
+        const write = `if (typeof ${v} !== "string") return ${FALLBACK}; p = S(b, p, ${v}, t); if (p < 0) return p;`;
         // The contract's few values as constant bytes, any other string as any string.
         const values = (node.enum ?? []).filter((value): value is string => typeof value === "string");
         // Short values only: a constant's bytes are written without a check of their own (MARGIN).
@@ -271,7 +300,7 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
         if (typeof node.additionalProperties === "object") {
           const [k, item, c] = [fresh("k"), fresh("v"), fresh("c")];
           const inner = compile(node.additionalProperties, item, anyOrder);
-          return `${plainObject(v)} b[p++] = 123; let ${c} = false; for (const ${k} in ${v}) { const ${item} = ${v}[${k}]; if (${item} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; p = S(b, p, ${k}); if (p < 0) return p; b[p++] = 58; ${inner} } b[p++] = 125;`;
+          return `${plainObject(v)} b[p++] = 123; let ${c} = false; for (const ${k} in ${v}) { const ${item} = ${v}[${k}]; if (${item} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; p = S(b, p, ${k}, t); if (p < 0) return p; b[p++] = 58; ${inner} } b[p++] = 125;`;
         }
         return generic(v);
       }
@@ -279,6 +308,20 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
         none(trie);
         return generic(v);
     }
+  };
+
+  /**
+   * A large object's code as a function of its own, called where the object is written: one
+   * function for the whole event comes near what V8 optimizes at all (its bytecode limit), and
+   * would run several times slower past it, as a larger contract or mask could take it. Small
+   * objects stay inline, where a call would cost more than their code.
+   */
+  const functions: string[] = [];
+  const own = (v: string, code: string) => {
+    if (code.length < OWN_FUNCTION) return code;
+    const name = fresh("f");
+    functions.push(`function ${name}(b, p, ${v}, e, t) { ${code} return p; }`);
+    return `p = ${name}(b, p, ${v}, e, t); if (p < 0) return p;`;
   };
 
   /** The code that writes `"key":` and the value, after a comma unless it comes first. */
@@ -294,7 +337,7 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
     const bit = `m |= ${1 << rule.index};`;
     if (rule.op === "remove") return bit;
     const out = fresh("o");
-    return `const ${out} = T[${rule.index}](${x}); if (${out} !== undefined) { ${bit} ${field(keyText, c, `p = G(b, p, ${out}.value); if (p < 0) return p;`)} } else if (${x} !== undefined) { ${write} }`;
+    return `const ${out} = T[${rule.index}](${x}); if (${out} !== undefined) { ${bit} ${field(keyText, c, `p = G(b, p, ${out}.value, t); if (p < 0) return p;`)} } else if (${x} !== undefined) { ${write} }`;
   };
 
   /**
@@ -324,9 +367,10 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
       return `if (${there}) { const ${x} = ${v}[${keyText}]; if (${x} !== undefined) { ${write} } }`;
     });
     const otherwise = trie && trie.size > 0 ? `return ${FALLBACK};` : generic(v);
-    return (
+    return own(
+      v,
       `${plainObject(v)} ${ordered} if (${j} > ${keys.length}) { ${otherwise} } else { ` +
-      `let ${c} = false; b[p++] = 123; ${fields.join(" ")} b[p++] = 125; }`
+        `let ${c} = false; b[p++] = 123; ${fields.join(" ")} b[p++] = 125; }`,
     );
   };
 
@@ -353,11 +397,12 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
       const write = field(keyText, c, Object.hasOwn(known, key) ? compile(known[key]!, x, true) : generic(x));
       return `if (${k} === ${keyText}) { const ${x} = ${v}[${k}]; ${masking(rule, keyText, c, x, write)} continue; }`;
     });
-    const other = `default: { p = S(b, p, ${k}); if (p < 0) return p; b[p++] = 58; ${generic(x)} }`;
-    return (
+    const other = `default: { p = S(b, p, ${k}, t); if (p < 0) return p; b[p++] = 58; ${generic(x)} }`;
+    return own(
+      v,
       `${plainObject(v)} b[p++] = 123; let ${c} = false; ` +
-      `for (const ${k} in ${v}) { ${masks.join(" ")} const ${x} = ${v}[${k}]; if (${x} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ` +
-      `switch (${k}) { ${cases.join(" ")} ${other} } } b[p++] = 125;`
+        `for (const ${k} in ${v}) { ${masks.join(" ")} const ${x} = ${v}[${k}]; if (${x} === undefined) continue; if (p > e) return ${FULL}; if (${c}) b[p++] = 44; ${c} = true; ` +
+        `switch (${k}) { ${cases.join(" ")} ${other} } } b[p++] = 125;`,
     );
   };
 
@@ -372,7 +417,7 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
     const f = fresh("f");
     const paths = ofKind.map((rule) => `if ((m & ${1 << rule.index}) !== 0) { if (${f}) b[p++] = 44; ${f} = true; ${bytesOf(JSON.stringify(rule.path))} }`);
     const most = ofKind.reduce((n, rule) => n + encoder.encode(JSON.stringify(rule.path)).length + 1, keyText.length + 4);
-    const list = `if (p + ${most} > b.length - ${TAIL}) return ${FULL}; ${field(keyText, c, `b[p++] = 91; let ${f} = false; ${paths.join(" ")} b[p++] = 93;`)}`;
+    const list = `if (p + ${most} > t) return ${FULL}; ${field(keyText, c, `b[p++] = 91; let ${f} = false; ${paths.join(" ")} b[p++] = 93;`)}`;
     const masked = `if (!(${there})) return ${FALLBACK}; ${list}`;
     return `if (${there} && ${v}[${keyText}] !== undefined) return ${FALLBACK}; ${mask === 0 ? "" : `if ((m & ${mask}) !== 0) { ${masked} }`}`;
   };
@@ -387,7 +432,9 @@ export function compileWriter(schema: Schema, inline?: readonly InlineRule[]): W
     "OP",
     "PE",
     "T",
-    `${constants.join(" ")} let db = null; let d = null; return function write(b, p, value, e) { if (b !== db) { db = b; d = new DataView(b.buffer, b.byteOffset, b.byteLength); } let m = 0; ${prelude} ${body} return p; };`,
+    // `m`: the mask rules applied to the event being written, a bit each.
+    `${constants.join(" ")} let db = null; let d = null; let m = 0; ${functions.join(" ")} ` +
+      `return function write(b, p, value, e) { if (b !== db) { db = b; d = new DataView(b.buffer, b.byteOffset, b.byteLength); } const t = e + ${MARGIN - TAIL}; m = 0; ${prelude} ${body} return p; };`,
   );
   const helpers: Helpers = [writeString, writeNumber, writeValue];
   const transforms: (Transform | undefined)[] = rules.map((rule) => (rule.op === "rewrite" ? rule.transform : undefined));
@@ -428,18 +475,18 @@ function union(branches: readonly Schema[]): Schema {
   return { type: "object", properties };
 }
 
-/** A string as JSON text, when it has room before the closing brackets. */
-function writeString(bytes: Uint8Array, at: number, text: string): number {
-  return at + 6 * text.length + 2 > bytes.length - TAIL ? FULL : writeJsonString(bytes, at, text);
+/** A string as JSON text, when it has room before `limit` (where the closing brackets' room starts). */
+function writeString(bytes: Uint8Array, at: number, text: string, limit: number): number {
+  return at + 6 * text.length + 2 > limit ? FULL : writeJsonString(bytes, at, text);
 }
 
 /** Any value, by `JSON.stringify`'s rules for plain data; `FALLBACK` for anything else (`toJSON`, a class, a bigint). */
-function writeValue(bytes: Uint8Array, at: number, value: unknown): number {
+function writeValue(bytes: Uint8Array, at: number, value: unknown, limit: number): number {
   let p = at;
-  if (p > bytes.length - TAIL - 8) return FULL;
+  if (p > limit - 8) return FULL;
   switch (typeof value) {
     case "string":
-      return writeString(bytes, p, value);
+      return writeString(bytes, p, value, limit);
     case "number":
       return writeNumber(bytes, p, value);
     case "boolean":
@@ -452,9 +499,9 @@ function writeValue(bytes: Uint8Array, at: number, value: unknown): number {
         for (let i = 0; i < value.length; i++) {
           if (i > 0) bytes[p++] = 44;
           const item: unknown = value[i];
-          p = item === undefined || typeof item === "function" || typeof item === "symbol" ? ascii(bytes, p, "null") : writeValue(bytes, p, item);
+          p = item === undefined || typeof item === "function" || typeof item === "symbol" ? ascii(bytes, p, "null") : writeValue(bytes, p, item, limit);
           if (p < 0) return p;
-          if (p > bytes.length - TAIL - 8) return FULL;
+          if (p > limit - 8) return FULL;
         }
         bytes[p++] = 93;
         return p;
@@ -468,12 +515,12 @@ function writeValue(bytes: Uint8Array, at: number, value: unknown): number {
         if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
         if (!first) bytes[p++] = 44;
         first = false;
-        p = writeString(bytes, p, key);
+        p = writeString(bytes, p, key, limit);
         if (p < 0) return p;
         bytes[p++] = 58;
-        p = writeValue(bytes, p, item);
+        p = writeValue(bytes, p, item, limit);
         if (p < 0) return p;
-        if (p > bytes.length - TAIL - 8) return FULL;
+        if (p > limit - 8) return FULL;
       }
       bytes[p++] = 125;
       return p;

@@ -11,10 +11,10 @@ import { toIssues } from "../contracts/issues.js";
 import type { DecisionEvent } from "../decision/conclude.js";
 import { AuditConfigInvalidError, DecisionLogFullError } from "../errors.js";
 import { stepupVersion, toLogEvent, type EventContext } from "./event.js";
-import { EventWriter, FALLBACK } from "./event-writer.js";
+import { EventWriter, FALLBACK, FULL } from "./event-writer.js";
 import { compileMask, type Masker } from "./mask.js";
 import type { StepupMetrics } from "./metrics.js";
-import { logReview, reviewRecords, usesException, type ReviewRecord } from "./review.js";
+import { checkedReviewRecords, logReview, usesException, type ReviewRecord } from "./review.js";
 import type { DropReason, Sink } from "./sink.js";
 
 export interface DecisionLoggerOptions {
@@ -74,6 +74,8 @@ export class DecisionLogger {
   private readonly dropReports: DropReports;
   /** Writes events as bytes, for sinks that take them (`Sink.writeBytes`); absent when none does. */
   private readonly writer: EventWriter | undefined;
+  /** The logger's only sink, when it takes lines written in its queue (`Sink.writeInPlace`). */
+  private readonly inPlace: Required<Pick<Sink, "writeInPlace">> | undefined;
 
   constructor(options: DecisionLoggerOptions) {
     this.sinks = options.sinks;
@@ -88,6 +90,8 @@ export class DecisionLogger {
     this.overflow = options.overflow ?? "drop";
     this.dropReports = new DropReports(options.onDropped ?? ((report) => process.stderr.write(`${JSON.stringify(report)}\n`)));
     this.writer = this.sinks.some((sink) => sink.writeBytes) ? new EventWriter(this.labels, this.bundleName, this.mask) : undefined;
+    const only = this.sinks.length === 1 ? this.sinks[0]! : undefined;
+    this.inPlace = only?.writeInPlace && only.writeBytes ? (only as Required<Pick<Sink, "writeInPlace">>) : undefined;
     for (const sink of this.sinks) sink.onDrop((reason, count) => this.dropped(sink.name, reason, count));
   }
 
@@ -151,31 +155,39 @@ export class DecisionLogger {
   private review(event: DecisionLogEvent): void {
     const logged = { ...event };
     this.mask(logged);
-    for (const record of reviewRecords(logged)) this.onReview(record);
+    // The result is the verdict the SDK checked, with the exception trail no mask may touch.
+    for (const record of checkedReviewRecords(logged)) this.onReview(record);
   }
 
   /**
    * One line to each sink, of the event as the mask leaves it: written once as UTF-8 bytes by the
-   * compiled event writer when a sink takes bytes (a string made only for the sinks that do not),
-   * else by `JSON.stringify` — the same bytes either way; events the writer does not suit fall back
-   * to `JSON.stringify`.
+   * compiled event writer when a sink takes bytes — straight into the queue of a sink that is the
+   * logger's only one, else into the writer's buffer, copied by each sink (a string made only for
+   * the sinks that do not take bytes) — or by `JSON.stringify`: the same bytes either way. Events
+   * the writer does not suit fall back to `JSON.stringify`.
    */
   private send(event: DecisionLogEvent): void {
-    // The writer masks as it writes, and masks the event itself when it gives it back.
-    let n = FALLBACK;
-    if (this.writer) n = this.writer.write(event);
-    else this.mask(event);
-    if (n === FALLBACK) {
-      const line = serialize(event);
-      for (const sink of this.sinks) sink.write(line);
-      return;
+    const writer = this.writer;
+    if (!writer) {
+      this.mask(event);
+      return this.sendLine(serialize(event));
     }
-    const bytes = this.writer!.bytes;
+    // The writer masks as it writes, and masks the event itself when it gives it back.
+    writer.begin(event);
+    let n = this.inPlace ? this.inPlace.writeInPlace(writer.writeAt, event) : FULL;
+    if (n >= 0) return;
+    if (n === FULL) n = writer.writeOwn(event);
+    if (n === FALLBACK) return this.sendLine(serialize(event));
+    const bytes = writer.bytes;
     let line: string | undefined;
     for (const sink of this.sinks) {
       if (sink.writeBytes) sink.writeBytes(bytes, n);
       else sink.write((line ??= bytes.toString("utf8", 0, n)));
     }
+  }
+
+  private sendLine(line: string): void {
+    for (const sink of this.sinks) sink.write(line);
   }
 
   async flush(): Promise<void> {

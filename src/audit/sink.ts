@@ -27,6 +27,15 @@ export interface Sink {
    */
   writeBytes?(bytes: Uint8Array, length: number): void;
   /**
+   * Takes one event written straight into the sink's queue: `write(bytes, at, end, arg)` writes
+   * the line's UTF-8 bytes from `at`, not past `end`, and returns where they end, or a negative
+   * number when it wrote nothing to keep. Returns what `write` returned, -1 without calling it
+   * when the queue has no room for the line in one piece now (the caller then hands the line to
+   * `writeBytes`), or 0 when the sink dropped the event (closed, failed; counted). Sinks that
+   * have it get the logger's lines without a copy, when they are its only sink.
+   */
+  writeInPlace?<T>(write: (bytes: Uint8Array, at: number, end: number, arg: T) => number, arg: T): number;
+  /**
    * Resolves once everything written so far has reached its destination (or was dropped); a
    * durable sink resolves false when a delivery failed meanwhile (its events stay spooled).
    */

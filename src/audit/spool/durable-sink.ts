@@ -135,6 +135,18 @@ export abstract class DurableSink implements Sink {
     else if (written === "too_large") this.drops.report("too_large");
   }
 
+  writeInPlace<T>(write: (bytes: Uint8Array, at: number, end: number, arg: T) => number, arg: T): number {
+    if (this.closed) {
+      this.drops.report("closed");
+      return 0;
+    }
+    if (this.failure) {
+      this.drops.report("write_failed");
+      return 0;
+    }
+    return this.ring.writeInPlace(write, arg);
+  }
+
   /**
    * Resolves once every event written so far has been delivered (true), or once a delivery
    * failed meanwhile (false: the events stay in the spool and delivery goes on).

@@ -24,6 +24,8 @@ const CTRL_SLOTS = 8;
 const WRAP = -1;
 /** The largest event a ring takes (4 MiB); a reader's buffer must hold one. */
 export const MAX_RECORD = 4 * 1024 * 1024;
+/** The least room `writeInPlace` offers: an event is about 2 KB; a larger one is copied in. */
+export const IN_PLACE_LEAST = 64 * 1024;
 
 /** The shared memory of one ring: the control slots and the bytes. */
 export interface RingMemory {
@@ -116,6 +118,41 @@ export class RingWriter {
     this.buf.writeInt32LE(length, at);
     this.buf.set(length === bytes.length ? bytes : bytes.subarray(0, length), at + 4);
     return this.commit(at, need);
+  }
+
+  /**
+   * Lets `write(bytes, at, end, arg)` write one line's UTF-8 bytes straight into the ring, from
+   * `at` and not past `end` — the room for a record in one piece, at least `IN_PLACE_LEAST` bytes
+   * of it — and publishes the record when it returns where the line ends. Returns what `write`
+   * returned (a negative number: nothing was published), or -1 without calling it when the ring
+   * has no such room now (the caller then writes the line elsewhere and copies it in, `writeBytes`).
+   */
+  writeInPlace<T>(write: (bytes: Uint8Array, at: number, end: number, arg: T) => number, arg: T): number {
+    const r = Atomics.load(this.ctrl, CTRL.read);
+    const largest = this.maxRecord & ~3;
+    let at = this.w;
+    let end: number;
+    if (at < r) {
+      // A record must end before the reader's index (equal indexes mean an empty ring).
+      end = r - 4;
+    } else {
+      // Up to the ring's end (if the reader is not at 0: a record ending there moves the index to 0).
+      end = r > 0 ? this.cap : this.cap - 4;
+      if (end - at < IN_PLACE_LEAST + 4 && r - 4 >= IN_PLACE_LEAST + 4) {
+        // Too little room before the end: from the ring's start, behind a wrap marker.
+        this.buf.writeInt32LE(WRAP, at);
+        at = 0;
+        end = r - 4;
+      }
+    }
+    end = Math.min(end, at + largest);
+    if (end - at < IN_PLACE_LEAST + 4) return -1;
+    const n = write(this.buf, at + 4, end, arg);
+    if (n < 0) return n;
+    const length = n - at - 4;
+    this.buf.writeInt32LE(length, at);
+    this.commit(at, 4 + ((length + 3) & ~3));
+    return n;
   }
 
   /**
