@@ -176,9 +176,15 @@ function zodSources(zod, root) {
 
 /** The source files the library's entry points reach, statically or by import(). */
 async function libraryFiles(root) {
+  const metafile = await imports(root, [ENTRY, "src/internal.ts"]);
+  return Object.keys(metafile.inputs).filter((file) => file.startsWith("src/")).map((file) => resolve(root, file));
+}
+
+/** esbuild's metafile for bundling `entryPoints` (nothing written): every module they reach, and its imports. */
+async function imports(root, entryPoints) {
   const { metafile } = await build({
     absWorkingDir: root,
-    entryPoints: [ENTRY, "src/internal.ts"],
+    entryPoints,
     bundle: true,
     splitting: true,
     format: "esm",
@@ -189,7 +195,7 @@ async function libraryFiles(root) {
     metafile: true,
     logLevel: "silent",
   });
-  return Object.keys(metafile.inputs).filter((file) => file.startsWith("src/")).map((file) => resolve(root, file));
+  return metafile;
 }
 
 /** The modules whose closure is the core: CORE, and those declaring the exports that are not classes or functions. */
@@ -204,19 +210,7 @@ function coreModules(exports, root) {
  * them evaluates. A module reached only by `import()` loads when that runs.
  */
 async function closure(root, entryPoints) {
-  const { metafile } = await build({
-    absWorkingDir: root,
-    entryPoints,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    packages: "external",
-    write: false,
-    outdir: "unused",
-    metafile: true,
-    logLevel: "silent",
-  });
+  const metafile = await imports(root, entryPoints);
   const reached = new Set();
   const visit = (file) => {
     if (reached.has(file) || !metafile.inputs[file]) return;
