@@ -5,10 +5,10 @@
  * forwards its traffic — in steps of rising rate (100 to 4,000 Checks/s), in the same run. The
  * load comes from the Go client's load mode (test/envoy-client, grpc-go on Envoy's own types), a
  * process of its own whose per-Check cost is small beside the servers', as Envoy's is. Each
- * server's sustained rate is the highest step, climbing from the first, with p99 under 5 ms and
- * no failed Check; the rate it keeps up with is the same with p99 under 50 ms, where its ladder
- * ends; envoy-load.svg charts p50 and p99 by rate. The corpus is every scenario as the
- * CheckRequest Envoy would send for it. The servers get the same signals (the edge settings; no
+ * server's ladder climbs until a step it does not keep up with (p99 of 50 ms or more, or a failed
+ * Check): the rate it keeps up with is the step below. Its sustained rate is the highest step of
+ * its ladder with p99 under 5 ms and no failed Check; envoy-load.svg charts p50 and p99 by rate.
+ * The corpus is every scenario as the CheckRequest Envoy would send for it. The servers get the same signals (the edge settings; no
  * geography or behaviour store) and run as processes of their own: the plugin in its container
  * (or a plain process with STEPUP_SIDECAR=process), the Node server as `stepup envoy serve`
  * (dist/cli.js, which `make bench` builds).
@@ -84,6 +84,15 @@ function highest(ladder: readonly Step[], limit: number): number {
   return rate;
 }
 
+/**
+ * The highest rate of the ladder (which ends above the first step not kept up with) within 5 ms
+ * and without a failed Check; 0 when none is. A lower step may miss it while a higher one holds:
+ * at the lowest rates each Check wakes idle processes, whose wake-up a busy host delays.
+ */
+function sustainedRate(ladder: readonly Step[]): number {
+  return ladder.reduce((rate, step) => (within(step, P99_LIMIT_US) ? Math.max(rate, step.rate) : rate), 0);
+}
+
 const suite: Suite = {
   name: "envoy",
   async run(ctx) {
@@ -131,7 +140,7 @@ const suite: Suite = {
           ladder.push(step!);
         }
       }
-      const sustained = (key: string) => highest(steps[key]!, P99_LIMIT_US);
+      const sustained = (key: string) => sustainedRate(steps[key]!);
       const keptUp = (key: string) => highest(steps[key]!, KEEP_UP_US);
       const measurements: Measurement[] = keys.flatMap((key) =>
         steps[key]!.map((s) => {
