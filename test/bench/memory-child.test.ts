@@ -56,7 +56,10 @@ describe("the memory suite's readings", () => {
     const first = clean[0]!;
     const last = clean.at(-1)!;
     expect(last.rss / first.rss).toBeLessThan(1.02);
-    expect(last.heap_used / first.heap_used).toBeLessThan(1.02);
+    // The suite's own bound: the heap also holds the code and feedback V8 makes as it optimizes,
+    // which differs by up to ~2 % of an 11 MiB heap from run to run; a leak of 14 bytes a decision
+    // crosses it, and the leaky child below keeps ~1.6 KB a decision.
+    expect(last.heap_used / first.heap_used).toBeLessThan(1.05);
     expect(last.wasm_memory).toBe(first.wasm_memory);
 
     // 40,000 decisions kept alive (~1.6 KB each): the heap grows by that, and RSS by much of it
