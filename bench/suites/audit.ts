@@ -40,7 +40,10 @@ const suite: Suite = {
       const metrics = new StepupMetrics();
       const measured = await Stepup.load(ctx.bundlePath, { onDecision: metrics.observe });
       const sink = new FileSink({ path: join(dir, "decisions.ndjson"), maxBytes: 256 * 1024 * 1024, maxFiles: 2, spoolDir: join(dir, "spool") });
-      const logger = new DecisionLogger({ sinks: [sink], mask: MASK, metrics });
+      // Review records go to a listener that counts them, as a service hands them to its own
+      // pipeline: the default writes each as a line on stderr, thousands over a run.
+      let reviews = 0;
+      const logger = new DecisionLogger({ sinks: [sink], mask: MASK, metrics, onReview: () => reviews++ });
       await sink.ready();
       let logged_ = 0;
       const logged = await Stepup.load(ctx.bundlePath, {
@@ -69,7 +72,7 @@ const suite: Suite = {
       // Replay throughput: verifying a log of N decisions, measured as a whole, batch after batch.
       const n = 200;
       const replayLog = join(dir, "replay.ndjson");
-      const replayLogger = new DecisionLogger({ sinks: [new FileSink({ path: replayLog, maxBytes: 1024 ** 3, spoolDir: join(dir, "replay-spool") })] });
+      const replayLogger = new DecisionLogger({ sinks: [new FileSink({ path: replayLog, maxBytes: 1024 ** 3, spoolDir: join(dir, "replay-spool") })], onReview: () => {} });
       const source = await Stepup.load(ctx.bundlePath, { onDecision: replayLogger.onDecision });
       const next = cycle(ctx.corpus);
       for (let i = 0; i < n; i++) source.decideInput(next());
@@ -102,7 +105,7 @@ const suite: Suite = {
         ],
         notes: [
           "The logger's cost on the decision path is building the event and writing it once as UTF-8, with the mask applied as it is written, straight into the sink's queue in shared memory (code compiled from the contracts and the mask, the bytes JSON.stringify would write for the masked event), all timed within each decision; the sink's thread appends to the spool and writes the file, on the same 2 cores.",
-          `File sink over the whole run: ${logged_} events logged, ${appended} appended to the spool, ${delivered} written to the file; dropped: ${sinkDrops}.`,
+          `File sink over the whole run: ${logged_} events logged, ${appended} appended to the spool, ${delivered} written to the file; dropped: ${sinkDrops}. ${reviews} review records (decisions that used an exception) went to a listener that counts them.`,
           `Replay: ops/s is decisions verified per second (${n} per run over the median run).`,
           `Report-only candidate: batches of ${shadow.batch} decisions with metrics as the listener, ${shadow.rounds} rounds alternating; the request's path is the synchronous decisions (the candidate queued, the listener deferred with it), all work adds awaiting the candidate's evaluation of the batch (setImmediate slices).`,
           `Replay by the CLI: \`stepup replay\` from dist/ on a log of ${long.events} decisions (${long.mib} MiB), ${long.rounds} rounds alternating \`--threads 1\` and \`--threads ${long.size}\`; µs per decision is the whole run's time over the decisions; the ratio is the median of each round's pair. Below ${long.fromMib} MiB the CLI's default is the main thread alone.`,
@@ -124,7 +127,7 @@ async function replayLong(bundlePath: string, dir: string, quick: boolean) {
   const distinct = quick ? 1_000 : 20_000;
   const copies = quick ? 1 : 3;
   const path = join(dir, "long.ndjson");
-  const logger = new DecisionLogger({ sinks: [new FileSink({ path, maxBytes: 1024 ** 3, spoolDir: join(dir, "long-spool") })] });
+  const logger = new DecisionLogger({ sinks: [new FileSink({ path, maxBytes: 1024 ** 3, spoolDir: join(dir, "long-spool") })], onReview: () => {} });
   const stepup = await Stepup.load(bundlePath, { onDecision: logger.onDecision, onError: () => {} });
   for (const [i, input] of sampleInputs(17, distinct).entries()) {
     stepup.decideInput(input);
