@@ -74,11 +74,11 @@ interface Step {
 
 const within = (step: Step, limit: number) => step.run.failures === 0 && step.run.latencies_us.length > 0 && step.p99 < limit;
 
-/** The highest rate of the ladder's unbroken run of steps within the limit, from its first; 0 when the first is not. */
-function highest(ladder: readonly Step[], limit: number): number {
+/** The highest rate of the ladder's unbroken run of steps kept up with, from its first; 0 when the first is not. */
+function keptUpRate(ladder: readonly Step[]): number {
   let rate = 0;
   for (const step of ladder) {
-    if (!within(step, limit)) break;
+    if (!within(step, KEEP_UP_US)) break;
     rate = step.rate;
   }
   return rate;
@@ -141,7 +141,7 @@ const suite: Suite = {
         }
       }
       const sustained = (key: string) => sustainedRate(steps[key]!);
-      const keptUp = (key: string) => highest(steps[key]!, KEEP_UP_US);
+      const keptUp = (key: string) => keptUpRate(steps[key]!);
       const measurements: Measurement[] = keys.flatMap((key) =>
         steps[key]!.map((s) => {
           const failed = s.run.failures > 0 ? ` (${s.run.failures} failed: ${s.run.first_failure ?? "?"})` : "";
